@@ -1,0 +1,183 @@
+"""The host API under ``/api/v1``: events in, state out. Every answer is JSON, errors included:
+``{"errors": [{"field": ..., "message": ...}]}``."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from pydantic import ValidationError
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from hub.clock import as_utc
+from hub.db import reading
+from hub.events import EVENT_TYPES, BookingCheck, EventIn, Invoice, parse_data
+from hub.hub import Hub
+from hub.openapi import openapi_document
+from hub.plugins import validation_errors
+from hub.store import EVENTS, body_hash
+
+MAX_BODY = 1024 * 1024
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _hub() -> Hub:
+    return current_app.config["HUB"]  # type: ignore[no-any-return]
+
+
+def problem(status: int, message: str, field: str | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    answer = jsonify({"errors": [{"field": field, "message": message}]})
+    answer.status_code = status
+    answer.headers.update(headers or {})
+    return answer
+
+
+def _validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    return [{"field": field or "body", "message": message}
+            for field, message in validation_errors(exc, prefix)]
+
+
+@bp.before_request
+def _authenticate() -> Response | None:
+    key = _hub().config.api_key
+    challenge = {"WWW-Authenticate": 'Bearer realm="ledgerline-hub"'}
+    if not key:
+        return problem(401, "the hub has no API key yet: set HUB_API_KEY, restart the hub, and "
+                       "send it as 'Authorization: Bearer <key>'", headers=challenge)
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(),
+                                                             key.encode()):
+        return problem(401, "missing or wrong API key: send 'Authorization: Bearer "
+                       "<HUB_API_KEY>'", headers=challenge)
+    return None
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    if exc.code == 413:
+        return problem(413, "the body is over 1 MiB; send events one at a time")
+    return problem(exc.code or 500, exc.description or exc.name)
+
+
+def _json_body() -> tuple[Any, Response | None]:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return None, problem(413, "the body is over 1 MiB; send events one at a time")
+    if not request.is_json:
+        return None, problem(415, "send the body as JSON with 'Content-Type: application/json'",
+                             field="Content-Type")
+    raw = request.get_data(cache=False)
+    try:
+        return json.loads(raw), None
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, problem(422, f"the body is not valid JSON: {exc}", field="body")
+
+
+@bp.post("/events")
+def post_event() -> Response | tuple[Response, int]:
+    body, failed = _json_body()
+    if failed:
+        return failed
+    if not isinstance(body, dict):
+        return problem(422, "the body must be a JSON object", field="body")
+    errors: list[dict[str, str]] = []
+    envelope = None
+    try:
+        envelope = EventIn.model_validate(body)
+    except ValidationError as exc:
+        errors += _validation_errors(exc)
+    event_type, data = body.get("type"), body.get("data")
+    value = None
+    if event_type in EVENT_TYPES and isinstance(data, dict):
+        try:
+            value = parse_data(event_type, data)
+        except ValidationError as exc:
+            errors += _validation_errors(exc, "data")
+    if errors or envelope is None or value is None:
+        return jsonify({"errors": errors}), 422
+    digest = body_hash(body)
+    hub = _hub()
+    accepted = hub.accept_host_event(envelope.id, envelope.type, as_utc(envelope.occurred_at),
+                                     value, digest)
+    if not accepted.created and accepted.body_hash != digest:
+        return problem(409, f"an event with id {envelope.id!r} was already accepted with a "
+                       "different body; send a change as a new event with its own id",
+                       field="id")
+    view = hub.event(envelope.id)
+    answer = jsonify(view)
+    answer.headers["Location"] = f"/api/v1/events/{envelope.id}"
+    return answer, 202 if accepted.created else 200
+
+
+@bp.get("/events/<path:event_id>")
+def get_event(event_id: str) -> Response:
+    view = _hub().event(event_id)
+    if view is None:
+        return problem(404, f"no event with id {event_id!r} was accepted", field="id")
+    return jsonify(view)
+
+
+@bp.post("/bookings/check")
+def bookings_check() -> Response | tuple[Response, int]:
+    body, failed = _json_body()
+    if failed:
+        return failed
+    try:
+        check = BookingCheck.model_validate(body)
+    except ValidationError as exc:
+        return jsonify({"errors": _validation_errors(exc)}), 422
+    verdict = _hub().check_booking(check)
+    return jsonify({
+        "allowed": verdict.allowed, "reason": verdict.reason,
+        "balance": _money(verdict.balance), "threshold": _money(verdict.threshold),
+        "stale": verdict.stale,
+    })
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _latest(subject: str) -> dict[str, Any] | None:
+    with reading(_hub().engine) as conn:
+        row = conn.execute(
+            select(EVENTS.c.data).where(EVENTS.c.subject == subject, EVENTS.c.source == "host")
+            .order_by(EVENTS.c.occurred_at.desc(), EVENTS.c.pk.desc()).limit(1)
+        ).scalar()
+    return json.loads(row) if row else None
+
+
+@bp.get("/invoices/<path:external_id>")
+def get_invoice(external_id: str) -> Response:
+    data = _latest(f"invoice:{external_id}")
+    facts = _hub().describe("invoice", external_id)
+    if data is None and not facts:
+        return problem(404, f"no invoice {external_id!r} was sent to the hub", field="id")
+    view: dict[str, Any] = {"external_id": external_id}
+    if data is not None:
+        invoice = Invoice.model_validate(data)
+        view.update(status=invoice.status, number=invoice.number, currency=invoice.currency,
+                    total=_money(invoice.computed_total), amount_paid=_money(invoice.paid),
+                    balance=_money(invoice.balance), due_date=invoice.due_date)
+    view.update(facts)
+    return jsonify(view)
+
+
+@bp.get("/contacts/<path:external_id>")
+def get_contact(external_id: str) -> Response:
+    data = _latest(f"contact:{external_id}")
+    facts = _hub().describe("contact", external_id)
+    if data is None and not facts:
+        return problem(404, f"no contact {external_id!r} was sent to the hub", field="id")
+    view: dict[str, Any] = {"external_id": external_id, **(data or {})}
+    view.update(facts)
+    return jsonify(view)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())

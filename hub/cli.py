@@ -1,0 +1,297 @@
+"""The ``hub`` command. Plugins add their own commands through ``register_commands``."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy import select
+
+from hub import __version__
+from hub.clock import iso, utcnow
+from hub.config import load_config
+from hub.crypto import mask
+from hub.db import reading
+from hub.errors import ConfigError
+from hub.hub import Hub
+from hub.plugins import SettingsError, call_impl, discover, hookimpl_for, implementers
+from hub.store import DELIVERIES, EVENTS
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def pass_hub(func: F) -> F:
+    """Give a command the process's ``Hub``, made on first use from the environment."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        root = ctx.find_root()
+        if not isinstance(root.obj, Hub):
+            try:
+                root.obj = Hub(load_config())
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+            root.call_on_close(root.obj.close)
+        return ctx.invoke(func, root.obj, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.version_option(__version__, prog_name="hub")
+def cli() -> None:
+    """Ledgerline Hub: keeps your business application and QuickBooks Online in step."""
+
+
+def _roles(web: bool, worker: bool, clock: bool, host: str = "127.0.0.1",
+           port: int = 8000) -> None:
+    from hub.serve import run_roles, setup_logging
+
+    setup_logging()
+    try:
+        hub = Hub(load_config())
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    run_roles(hub, web=web, worker=worker, clock=clock, host=host, port=port)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Web UI, host API, workers and scheduler in one process."""
+    _roles(True, True, True, host, port)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def web(host: str, port: int) -> None:
+    """Only the web UI and host API."""
+    _roles(True, False, False, host, port)
+
+
+@cli.command()
+def worker() -> None:
+    """Only the workers that deliver events to plugins (run several on PostgreSQL)."""
+    _roles(False, True, False)
+
+
+@cli.command()
+def scheduler() -> None:
+    """Only the clock that records scheduled jobs (a second one is harmless)."""
+    _roles(False, False, True)
+
+
+# -- plugins ------------------------------------------------------------------------------
+
+@cli.group()
+def plugins() -> None:
+    """List plugins, switch them on and off, set their settings."""
+
+
+@plugins.command("list")
+@pass_hub
+def plugins_list(hub: Hub) -> None:
+    """Every plugin found, its version, enabled or not."""
+    for name, info in hub.infos.items():
+        state = "enabled " if hub.states.enabled(name) else "disabled"
+        kind = "built-in" if info.builtin else "installed"
+        click.echo(f"{name:<18} {info.version:<10} {state}  {kind:<9}  {info.description}")
+
+
+@plugins.command("enable")
+@click.argument("name")
+@pass_hub
+def plugins_enable(hub: Hub, name: str) -> None:
+    """Switch a plugin on."""
+    _set_enabled(hub, name, True)
+
+
+@plugins.command("disable")
+@click.argument("name")
+@pass_hub
+def plugins_disable(hub: Hub, name: str) -> None:
+    """Switch a plugin off."""
+    _set_enabled(hub, name, False)
+
+
+def _set_enabled(hub: Hub, name: str, enabled: bool) -> None:
+    try:
+        hub.states.set_enabled(name, enabled)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{name} {'enabled' if enabled else 'disabled'}")
+
+
+@plugins.command("show")
+@click.argument("name")
+@pass_hub
+def plugins_show(hub: Hub, name: str) -> None:
+    """A plugin's settings: each value (secrets masked), its default and what it means."""
+    info = hub.infos.get(name)
+    if info is None:
+        raise click.ClickException(f"no plugin named {name!r}; see `hub plugins list`")
+    model, current = info.settings_model, hub.states.settings(name)
+    if model is None or current is None:
+        click.echo(f"{name} has no settings")
+        return
+    for key, field in model.model_fields.items():
+        value = getattr(current, key)
+        if hasattr(value, "get_secret_value"):
+            value = mask(value.get_secret_value())
+        click.echo(f"{key} = {json.dumps(value, default=str)}"
+                   + (f"    # {field.description}" if field.description else ""))
+
+
+@plugins.command("set")
+@click.argument("name")
+@click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
+@pass_hub
+def plugins_set(hub: Hub, name: str, assignments: tuple[str, ...]) -> None:
+    """Set plugin settings; each is checked against what the plugin declares."""
+    updates: dict[str, str] = {}
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.ClickException(f"{item!r}: write settings as KEY=VALUE")
+        updates[key.strip()] = value
+    try:
+        hub.states.update_settings(name, updates)
+    except SettingsError as exc:
+        for field, message in exc.errors:
+            click.echo(f"error: {name}.{field}: {message}", err=True)
+        sys.exit(2)
+    click.echo(f"{name}: saved {', '.join(sorted(updates))}")
+
+
+# -- jobs -------------------------------------------------------------------------------
+
+@cli.group()
+def jobs() -> None:
+    """The scheduled jobs plugins contribute."""
+
+
+@jobs.command("list")
+@pass_hub
+def jobs_list(hub: Hub) -> None:
+    """Each job, its schedule and its next run."""
+    found = hub.jobs()
+    if not found:
+        click.echo("no scheduled jobs (no enabled plugin registers any)")
+    for job in found.values():
+        nxt = job.next_run()
+        click.echo(f"{job.id:<32} {job.schedule:<24} next {iso(nxt) if nxt else '-'}"
+                   + (f"  {job.description}" if job.description else ""))
+
+
+@jobs.command("run")
+@click.argument("job_id")
+@pass_hub
+def jobs_run(hub: Hub, job_id: str) -> None:
+    """Run a job now, here, and say how it went."""
+    from hub.jobs import fire
+    from hub.worker import run_due
+
+    job = hub.jobs().get(job_id)
+    if job is None:
+        known = ", ".join(hub.jobs()) or "none"
+        raise click.ClickException(f"no job {job_id!r}; jobs: {known}")
+    fired = fire(hub, job, utcnow())
+    run_due(hub)
+    with reading(hub.engine) as conn:
+        row = conn.execute(select(DELIVERIES.c.status, DELIVERIES.c.last_error,
+                                  DELIVERIES.c.result)
+                           .where(DELIVERIES.c.event_pk == fired.pk)).one()
+    click.echo(f"{job_id}: {row.status}" + (f" — {row.result}" if row.result else "")
+               + (f" — {row.last_error}" if row.last_error else ""))
+    if row.status not in ("done", "skipped"):
+        sys.exit(1)
+
+
+# -- events and deliveries --------------------------------------------------------------
+
+@cli.group()
+def events() -> None:
+    """Events and their deliveries: look, and retry what was parked."""
+
+
+@events.command("show")
+@click.argument("event_id")
+@pass_hub
+def events_show(hub: Hub, event_id: str) -> None:
+    """An event's status and each plugin's delivery, as the API shows it."""
+    view = hub.event(event_id)
+    if view is None:
+        raise click.ClickException(f"no event {event_id!r}")
+    click.echo(json.dumps(view, indent=2))
+
+
+@events.command("failed")
+@pass_hub
+def events_failed(hub: Hub) -> None:
+    """Deliveries that are parked (dead) or waiting, with their errors."""
+    with reading(hub.engine) as conn:
+        rows = conn.execute(
+            select(DELIVERIES.c.pk, DELIVERIES.c.plugin, DELIVERIES.c.status,
+                   DELIVERIES.c.attempts, DELIVERIES.c.last_error, EVENTS.c.key, EVENTS.c.type)
+            .join(EVENTS, EVENTS.c.pk == DELIVERIES.c.event_pk)
+            .where(DELIVERIES.c.status.in_(("dead", "waiting")))
+            .order_by(DELIVERIES.c.pk)
+        ).all()
+    if not rows:
+        click.echo("nothing parked or waiting")
+    for r in rows:
+        click.echo(f"#{r.pk} {r.status:<7} {r.plugin:<16} {r.type:<14} {r.key}  "
+                   f"({r.attempts} attempts) {r.last_error}")
+
+
+@events.command("retry")
+@click.argument("event_id", required=False)
+@click.option("--delivery", "deliveries", multiple=True, type=int,
+              help="a delivery number from `hub events failed`")
+@pass_hub
+def events_retry(hub: Hub, event_id: str | None, deliveries: tuple[int, ...]) -> None:
+    """Deliver a parked event (or single deliveries) again, with fresh attempts."""
+    if not event_id and not deliveries:
+        raise click.ClickException("name an event id or give --delivery N")
+    count = hub.retry(list(deliveries)) if deliveries else 0
+    if event_id:
+        count += hub.retry_event(event_id)
+    click.echo(f"{count} deliveries queued again")
+
+
+# -- keys -------------------------------------------------------------------------------
+
+@cli.group()
+def keys() -> None:
+    """Encryption keys for what is stored secret."""
+
+
+@keys.command("rotate")
+@pass_hub
+def keys_rotate(hub: Hub) -> None:
+    """Re-encrypt every stored secret under the first key of HUB_ENCRYPTION_KEYS."""
+    count = hub.states.rotate_secrets()
+    click.echo(f"re-encrypted {count} secret settings")
+
+
+def build_cli() -> click.Group:
+    """The command with every plugin's commands added."""
+    try:
+        pm, _infos = discover()
+    except Exception as exc:  # a broken plugin must not take the whole command down
+        click.echo(f"warning: plugins could not be loaded: {exc}", err=True)
+        return cli
+    for plugin in implementers(pm, "register_commands"):
+        call_impl(hookimpl_for(pm, "register_commands", plugin), cli=cli)
+    return cli
+
+
+def main() -> None:
+    build_cli()(prog_name="hub")

@@ -1,0 +1,139 @@
+"""Configuration from the environment (a ``.env`` file may supply it), as the host contract lists.
+
+Secrets are held here but never printed: ``Config.__repr__`` masks them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from hub.errors import ConfigError
+
+SECRET_FIELDS = {"api_key", "secret_key", "admin_password", "qbo_client_secret",
+                 "qbo_webhook_verifier_token", "smtp_url", "host_webhook_secret",
+                 "encryption_keys"}
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str = "sqlite:///hub.db"
+    api_key: str | None = None
+    secret_key: str = ""
+    encryption_keys: tuple[str, ...] = ()
+    admin_password: str | None = None
+    qbo_client_id: str | None = None
+    qbo_client_secret: str | None = None
+    qbo_redirect_uri: str = "http://127.0.0.1:8000/quickbooks/callback"
+    qbo_environment: str = "sandbox"
+    qbo_webhook_verifier_token: str | None = None
+    qbo_api_base: str | None = None
+    qbo_discovery_url: str | None = None
+    smtp_url: str | None = None
+    mail_from: str = "hub@localhost"
+    host_webhook_url: str | None = None
+    host_webhook_secret: str | None = None
+    # Delivery tuning; the defaults give about a day of retries before a delivery is parked.
+    max_attempts: int = 12
+    retry_base_seconds: float = 30.0
+    retry_max_seconds: float = 4 * 3600.0
+    lease_seconds: float = 300.0
+    worker_threads: int = 4
+    poll_seconds: float = 1.0
+    sqlite_synchronous: str = "FULL"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRET_FIELDS and value:
+                value = "***"
+            shown.append(f"{f.name}={value!r}")
+        return f"Config({', '.join(shown)})"
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+
+
+def secret_key_file(database_url: str) -> Path:
+    """Where a generated ``HUB_SECRET_KEY`` lives: beside an SQLite file, else in the cwd."""
+    if database_url.startswith("sqlite:///") and database_url != "sqlite:///:memory:":
+        return Path(database_url.removeprefix("sqlite:///") + ".secret")
+    return Path("hub.secret")
+
+
+def _generated_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must agree on one key, not each write its own.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def load_config(env: dict[str, str] | None = None, dotenv: bool = True) -> Config:
+    if env is None:
+        if dotenv:
+            load_dotenv(Path.cwd() / ".env", override=False)
+        env = dict(os.environ)
+    database_url = env.get("HUB_DATABASE_URL") or "sqlite:///hub.db"
+    environment = env.get("QBO_ENVIRONMENT") or "sandbox"
+    if environment not in ("sandbox", "production"):
+        raise ConfigError(f"QBO_ENVIRONMENT={environment!r}: use sandbox or production")
+    synchronous = (env.get("HUB_SQLITE_SYNCHRONOUS") or "FULL").upper()
+    if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+        raise ConfigError("HUB_SQLITE_SYNCHRONOUS: use FULL, NORMAL or EXTRA")
+    keys = tuple(k.strip() for k in (env.get("HUB_ENCRYPTION_KEYS") or "").split(",") if k.strip())
+    return Config(
+        database_url=database_url,
+        api_key=env.get("HUB_API_KEY") or None,
+        secret_key=env.get("HUB_SECRET_KEY") or _generated_secret(secret_key_file(database_url)),
+        encryption_keys=keys,
+        admin_password=env.get("HUB_ADMIN_PASSWORD") or None,
+        qbo_client_id=env.get("QBO_CLIENT_ID") or None,
+        qbo_client_secret=env.get("QBO_CLIENT_SECRET") or None,
+        qbo_redirect_uri=env.get("QBO_REDIRECT_URI") or Config.qbo_redirect_uri,
+        qbo_environment=environment,
+        qbo_webhook_verifier_token=env.get("QBO_WEBHOOK_VERIFIER_TOKEN") or None,
+        qbo_api_base=env.get("QBO_API_BASE") or None,
+        qbo_discovery_url=env.get("QBO_DISCOVERY_URL") or None,
+        smtp_url=env.get("HUB_SMTP_URL") or None,
+        mail_from=env.get("HUB_MAIL_FROM") or "hub@localhost",
+        host_webhook_url=env.get("HUB_HOST_WEBHOOK_URL") or None,
+        host_webhook_secret=env.get("HUB_HOST_WEBHOOK_SECRET") or None,
+        max_attempts=_int(env, "HUB_MAX_ATTEMPTS", Config.max_attempts),
+        retry_base_seconds=_float(env, "HUB_RETRY_BASE_SECONDS", Config.retry_base_seconds),
+        retry_max_seconds=_float(env, "HUB_RETRY_MAX_SECONDS", Config.retry_max_seconds),
+        lease_seconds=_float(env, "HUB_LEASE_SECONDS", Config.lease_seconds),
+        worker_threads=_int(env, "HUB_WORKER_THREADS", Config.worker_threads),
+        poll_seconds=_float(env, "HUB_POLL_SECONDS", Config.poll_seconds),
+        sqlite_synchronous=synchronous,
+    )

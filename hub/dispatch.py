@@ -1,0 +1,248 @@
+"""The one place that calls plugins' event hooks: claim a due delivery, run it, record how it went.
+
+A claim is a lease: the row says which process holds it and until when. A process that dies
+(SIGKILL, power cut) leaves its rows ``running``; they are handed out again as soon as the lease
+runs out, or at once when the holder is a dead process on this same machine. Attempts are
+counted at claim time, so a plugin that crashes its worker still runs out of attempts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import socket
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, and_, exists, select, update
+from sqlalchemy.orm import aliased
+
+from hub.clock import iso, utcnow
+from hub.context import Context
+from hub.errors import Hold, NeedsOperator, RetryLater, Skip
+from hub.events import EVENT_TYPES, parse_data
+from hub.plugins import call_impl, hookimpl_for
+from hub.store import DELIVERIES, EVENTS
+
+if TYPE_CHECKING:
+    from hub.hub import Hub
+
+log = logging.getLogger("hub.dispatch")
+UNFINISHED = ("pending", "running", "waiting")
+# The name each event hook gives its value, as declared in hub.hookspecs.
+HOOK_ARGUMENT = {hook: model.__name__.lower() for hook, model in EVENT_TYPES.values()}
+
+
+@dataclass(frozen=True)
+class Claimed:
+    pk: int
+    event_pk: int
+    plugin: str
+    hook: str
+    attempts: int
+
+
+def _start_ticks(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def owner_id() -> str:
+    """host:pid:start — the start time tells a live process from a new one with a reused pid."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid) or '0'}"
+
+
+def _owner_dead(owner: str) -> bool:
+    host, _, rest = owner.partition(":")
+    pid_text, _, start = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False  # another machine's: only its lease running out tells
+    ticks = _start_ticks(int(pid_text))
+    if ticks is None:
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return start != "0"
+    return ticks != start
+
+
+def claim(hub: Hub, owner: str, limit: int = 1, now: datetime | None = None) -> list[Claimed]:
+    """Take up to ``limit`` due deliveries, never one whose subject has an earlier unfinished
+    delivery to the same plugin (so an invoice's update never overtakes its creation)."""
+    now = now or utcnow()
+    earlier = aliased(DELIVERIES)
+    due = (
+        select(DELIVERIES.c.pk)
+        .where(
+            DELIVERIES.c.status == "pending",
+            DELIVERIES.c.next_attempt_at <= now,
+            ~exists().where(and_(
+                DELIVERIES.c.subject.is_not(None),
+                earlier.c.plugin == DELIVERIES.c.plugin,
+                earlier.c.subject == DELIVERIES.c.subject,
+                earlier.c.pk < DELIVERIES.c.pk,
+                earlier.c.status.in_(UNFINISHED),
+            )),
+        )
+        .order_by(DELIVERIES.c.next_attempt_at, DELIVERIES.c.pk)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        update(DELIVERIES)
+        .where(DELIVERIES.c.pk.in_(due.scalar_subquery()))
+        .values(status="running", attempts=DELIVERIES.c.attempts + 1, lease_owner=owner,
+                lease_until=now + timedelta(seconds=hub.config.lease_seconds), updated_at=now)
+        .returning(DELIVERIES.c.pk, DELIVERIES.c.event_pk, DELIVERIES.c.plugin,
+                   DELIVERIES.c.hook, DELIVERIES.c.attempts)
+    )
+    with hub.engine.begin() as conn:
+        rows = conn.execute(stmt).all()
+    return [Claimed(*row) for row in sorted(rows)]
+
+
+def backoff(attempt: int, base: float, cap: float) -> timedelta:
+    """Exponential with jitter: half the step fixed, half random, so retries never line up."""
+    step = min(cap, base * (2 ** (attempt - 1)))
+    return timedelta(seconds=step / 2 + random.uniform(0, step / 2))
+
+
+def run(hub: Hub, job: Claimed, owner: str) -> str:
+    """Run one claimed delivery and record its outcome; returns the new status."""
+    with hub.engine.connect() as conn:
+        event = conn.execute(select(EVENTS).where(EVENTS.c.pk == job.event_pk)).mappings().one()
+    ctx = Context(
+        hub=hub, plugin=job.plugin, source=event["source"], event_id=event["key"],
+        event_type=event["type"], occurred_at=event["occurred_at"], attempt=job.attempts,
+        delivery_pk=job.pk,
+    )
+    try:
+        _call(hub, job, event, ctx)
+    except Hold as exc:
+        return _finish(hub, job, owner, "waiting", error=str(exc), refund=True, ctx=ctx)
+    except Skip as exc:
+        return _finish(hub, job, owner, "skipped", result=str(exc), ctx=ctx)
+    except NeedsOperator as exc:
+        return _finish(hub, job, owner, "dead", error=str(exc), ctx=ctx)
+    except RetryLater as exc:
+        return _retry(hub, job, owner, str(exc), exc.after, ctx)
+    except Exception as exc:  # a plugin's bug or an outside failure: retried, then parked
+        summary = f"{type(exc).__name__}: {exc}"
+        log.warning("delivery %s to %s failed (attempt %s): %s\n%s", event["key"], job.plugin,
+                    job.attempts, summary, traceback.format_exc(limit=6))
+        return _retry(hub, job, owner, summary, None, ctx)
+    return _finish(hub, job, owner, "done", result="; ".join(ctx.notes) or None, ctx=ctx)
+
+
+def _call(hub: Hub, job: Claimed, event: Any, ctx: Context) -> None:
+    if job.plugin not in hub.infos:
+        raise NeedsOperator(f"plugin {job.plugin!r} is not installed any more; reinstall it "
+                            "and retry, or dismiss this delivery")
+    if not hub.states.enabled(job.plugin):
+        raise Skip(f"plugin {job.plugin} is disabled")
+    ctx.settings = hub.states.settings(job.plugin)
+    data = json.loads(event["data"])
+    if job.hook == "job":
+        found = hub.jobs().get(data["job"])
+        if found is None:
+            raise Skip(f"job {data['job']} is no longer scheduled")
+        found.func(ctx)
+        return
+    impl = hookimpl_for(hub.pm, job.hook, job.plugin)
+    if impl is None:
+        raise Skip(f"plugin {job.plugin} no longer handles {job.hook}")
+    if job.hook == "on_host_event":
+        call_impl(impl, message=data, ctx=ctx)
+        return
+    value = parse_data(event["type"], data)
+    call_impl(impl, ctx=ctx, **{HOOK_ARGUMENT[job.hook]: value})
+
+
+def _retry(hub: Hub, job: Claimed, owner: str, error: str, after: timedelta | None,
+           ctx: Context) -> str:
+    if job.attempts >= hub.config.max_attempts:
+        return _finish(hub, job, owner, "dead",
+                       error=f"{error} (gave up after {job.attempts} attempts)", ctx=ctx)
+    delay = after or backoff(job.attempts, hub.config.retry_base_seconds,
+                             hub.config.retry_max_seconds)
+    return _finish(hub, job, owner, "pending", error=error, delay=delay, ctx=ctx)
+
+
+def _finish(hub: Hub, job: Claimed, owner: str, status: str, *, error: str | None = None,
+            result: str | None = None, delay: timedelta | None = None, refund: bool = False,
+            ctx: Context) -> str:
+    now = utcnow()
+    values: dict[str, Any] = dict(status=status, lease_owner=None, lease_until=None,
+                                  updated_at=now, last_error=error)
+    if result is not None or status == "done":
+        values["result"] = result
+    if delay is not None:
+        values["next_attempt_at"] = now + delay
+    if refund:  # waiting is not failing: the attempt is given back
+        values["attempts"] = DELIVERIES.c.attempts - 1
+    with hub.engine.begin() as conn:
+        # Only the lease holder may record an outcome: a worker that was presumed dead and
+        # came back must not overwrite what its successor did.
+        changed = conn.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.pk == job.pk, DELIVERIES.c.lease_owner == owner,
+                   DELIVERIES.c.status == "running")
+            .values(**values)
+        ).rowcount
+        if changed and status == "dead" and ctx.event_type != "outbound":
+            _announce_dead(hub, conn, job, ctx, error or "")
+    if status == "dead":
+        log.error("delivery of %s to %s parked: %s", ctx.event_id, job.plugin, error)
+    return status
+
+
+def _announce_dead(hub: Hub, conn: Connection, job: Claimed, ctx: Context, error: str) -> None:
+    hub.notify_host("hub", "sync.failed", {
+        "event": {"id": ctx.event_id, "type": ctx.event_type, "source": ctx.source},
+        "plugin": job.plugin, "error": error, "attempts": job.attempts,
+        "failed_at": iso(utcnow()),
+    }, key=f"sync.failed:{job.pk}:{job.attempts}", conn=conn)
+
+
+def heartbeat(hub: Hub, owner: str) -> int:
+    """Extend the leases this process holds; returns how many."""
+    now = utcnow()
+    with hub.engine.begin() as conn:
+        return conn.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.lease_owner == owner, DELIVERIES.c.status == "running")
+            .values(lease_until=now + timedelta(seconds=hub.config.lease_seconds))
+        ).rowcount
+
+
+def reclaim(hub: Hub, now: datetime | None = None) -> int:
+    """Hand out again what dead or silent workers held. Returns how many deliveries."""
+    now = now or utcnow()
+    with hub.engine.begin() as conn:
+        owners = conn.execute(
+            select(DELIVERIES.c.lease_owner).where(DELIVERIES.c.status == "running").distinct()
+        ).scalars().all()
+        dead = [o for o in owners if o and _owner_dead(o)]
+        stmt = (
+            update(DELIVERIES)
+            .where(DELIVERIES.c.status == "running")
+            .where((DELIVERIES.c.lease_until < now) | DELIVERIES.c.lease_owner.in_(dead))
+            .values(status="pending", lease_owner=None, lease_until=None, next_attempt_at=now,
+                    updated_at=now,
+                    last_error="the worker stopped during this attempt; delivering again")
+        )
+        count = conn.execute(stmt).rowcount
+    if count:
+        log.warning("reclaimed %d deliveries from stopped workers", count)
+    return count

@@ -1,0 +1,301 @@
+"""The typed values a host sends: Contact, Invoice, Payment, Booking.
+
+Plugins receive these, never raw JSON. Money is ``Decimal`` parsed from a string: a float in the
+request is refused, because ``0.1 + 0.2`` is how a penny of drift gets into the books.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+CENT = Decimal("0.01")
+
+
+def _decimal_string(value: Any) -> Any:
+    if isinstance(value, bool) or isinstance(value, (int, float)):
+        raise ValueError('must be a decimal string such as "65.00", not a JSON number')
+    if isinstance(value, str) and not re.fullmatch(r"-?\d+(\.\d+)?", value.strip()):
+        raise ValueError('must be a decimal string such as "65.00"')
+    return value
+
+
+def _money_places(value: Decimal) -> Decimal:
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("must have at most two decimal places")
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def _quantity(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError("must be greater than zero")
+    if value.as_tuple().exponent < -5:  # type: ignore[operator]
+        raise ValueError("must have at most five decimal places")
+    return value
+
+
+def _percent(value: Decimal) -> Decimal:
+    if not (0 <= value <= 100):
+        raise ValueError("must be between 0 and 100")
+    return value
+
+
+Money = Annotated[Decimal, BeforeValidator(_decimal_string), AfterValidator(_money_places)]
+Quantity = Annotated[Decimal, BeforeValidator(_decimal_string), AfterValidator(_quantity)]
+Percent = Annotated[Decimal, BeforeValidator(_decimal_string), AfterValidator(_percent)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD")]
+ExternalId = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    if not _EMAIL.match(value) or len(value) > 254:
+        raise ValueError("is not an email address (expected name@example.com)")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Address(Strict):
+    line1: str | None = Field(None, max_length=500)
+    line2: str | None = Field(None, max_length=500)
+    city: str | None = Field(None, max_length=255)
+    region: str | None = Field(None, max_length=255)
+    postal_code: str | None = Field(None, max_length=30)
+    country: str | None = Field(None, max_length=255)
+
+
+class Contact(Strict):
+    external_id: ExternalId
+    name: str = Field(min_length=1, max_length=500)
+    email: Email | None = None
+    phone: str | None = Field(None, max_length=30)
+    company: str | None = Field(None, max_length=500)
+    address: Address | None = None
+
+
+class Line(Strict):
+    item: str = Field(min_length=1, max_length=100, description="product or service name")
+    description: str | None = Field(None, max_length=4000)
+    quantity: Quantity = Decimal("1")
+    unit_price: Money
+    service_date: date | None = None
+
+    @property
+    def amount(self) -> Decimal:
+        return (self.quantity * self.unit_price).quantize(CENT, ROUND_HALF_UP)
+
+
+class Discount(Strict):
+    percent: Percent | None = None
+    amount: Money | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Discount:
+        if (self.percent is None) == (self.amount is None):
+            raise ValueError('give exactly one of "percent" or "amount"')
+        return self
+
+    def of(self, subtotal: Decimal) -> Decimal:
+        if self.amount is not None:
+            return self.amount
+        assert self.percent is not None
+        return (subtotal * self.percent / 100).quantize(CENT, ROUND_HALF_UP)
+
+
+class Tax(Strict):
+    rate_percent: Percent | None = None
+    amount: Money | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Tax:
+        if (self.rate_percent is None) == (self.amount is None):
+            raise ValueError('give exactly one of "rate_percent" or "amount"')
+        return self
+
+    def of(self, taxable: Decimal) -> Decimal:
+        if self.amount is not None:
+            return self.amount
+        assert self.rate_percent is not None
+        return (taxable * self.rate_percent / 100).quantize(CENT, ROUND_HALF_UP)
+
+
+InvoiceStatus = Literal["sent", "paid", "partially_paid", "void"]
+
+
+class Invoice(Strict):
+    external_id: ExternalId
+    number: str | None = Field(None, max_length=21, description="QuickBooks DocNumber allows 21")
+    contact: Contact
+    status: InvoiceStatus = "sent"
+    issue_date: date
+    due_date: date | None = None
+    currency: Currency | None = None
+    billing_email: Email | None = None
+    lines: list[Line] = Field(min_length=1)
+    discount: Discount | None = None
+    tax: Tax | None = None
+    total: Money | None = None
+    amount_paid: Money | None = None
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def discount_amount(self) -> Decimal:
+        return self.discount.of(self.subtotal) if self.discount else Decimal("0.00")
+
+    @property
+    def tax_amount(self) -> Decimal:
+        # Tax applies after the discount, as QuickBooks does by default.
+        taxable = self.subtotal - self.discount_amount
+        return self.tax.of(taxable) if self.tax else Decimal("0.00")
+
+    @property
+    def computed_total(self) -> Decimal:
+        return self.subtotal - self.discount_amount + self.tax_amount
+
+    @property
+    def paid(self) -> Decimal:
+        if self.amount_paid is not None:
+            return self.amount_paid
+        return self.computed_total if self.status == "paid" else Decimal("0.00")
+
+    @property
+    def balance(self) -> Decimal:
+        return Decimal("0.00") if self.status == "void" else self.computed_total - self.paid
+
+    @model_validator(mode="after")
+    def _arithmetic(self) -> Invoice:
+        if self.due_date and self.due_date < self.issue_date:
+            raise ValueError("due_date is before issue_date")
+        if self.discount and self.discount_amount > self.subtotal:
+            raise ValueError(
+                f"discount {self.discount_amount} is more than the lines' total {self.subtotal}"
+            )
+        total = self.computed_total
+        if self.total is not None and self.total != total:
+            raise ValueError(
+                f"total {self.total} does not equal the lines less the discount plus the tax "
+                f"({total}); send the total the lines add up to, or leave it out"
+            )
+        if self.amount_paid is not None and self.amount_paid > total:
+            raise ValueError(f"amount_paid {self.amount_paid} is more than the total {total}")
+        return self
+
+
+class Payment(Strict):
+    external_id: ExternalId
+    contact: Contact
+    amount: Money
+    currency: Currency | None = None
+    paid_at: AwareDatetime | None = None
+    method: Literal["card", "ach", "cash", "check", "other"] = "other"
+    source: Literal["order_form", "subscription", "membership", "calendar", "other"] = "other"
+    lines: list[Line] | None = None
+
+    @model_validator(mode="after")
+    def _lines_add_up(self) -> Payment:
+        if self.amount <= 0:
+            raise ValueError("amount must be greater than zero")
+        if self.lines:
+            total = sum((line.amount for line in self.lines), Decimal("0.00"))
+            if total != self.amount:
+                raise ValueError(f"the lines add up to {total}, not the amount {self.amount}")
+        return self
+
+
+class Booking(Strict):
+    external_id: ExternalId
+    contact: Contact
+    service: str = Field(min_length=1, max_length=100)
+    start: AwareDatetime
+    duration_minutes: int = Field(gt=0, le=24 * 60)
+    rate: Money = Field(description="per hour")
+    discount: Discount | None = None
+    currency: Currency | None = None
+    status: Literal["booked", "completed", "cancelled"] = "booked"
+    billing: Literal["per_session", "monthly"] | None = None
+
+    @property
+    def gross(self) -> Decimal:
+        return (self.rate * self.duration_minutes / 60).quantize(CENT, ROUND_HALF_UP)
+
+    @property
+    def amount(self) -> Decimal:
+        return self.gross - (self.discount.of(self.gross) if self.discount else Decimal("0"))
+
+
+class BookingCheck(Strict):
+    """What ``POST /api/v1/bookings/check`` asks: may this client book?"""
+
+    email: Email
+    service: str | None = None
+
+
+class Verdict(BaseModel):
+    """A decision plugin's answer to a :class:`BookingCheck`."""
+
+    allowed: bool
+    reason: str | None = None
+    balance: Decimal | None = None
+    threshold: Decimal | None = None
+    stale: bool = False
+
+
+# Event type -> (hook name, data model). The one table that ties the wire to the hooks.
+EVENT_TYPES: dict[str, tuple[str, type[BaseModel]]] = {
+    "contact": ("on_contact", Contact),
+    "payment": ("on_payment", Payment),
+    "invoice.sent": ("on_invoice_sent", Invoice),
+    "invoice.updated": ("on_invoice_updated", Invoice),
+    "invoice.paid": ("on_invoice_paid", Invoice),
+    "booking": ("on_booking", Booking),
+}
+
+EventType = Literal["contact", "payment", "invoice.sent", "invoice.updated", "invoice.paid", "booking"]
+
+
+class EventIn(Strict):
+    """The envelope of ``POST /api/v1/events``; ``data`` is checked against the type's model."""
+
+    id: ExternalId = Field(description="the host's idempotency key")
+    type: EventType
+    occurred_at: AwareDatetime
+    data: dict[str, Any]
+
+
+def parse_data(event_type: str, data: dict[str, Any]) -> BaseModel:
+    return EVENT_TYPES[event_type][1].model_validate(data)
+
+
+def dump(value: BaseModel) -> dict[str, Any]:
+    return value.model_dump(mode="json", exclude_none=True)
+
+

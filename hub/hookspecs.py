@@ -1,0 +1,145 @@
+"""Every hook a plugin can implement, declared in one place.
+
+Event hooks (``on_*``) are called once per stored delivery, for one plugin at a time, by the
+dispatcher: a plugin's raise never reaches another plugin. Each receives the typed event value and
+a :class:`hub.context.Context` carrying the attempt number, a stable idempotency key for outside
+effects, the plugin's validated settings and the hub's services. Unless it says otherwise, a raise
+from an event hook is retried with exponential backoff (see :mod:`hub.errors` for the precise
+outcomes) and an implementation must therefore be idempotent: derive every outside write's
+idempotency token from ``ctx.idempotency_key``.
+
+The other hooks are called at start-up or on demand and let a plugin contribute things: its
+settings model, its scheduled jobs, its web routes, its commands, its database migrations, and
+facts about contacts and invoices for the read API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from flask import Blueprint
+    from pydantic import BaseModel
+
+    from hub.context import Context
+    from hub.events import Booking, BookingCheck, Contact, Invoice, Payment, Verdict
+    from hub.jobs import JobRegistrar
+
+hookspec = pluggy.HookspecMarker("hub")
+
+
+@hookspec
+def on_contact(contact: Contact, ctx: Context) -> None:
+    """A ``contact`` event: the host created or changed a contact.
+
+    Fires once per event and plugin. A raise is retried. Return value ignored.
+    """
+
+
+@hookspec
+def on_payment(payment: Payment, ctx: Context) -> None:
+    """A ``payment`` event: money taken outside an invoice (order form, subscription,
+    membership, calendar booking). A raise is retried. Return value ignored."""
+
+
+@hookspec
+def on_invoice_sent(invoice: Invoice, ctx: Context) -> None:
+    """An ``invoice.sent`` event: the host marked a new invoice as sent.
+
+    A raise is retried. Return value ignored.
+    """
+
+
+@hookspec
+def on_invoice_updated(invoice: Invoice, ctx: Context) -> None:
+    """An ``invoice.updated`` event: the invoice's latest state; ``status == "void"`` is a void.
+
+    A raise is retried. Return value ignored.
+    """
+
+
+@hookspec
+def on_invoice_paid(invoice: Invoice, ctx: Context) -> None:
+    """An invoice was paid, fully or in part (``invoice.amount_paid``).
+
+    Fires for the host's ``invoice.paid`` events and for payments another plugin saw elsewhere
+    and published (``ctx.source`` names where it came from; a plugin never receives its own
+    publications). A raise is retried. Return value ignored.
+    """
+
+
+@hookspec
+def on_booking(booking: Booking, ctx: Context) -> None:
+    """A ``booking`` event: booked, completed or cancelled. A raise is retried."""
+
+
+@hookspec
+def on_host_event(message: dict[str, Any], ctx: Context) -> None:
+    """A message for the host application: ``{"id", "type", "occurred_at", "data"}``.
+
+    Plugins produce these with ``ctx.notify_host``; the hub's own ``host_webhooks`` plugin posts
+    them to ``HUB_HOST_WEBHOOK_URL``. Another plugin may forward them elsewhere. A raise is retried.
+    """
+
+
+@hookspec
+def check_booking(check: BookingCheck, ctx: Context) -> Verdict | None:
+    """May this client book? Answer a :class:`Verdict`, or ``None`` for no opinion.
+
+    Called synchronously for ``POST /api/v1/bookings/check`` on every enabled plugin; the booking
+    is refused if any plugin refuses. Must be fast (answer from local data) and must not raise:
+    a raise is logged and counted as no opinion.
+    """
+
+
+@hookspec
+def scheduled(register: JobRegistrar, settings: BaseModel | None) -> None:
+    """Contribute periodic jobs: ``register(name, func, minutes=.. | cron=..)``.
+
+    Called at start and again when the plugin's settings change. ``func(ctx)`` runs on a worker,
+    once per firing however many clocks run, with the firing's own idempotency key; a raise is
+    retried like a delivery.
+    """
+
+
+@hookspec
+def settings_model() -> type[BaseModel] | None:
+    """The plugin's settings: a pydantic model whose fields have defaults and descriptions.
+
+    ``SecretStr`` fields are encrypted at rest and never shown back. The operator's values are
+    validated against it by ``hub plugins set`` and the settings page.
+    """
+
+
+@hookspec
+def register_blueprints(register: Callable[[Blueprint], None]) -> None:
+    """Contribute Flask blueprints (webhook receivers, settings pages). Called at app creation."""
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add click commands or groups to the ``hub`` command line."""
+
+
+@hookspec
+def migrations() -> Path | None:
+    """The directory of the plugin's Alembic revisions for its own tables, or ``None``.
+
+    The plugin's first revision must have ``down_revision = None`` and a ``branch_labels`` of the
+    plugin's name; the hub applies every branch's heads at start.
+    """
+
+
+@hookspec
+def describe_contact(external_id: str, ctx: Context) -> dict[str, Any] | None:
+    """Facts this plugin holds about a host contact, merged into ``GET /api/v1/contacts/{id}``."""
+
+
+@hookspec
+def describe_invoice(external_id: str, ctx: Context) -> dict[str, Any] | None:
+    """Facts this plugin holds about a host invoice, merged into ``GET /api/v1/invoices/{id}``."""

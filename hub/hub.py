@@ -1,0 +1,205 @@
+"""The hub: configuration, database, plugins, and the operations every role shares.
+
+One ``Hub`` per process (or per test): no module globals, so tests build a fresh one each time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select, update
+
+from hub import jobs as jobs_module
+from hub.clock import iso, utcnow
+from hub.config import Config
+from hub.context import Context, stable_key
+from hub.crypto import Crypto
+from hub.db import make_engine, migrate, reading
+from hub.events import EVENT_TYPES, BookingCheck, Verdict, dump
+from hub.plugins import PluginStates, call_impl, discover, hookimpl_for, implementers
+from hub.store import DELIVERIES, EVENTS, Accepted, accept, accept_in, body_hash, event_view
+
+log = logging.getLogger("hub")
+
+
+def subject_of(event_type: str, data: dict[str, Any]) -> str | None:
+    """What an event is about, for ordering: ``invoice:INV-7``, ``contact:c-12``."""
+    external_id = data.get("external_id")
+    if not external_id:
+        return None
+    return f"{event_type.split('.')[0]}:{external_id}"
+
+
+class Hub:
+    def __init__(self, config: Config, *, plugins: list[tuple[str, Any]] | None = None,
+                 entrypoints: bool = True, migrate_db: bool = True) -> None:
+        self.config = config
+        self.engine = make_engine(config)
+        self.crypto = Crypto(config)
+        self.pm, self.infos = discover(plugins, entrypoints)
+        if migrate_db:
+            migrate(self.engine, self._migration_dirs())
+        self.states = PluginStates(self.engine, self.crypto, self.infos)
+        # Set when work arrives so idle workers in this process start at once.
+        self.wake = threading.Event()
+        self._jobs: tuple[int, dict[str, jobs_module.Job]] | None = None
+        self._jobs_lock = threading.Lock()
+
+    def _migration_dirs(self) -> list[Path]:
+        dirs = []
+        for plugin in implementers(self.pm, "migrations"):
+            found = call_impl(hookimpl_for(self.pm, "migrations", plugin))
+            if found:
+                dirs.append(Path(found))
+        return dirs
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- events ---------------------------------------------------------------------------
+
+    def enabled_for(self, hook: str, exclude: str | None = None) -> list[str]:
+        return [p for p in implementers(self.pm, hook)
+                if p != exclude and self.states.enabled(p)]
+
+    def accept_host_event(self, event_id: str, event_type: str, occurred_at: Any,
+                          data: BaseModel, digest: str) -> Accepted:
+        hook = EVENT_TYPES[event_type][0]
+        payload = dump(data)
+        accepted = accept(
+            self.engine, source="host", key=event_id, type=event_type,
+            occurred_at=occurred_at, data=payload, digest=digest,
+            subject=subject_of(event_type, payload), hook=hook, plugins=self.enabled_for(hook),
+        )
+        if accepted.created:
+            self.wake.set()
+        return accepted
+
+    def publish(self, source: str, event_type: str, data: BaseModel | dict[str, Any],
+                key: str) -> bool:
+        """An event a plugin saw elsewhere (QuickBooks), handed to every *other* plugin."""
+        if event_type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {event_type!r}")
+        hook, model = EVENT_TYPES[event_type]
+        value = data if isinstance(data, BaseModel) else model.model_validate(data)
+        payload = dump(value)
+        accepted = accept(
+            self.engine, source=source, key=key, type=event_type, occurred_at=utcnow(),
+            data=payload, digest=body_hash(payload), subject=subject_of(event_type, payload),
+            hook=hook, plugins=self.enabled_for(hook, exclude=source),
+        )
+        if accepted.created:
+            self.wake.set()
+        return accepted.created
+
+    def notify_host(self, source: str, message_type: str, data: BaseModel | dict[str, Any],
+                    key: str, conn: Any = None) -> bool:
+        """Queue a message for the host; the same (source, type, key) is sent once."""
+        payload = dump(data) if isinstance(data, BaseModel) else data
+        now = utcnow()
+        message = {"id": "msg_" + stable_key(source, message_type, key), "type": message_type,
+                   "occurred_at": iso(now), "data": payload}
+        kwargs: dict[str, Any] = dict(
+            source=source, key=f"{message_type}:{key}", type="outbound", occurred_at=now,
+            data=message, digest="", subject=None, hook="on_host_event",
+            plugins=self.enabled_for("on_host_event", exclude=source),
+        )
+        accepted = accept_in(conn, **kwargs) if conn is not None else accept(self.engine,
+                                                                              **kwargs)
+        if accepted.created:
+            self.wake.set()
+        return accepted.created
+
+    def event(self, key: str, source: str = "host") -> dict[str, Any] | None:
+        with reading(self.engine) as conn:
+            return event_view(conn, source, key)
+
+    # -- operator actions -----------------------------------------------------------------
+
+    def retry(self, delivery_pks: list[int]) -> int:
+        """Send parked or waiting deliveries again now, with a fresh set of attempts."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            count = conn.execute(
+                update(DELIVERIES)
+                .where(DELIVERIES.c.pk.in_(delivery_pks),
+                       DELIVERIES.c.status.in_(("dead", "waiting", "pending", "skipped")))
+                .values(status="pending", attempts=0, next_attempt_at=now, updated_at=now)
+            ).rowcount
+        self.wake.set()
+        return count
+
+    def retry_event(self, key: str, source: str = "host") -> int:
+        with reading(self.engine) as conn:
+            pks = conn.execute(
+                select(DELIVERIES.c.pk).join(EVENTS, EVENTS.c.pk == DELIVERIES.c.event_pk)
+                .where(EVENTS.c.source == source, EVENTS.c.key == key,
+                       DELIVERIES.c.status.in_(("dead", "waiting")))
+            ).scalars().all()
+        return self.retry(list(pks))
+
+    def release(self, plugin: str) -> int:
+        """Wake a plugin's waiting deliveries (after ``Hold``): the condition has cleared."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            count = conn.execute(
+                update(DELIVERIES)
+                .where(DELIVERIES.c.plugin == plugin, DELIVERIES.c.status == "waiting")
+                .values(status="pending", next_attempt_at=now, updated_at=now)
+            ).rowcount
+        self.wake.set()
+        return count
+
+    # -- jobs and decisions ---------------------------------------------------------------
+
+    def jobs(self) -> dict[str, jobs_module.Job]:
+        version = self.states.version
+        enabled = tuple(self.states.enabled(p) for p in self.infos)
+        with self._jobs_lock:
+            if self._jobs is None or self._jobs[0] != hash((version, enabled)):
+                self._jobs = (hash((version, enabled)), jobs_module.collect(self))
+            return self._jobs[1]
+
+    def context(self, plugin: str, event_type: str, event_id: str) -> Context:
+        """A context for work outside a delivery (a decision, a describe call)."""
+        return Context(hub=self, plugin=plugin, source="hub", event_id=event_id,
+                       event_type=event_type, occurred_at=utcnow(),
+                       settings=self.states.settings(plugin))
+
+    def check_booking(self, check: BookingCheck) -> Verdict:
+        """Ask every enabled decision plugin; any refusal refuses."""
+        verdicts: list[Verdict] = []
+        for plugin in self.enabled_for("check_booking"):
+            impl = hookimpl_for(self.pm, "check_booking", plugin)
+            try:
+                answer = call_impl(impl, check=check,
+                                   ctx=self.context(plugin, "booking.check", check.email))
+            except Exception:
+                log.exception("plugin %s failed to answer a booking check", plugin)
+                continue
+            if answer is not None:
+                verdicts.append(answer)
+        refusals = [v for v in verdicts if not v.allowed]
+        if refusals:
+            return refusals[0]
+        return verdicts[0] if verdicts else Verdict(allowed=True)
+
+    def describe(self, kind: str, external_id: str) -> dict[str, Any]:
+        """What the plugins know of a contact or invoice, merged (``describe_<kind>`` hooks)."""
+        facts: dict[str, Any] = {}
+        hook = f"describe_{kind}"
+        for plugin in self.enabled_for(hook):
+            impl = hookimpl_for(self.pm, hook, plugin)
+            try:
+                found = call_impl(impl, external_id=external_id,
+                                  ctx=self.context(plugin, hook, external_id))
+            except Exception:
+                log.exception("plugin %s failed to describe %s %s", plugin, kind, external_id)
+                continue
+            if found:
+                facts.update(found)
+        return facts

@@ -1,0 +1,105 @@
+"""The OpenAPI document, generated from the same pydantic models that validate requests."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from hub import __version__
+from hub.events import EVENT_TYPES, BookingCheck, EventIn
+
+REF = "#/components/schemas/{model}"
+
+
+def _error_schema() -> dict[str, Any]:
+    return {"type": "object", "required": ["errors"], "properties": {"errors": {
+        "type": "array", "items": {"type": "object", "properties": {
+            "field": {"type": ["string", "null"], "examples": ["data.lines[0].unit_price"]},
+            "message": {"type": "string"}}}}}}
+
+
+def _status_schema() -> dict[str, Any]:
+    return {"type": "object", "properties": {
+        "id": {"type": "string"}, "type": {"type": "string"},
+        "status": {"enum": ["pending", "done", "failed", "dead"]},
+        "deliveries": {"type": "array", "items": {"type": "object", "properties": {
+            "plugin": {"type": "string"},
+            "status": {"enum": ["pending", "running", "done", "skipped", "waiting", "dead"]},
+            "attempts": {"type": "integer"}, "last_error": {"type": ["string", "null"]},
+            "result": {"type": ["string", "null"]}}}}}}
+
+
+def _answer(description: str, schema: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {
+        "schema": {"$ref": REF.format(model=schema)}}}}
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    models = [(EventIn, "validation"), (BookingCheck, "validation")]
+    models += [(model, "validation") for _hook, model in EVENT_TYPES.values()]
+    _, top = models_json_schema(models, ref_template=REF)
+    schemas: dict[str, Any] = dict(top.get("$defs", {}))
+    schemas["Error"] = _error_schema()
+    schemas["EventStatus"] = _status_schema()
+    # The envelope's data is checked against the model its type names.
+    schemas["EventIn"]["properties"]["data"] = {
+        "description": "checked against the model the type names: " + ", ".join(
+            f"{t} → {m.__name__}" for t, (_h, m) in EVENT_TYPES.items()),
+        "oneOf": [{"$ref": REF.format(model=m.__name__)} for _h, m in EVENT_TYPES.values()],
+    }
+    errors = {"401": _answer("no or wrong API key", "Error"),
+              "422": _answer("invalid, every problem listed", "Error")}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Ledgerline Hub host API", "version": __version__},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/v1/events": {"post": {
+                "summary": "Send an event; the same id is processed once",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": REF.format(model="EventIn")}}}},
+                "responses": {
+                    "202": _answer("accepted and stored", "EventStatus"),
+                    "200": _answer("a replay of a known id with the same body", "EventStatus"),
+                    "409": _answer("a known id with a different body", "Error"),
+                    "413": _answer("over 1 MiB", "Error"),
+                    "415": _answer("not JSON", "Error"), **errors}}},
+            "/api/v1/events/{id}": {"get": {
+                "summary": "An event's status and its deliveries",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "string"}}],
+                "responses": {"200": _answer("the event", "EventStatus"),
+                              "404": _answer("unknown id", "Error"), **errors}}},
+            "/api/v1/bookings/check": {"post": {
+                "summary": "May this client book? The booking gate's verdict",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": REF.format(model="BookingCheck")}}}},
+                "responses": {"200": {"description": "the verdict", "content": {
+                    "application/json": {"schema": {"type": "object", "properties": {
+                        "allowed": {"type": "boolean"}, "reason": {"type": ["string", "null"]},
+                        "balance": {"type": ["string", "null"]},
+                        "threshold": {"type": ["string", "null"]},
+                        "stale": {"type": "boolean"}}}}}}, **errors}}},
+            "/api/v1/invoices/{external_id}": {"get": {
+                "summary": "An invoice's status, total, amount paid, balance, QuickBooks ids",
+                "parameters": [{"name": "external_id", "in": "path", "required": True,
+                                "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the invoice"},
+                              "404": _answer("unknown", "Error"), **errors}}},
+            "/api/v1/contacts/{external_id}": {"get": {
+                "summary": "A contact, its balances and QuickBooks id",
+                "parameters": [{"name": "external_id", "in": "path", "required": True,
+                                "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the contact"},
+                              "404": _answer("unknown", "Error"), **errors}}},
+            "/api/v1/openapi.json": {"get": {"summary": "This document",
+                                             "responses": {"200": {"description": "OpenAPI"}}}},
+        },
+    }

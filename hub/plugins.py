@@ -1,0 +1,323 @@
+"""Finding plugins, and the operator's switch and settings for each.
+
+Plugins are found through the ``hub.plugins`` entry-point group, built-ins included: Ledgerline's
+own three are declared there in our ``pyproject.toml`` exactly as a third party would declare
+theirs. The only plugin the core names is its own host-webhook sender, in ``DEFAULT_PLUGINS``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import types
+import typing
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+from pydantic import BaseModel, SecretStr, ValidationError
+from sqlalchemy import Engine, insert, select, update
+
+from hub import __version__, hookspecs
+from hub.clock import utcnow
+from hub.crypto import Crypto
+from hub.db import reading
+from hub.tables import Meta, PluginState
+
+ENTRY_POINT_GROUP = "hub.plugins"
+DEFAULT_PLUGINS = ("hub.host_webhooks",)
+_STATE_TTL = 2.0  # seconds another process's toggle may take to be seen here
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    module: Any
+    version: str
+    builtin: bool
+    settings_model: type[BaseModel] | None
+    enabled_by_default: bool
+    description: str
+
+
+class SettingsError(Exception):
+    """Settings refused; ``errors`` lists (field, message) pairs for the form or the terminal."""
+
+    def __init__(self, plugin: str, errors: list[tuple[str, str]]) -> None:
+        self.plugin = plugin
+        self.errors = errors
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
+
+
+def make_manager() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("hub")
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def discover(
+    extra: list[tuple[str, Any]] | None = None, entrypoints: bool = True
+) -> tuple[pluggy.PluginManager, dict[str, PluginInfo]]:
+    """Register the defaults, every entry point and ``extra`` (name, module) pairs."""
+    pm = make_manager()
+    found: list[tuple[str, Any, str, bool]] = []
+    for dotted in DEFAULT_PLUGINS:
+        module = __import__(dotted, fromlist=["_"])
+        found.append((dotted.rsplit(".", 1)[-1], module, __version__, True))
+    if entrypoints:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            version = ep.dist.version if ep.dist else "?"
+            builtin = bool(ep.dist and ep.dist.name == "ledgerline-hub")
+            found.append((ep.name, ep.load(), version, builtin))
+    for name, module in extra or []:
+        found.append((name, module, getattr(module, "__version__", "0"), False))
+
+    infos: dict[str, PluginInfo] = {}
+    for name, module, version, builtin in found:
+        if name in infos:
+            raise RuntimeError(f"two plugins are named {name!r}; uninstall one of them")
+        pm.register(module, name=name)
+        model = _call_one(pm, "settings_model", name)
+        doc = (getattr(module, "__doc__", None) or "").strip().splitlines()
+        infos[name] = PluginInfo(
+            name=name, module=module, version=version, builtin=builtin,
+            settings_model=model,
+            enabled_by_default=bool(getattr(module, "ENABLED_BY_DEFAULT", True)),
+            description=doc[0] if doc else "",
+        )
+    # A misspelled hook name (on_invoice_snet) fails here, at start, not silently later.
+    pm.check_pending()
+    return pm, infos
+
+
+def hookimpl_for(pm: pluggy.PluginManager, hook: str, plugin: str) -> Any | None:
+    caller = getattr(pm.hook, hook, None)
+    if caller is None:
+        return None
+    for impl in caller.get_hookimpls():
+        if impl.plugin_name == plugin:
+            return impl
+    return None
+
+
+def call_impl(impl: Any, **kwargs: Any) -> Any:
+    """Call one plugin's implementation; pluggy lets it take any subset of the arguments."""
+    return impl.function(**{name: kwargs[name] for name in impl.argnames})
+
+
+def _call_one(pm: pluggy.PluginManager, hook: str, plugin: str, **kwargs: Any) -> Any:
+    impl = hookimpl_for(pm, hook, plugin)
+    return call_impl(impl, **kwargs) if impl else None
+
+
+def implementers(pm: pluggy.PluginManager, hook: str) -> list[str]:
+    caller = getattr(pm.hook, hook)
+    # pluggy lists implementations last-registered first; keep registration order instead.
+    return [impl.plugin_name for impl in reversed(caller.get_hookimpls())]
+
+
+def _secret_fields(model: type[BaseModel]) -> set[str]:
+    return {name for name, f in model.model_fields.items() if _is_secret(f.annotation)}
+
+
+def _is_secret(annotation: Any) -> bool:
+    if annotation is SecretStr:
+        return True
+    return any(_is_secret(arg) for arg in typing.get_args(annotation))
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_list(a) for a in typing.get_args(annotation))
+    return False
+
+
+def validation_errors(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
+    """Pydantic's errors as (field, message) pairs a person can act on."""
+    out = []
+    for e in exc.errors(include_url=False):
+        field = error_field(((prefix,) if prefix else ()) + tuple(e["loc"]))
+        message = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        out.append((field, message))
+    return out
+
+
+def error_field(loc: tuple[Any, ...]) -> str:
+    """Pydantic's error location as the contract writes fields: ``data.lines[0].unit_price``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+class PluginStates:
+    """The persisted switch and settings of every plugin, cached briefly for the hot path."""
+
+    def __init__(self, engine: Engine, crypto: Crypto, infos: dict[str, PluginInfo]) -> None:
+        self.engine = engine
+        self.crypto = crypto
+        self.infos = infos
+        self._lock = threading.Lock()
+        self._loaded_at = -1e9
+        self._rows: dict[str, tuple[bool, dict[str, Any]]] = {}
+        self._settings: dict[str, BaseModel | None] = {}
+        self.version = 0
+
+    def _load(self) -> None:
+        with self._lock:
+            if time.monotonic() - self._loaded_at < _STATE_TTL:
+                return
+            with reading(self.engine) as conn:
+                rows = conn.execute(select(PluginState.__table__)).mappings().all()
+                meta = conn.execute(
+                    select(Meta.value).where(Meta.key == "settings_version")
+                ).scalar()
+            loaded = {r["name"]: (bool(r["enabled"]), json.loads(r["settings"])) for r in rows}
+            if loaded != self._rows:
+                self._rows = loaded
+                self._settings = {}
+            self.version = int(meta or 0)
+            self._loaded_at = time.monotonic()
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._loaded_at = -1e9
+
+    def enabled(self, name: str) -> bool:
+        self._load()
+        info = self.infos.get(name)
+        if info is None:
+            return False
+        row = self._rows.get(name)
+        return row[0] if row else info.enabled_by_default
+
+    def settings(self, name: str) -> BaseModel | None:
+        """The plugin's validated settings, secrets decrypted, defaults filled in."""
+        self._load()
+        if name in self._settings:
+            return self._settings[name]
+        info = self.infos[name]
+        model = info.settings_model
+        if model is None:
+            return None
+        stored = dict(self._rows.get(name, (True, {}))[1])
+        for key, value in list(stored.items()):
+            if isinstance(value, dict) and "$enc" in value:
+                stored[key] = self.crypto.decrypt(value["$enc"])
+        # A setting the plugin no longer declares is dropped rather than refusing to start.
+        stored = {k: v for k, v in stored.items() if k in model.model_fields}
+        value = model.model_validate(stored)
+        self._settings[name] = value
+        return value
+
+    def raw_settings(self, name: str) -> dict[str, Any]:
+        self._load()
+        return dict(self._rows.get(name, (True, {}))[1])
+
+    def _require(self, name: str) -> PluginInfo:
+        if name not in self.infos:
+            known = ", ".join(sorted(self.infos)) or "none"
+            raise SettingsError(name, [("plugin", f"no plugin named {name!r}; found: {known}")])
+        return self.infos[name]
+
+    def set_enabled(self, name: str, enabled: bool) -> None:
+        self._require(name)
+        self._write(name, enabled=enabled)
+
+    def update_settings(self, name: str, updates: dict[str, Any]) -> BaseModel:
+        """Validate ``updates`` over the current settings and store them, or raise SettingsError.
+
+        Values may be strings as typed on a command line: a list setting takes commas.
+        """
+        info = self._require(name)
+        model = info.settings_model
+        if model is None:
+            raise SettingsError(name, [("plugin", f"{name} has no settings")])
+        unknown = [k for k in updates if k not in model.model_fields]
+        if unknown:
+            known = ", ".join(model.model_fields)
+            raise SettingsError(
+                name, [(k, f"{name} has no setting {k!r}; its settings are: {known}")
+                       for k in unknown]
+            )
+        current = self.settings(name)
+        assert current is not None
+        merged: dict[str, Any] = {}
+        for key, f in model.model_fields.items():
+            value = getattr(current, key)
+            merged[key] = value.get_secret_value() if isinstance(value, SecretStr) else value
+        for key, value in updates.items():
+            annotation = model.model_fields[key].annotation
+            if isinstance(value, str) and _is_list(annotation):
+                value = [part.strip() for part in value.split(",") if part.strip()]
+            merged[key] = value
+        try:
+            validated = model.model_validate(merged)
+        except ValidationError as exc:
+            raise SettingsError(
+                name, [(field or "settings", msg) for field, msg in validation_errors(exc)]
+            ) from None
+        stored = json.loads(validated.model_dump_json())
+        for key in _secret_fields(model):
+            secret = getattr(validated, key)
+            stored[key] = (
+                {"$enc": self.crypto.encrypt(secret.get_secret_value())} if secret else None
+            )
+        self._write(name, settings=stored)
+        return validated
+
+    def _write(self, name: str, enabled: bool | None = None,
+               settings: dict[str, Any] | None = None) -> None:
+        table = PluginState.__table__
+        now = utcnow()
+        with self.engine.begin() as conn:
+            row = conn.execute(select(table).where(table.c.name == name)).mappings().first()
+            if row is None:
+                conn.execute(insert(table).values(
+                    name=name,
+                    enabled=self.infos[name].enabled_by_default if enabled is None else enabled,
+                    settings=json.dumps(settings or {}), updated_at=now,
+                ))
+            else:
+                values: dict[str, Any] = {"updated_at": now}
+                if enabled is not None:
+                    values["enabled"] = enabled
+                if settings is not None:
+                    values["settings"] = json.dumps(settings)
+                conn.execute(update(table).where(table.c.name == name).values(**values))
+            _bump_version(conn)
+        self.invalidate()
+
+    def rotate_secrets(self) -> int:
+        """Re-encrypt every stored secret setting under the newest key; returns how many."""
+        count = 0
+        table = PluginState.__table__
+        with self.engine.begin() as conn:
+            for row in conn.execute(select(table)).mappings().all():
+                settings = json.loads(row["settings"])
+                for value in settings.values():
+                    if isinstance(value, dict) and "$enc" in value:
+                        value["$enc"] = self.crypto.rotate(value["$enc"])
+                        count += 1
+                conn.execute(update(table).where(table.c.name == row["name"])
+                             .values(settings=json.dumps(settings)))
+        self.invalidate()
+        return count
+
+
+def _bump_version(conn: Any) -> None:
+    table = Meta.__table__
+    current = conn.execute(select(table.c.value).where(table.c.key == "settings_version")).scalar()
+    if current is None:
+        conn.execute(insert(table).values(key="settings_version", value="1"))
+    else:
+        conn.execute(update(table).where(table.c.key == "settings_version")
+                     .values(value=str(int(current) + 1)))

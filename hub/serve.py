@@ -1,0 +1,62 @@
+"""Running the roles: web (waitress), workers and the clock, together or apart."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+from hub.hub import Hub
+from hub.jobs import Clock
+from hub.worker import Worker
+
+log = logging.getLogger("hub.serve")
+
+
+def setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def run_roles(hub: Hub, *, web: bool, worker: bool, clock: bool, host: str = "127.0.0.1",
+              port: int = 8000, threads: int = 16) -> None:
+    stopping = threading.Event()
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _stop)
+    workers = Worker(hub) if worker else None
+    the_clock = Clock(hub) if clock else None
+    try:
+        if workers:
+            workers.start()
+            log.info("workers started (%d threads)", workers.threads)
+        if the_clock:
+            the_clock.start()
+            log.info("clock started with %d jobs", len(hub.jobs()))
+        if web:
+            from waitress import create_server
+
+            from hub.app import create_app
+
+            server = create_server(create_app(hub), host=host, port=port, threads=threads,
+                                   ident="ledgerline-hub", clear_untrusted_proxy_headers=True)
+            log.info("Ledgerline Hub on http://%s:%s", host, server.effective_port)
+            if not hub.config.api_key:
+                log.warning("HUB_API_KEY is not set: the host API refuses every call")
+            server.run()
+        else:
+            while not stopping.wait(3600):
+                pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if the_clock:
+            the_clock.stop()
+        if workers:
+            workers.stop()
+        hub.close()
