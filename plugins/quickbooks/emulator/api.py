@@ -1,0 +1,168 @@
+"""`/v3/company/{realmId}/...`: faults on command, auth, throttling, idempotency, then the work.
+
+Order matters and mirrors what a client meets at Intuit: an outage answers before anything
+is checked; an unauthenticated call is refused before it counts against the throttle; a
+replayed `requestid` answers from memory and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from . import faults, operations, transactions
+from .batch import rollback, run_batch, savepoint
+from .cdc import run_cdc
+from .clock import response_time
+from .context import Ctx
+from .oauth import bearer_status
+from .state import EmulatorState
+from .store import public, remember_answer, stored_answer
+
+bp = Blueprint("qbo_api", __name__)
+JSON = "application/json;charset=UTF-8"
+# A one-page PDF so download_pdf() gets bytes that look like a document.
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]"
+       b"/Count 1>>endobj 3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
+       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def state() -> EmulatorState:
+    return current_app.extensions["qbo_emulator"]  # type: ignore[no-any-return]
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    text = body if isinstance(body, str) else json.dumps(body)
+    response = Response(text, status=status, mimetype="application/json")
+    response.headers["Content-Type"] = JSON
+    return response
+
+
+def injected_failure(status: int) -> Response:
+    if status == 503:
+        # Intuit's edge answers 503 with an HTML page, not a Fault.
+        return Response("<html><body><h1>503 Service Unavailable</h1></body></html>",
+                        status=503, mimetype="text/html")
+    fault = faults.server_error()
+    fault.status = status
+    return json_response(fault.body(), status)
+
+
+def parse_body() -> dict[str, Any]:
+    text = request.get_data(as_text=True)
+    if not text.strip():
+        return {}
+    try:
+        body = json.loads(text)
+    except ValueError:
+        raise faults.QBOFault(
+            2010, "Request has invalid or unsupported property",
+            "Request body could not be parsed as JSON",
+        ) from None
+    if not isinstance(body, dict):
+        raise faults.QBOFault(2010, "Request has invalid or unsupported property",
+                              "Request body must be an object")
+    return body
+
+
+def dispatch(ctx: Ctx, rest: str) -> dict[str, Any] | bytes:
+    parts = [p for p in rest.split("/") if p]
+    head = parts[0].lower() if parts else ""
+    args = request.args
+    if head == "query":
+        text = args.get("query") if request.method == "GET" else request.get_data(as_text=True)
+        return {"QueryResponse": operations.run_query(ctx, text or ""), "time": response_time()}
+    if head == "batch" and request.method == "POST":
+        return run_batch(ctx, parse_body())
+    if head == "cdc":
+        return run_cdc(ctx, args.get("entities"), args.get("changedSince"))
+    entity = operations.entity_from_path(head)
+    if request.method == "GET":
+        if len(parts) == 3 and entity == "Invoice" and parts[2] == "pdf":
+            operations.read(ctx, entity, parts[1])
+            return PDF
+        body = operations.read(ctx, entity, parts[1] if len(parts) > 1 else None)
+        return body | {"time": response_time()}
+    if len(parts) == 3 and entity == "Invoice" and parts[2] == "send":
+        invoice = transactions.send(ctx, parts[1], args.get("sendTo"))
+        return {"Invoice": public(invoice), "time": response_time()}
+    if len(parts) != 1:
+        raise faults.unsupported(request.method, rest)
+    body = parse_body()
+    operation = operations.post_operation(entity, dict(args), body)
+    return operations.write(ctx, entity, operation, body) | {"time": response_time()}
+
+
+@bp.route("/v3/company/<realm>/<path:rest>", methods=["GET", "POST"])
+def endpoint(realm: str, rest: str) -> Response:
+    emulator = state()
+    failure = emulator.switches.take_failure()
+    if failure is not None:
+        return injected_failure(failure)
+    if emulator.switches.latency > 0:
+        time.sleep(emulator.switches.latency)
+    with emulator.store.lock:
+        verdict, detail = bearer_status(realm)
+    if verdict == "unauthorized":
+        response = json_response(faults.auth_failed_body(detail or ""), 401)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="Intuit", error="invalid_token"'
+        return response
+    if verdict == "forbidden" or emulator.store.company(realm) is None:
+        fault = faults.QBOFault(3100, "message=ApplicationAuthorizationFailed; errorCode=003100; "
+                                "statusCode=403", detail or "Unknown company", status=403,
+                                fault_type="SECURITY")
+        return json_response(fault.body(), 403)
+    if not emulator.throttle.acquire(realm, batch=rest.strip("/").lower() == "batch"):
+        return json_response(faults.throttled().body(), 429)
+    try:
+        response = handle(emulator, realm, rest)
+    finally:
+        emulator.throttle.release(realm)
+    if emulator.switches.take_drop():
+        drop_connection()
+    return response
+
+
+def handle(emulator: EmulatorState, realm: str, rest: str) -> Response:
+    request_id = request.args.get("requestid") if request.method == "POST" else None
+    store = emulator.store
+    with store.lock:
+        company = store.company(realm)
+        assert company is not None
+        if request_id:
+            remembered = stored_answer(company, request_id)
+            if remembered is not None:
+                return json_response(remembered["body"], remembered["status"])
+        ctx = Ctx(company)
+        saved = savepoint(ctx) if request.method == "POST" else None
+        try:
+            result = dispatch(ctx, rest)
+            status = 200
+        except faults.QBOFault as fault:
+            if saved is not None:
+                rollback(ctx, saved)
+            result, status = fault.body(), fault.status
+        if isinstance(result, bytes):
+            return Response(result, mimetype="application/pdf")
+        text = json.dumps(result)
+        if request_id:
+            remember_answer(company, request_id, status, text)
+        if request.method == "POST":
+            store.save()
+    if ctx.changes and emulator.webhooks is not None and emulator.config.notify_api_changes:
+        emulator.webhooks.announce(realm, ctx.changes)
+    return json_response(text, status)
+
+
+def drop_connection() -> None:
+    """The change is committed; now close the socket so the client never hears the answer."""
+    sock = request.environ.get("werkzeug.socket")
+    if isinstance(sock, socket.socket):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass

@@ -1,0 +1,64 @@
+"""`/batch`: up to 30 operations in one call, each answered on its own (an item's fault does
+not undo the others, as with Intuit)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from . import faults, operations
+from .clock import response_time
+from .context import Ctx
+
+MAX_ITEMS = 30
+
+
+def savepoint(ctx: Ctx) -> dict[str, Any]:
+    keys = ("entities", "tombstones", "next_id", "next_doc_number")
+    return {key: copy.deepcopy(ctx.company[key]) for key in keys} | {"changes": len(ctx.changes)}
+
+
+def rollback(ctx: Ctx, saved: dict[str, Any]) -> None:
+    for key, value in saved.items():
+        if key != "changes":
+            ctx.company[key] = value
+    del ctx.changes[saved["changes"]:]
+
+
+def run_item(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
+    if "Query" in item:
+        return {"QueryResponse": operations.run_query(ctx, str(item["Query"]))}
+    operation = str(item.get("operation", "")).lower()
+    if operation not in ("create", "update", "delete"):
+        raise faults.required("operation")
+    names = [key for key in item if key.lower() in operations.ENTITY_BY_LOWER]
+    if len(names) != 1:
+        raise faults.required("BatchItemRequest entity")
+    entity = operations.entity_from_path(names[0])
+    body = item[names[0]]
+    if not isinstance(body, dict):
+        raise faults.required(entity)
+    return operations.write(ctx, entity, operation, body)
+
+
+def run_batch(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+    items = body.get("BatchItemRequest")
+    if not isinstance(items, list) or not items:
+        raise faults.required("BatchItemRequest")
+    if len(items) > MAX_ITEMS:
+        raise faults.QBOFault(
+            1040, "Batch size exceeds allowed limit",
+            f"The batch size of {len(items)} exceeds the allowed limit of {MAX_ITEMS}",
+        )
+    responses = []
+    for item in items:
+        bid = item.get("bId") if isinstance(item, dict) else None
+        saved = savepoint(ctx)
+        try:
+            if not isinstance(item, dict):
+                raise faults.required("BatchItemRequest")
+            responses.append({"bId": bid} | run_item(ctx, item))
+        except faults.QBOFault as fault:
+            rollback(ctx, saved)
+            responses.append({"bId": bid, "Fault": fault.fault()})
+    return {"BatchItemResponse": responses, "time": response_time()}

@@ -1,0 +1,254 @@
+"""`/_emulator/...`: faults on command, limits, tokens, webhooks, and changes "made in
+QuickBooks" by a person. Each route is a thin shell over a plain function taking the state,
+so the in-process test handle calls the very same code."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from . import faults, transactions
+from .batch import rollback, savepoint
+from .clock import epoch
+from .context import Ctx
+from .entities import create_name, find
+from .oauth import revoke_grant
+from .seed import DEMO_NAME, DEMO_REALM, build_company
+from .state import EmulatorState
+from .store import empty_state, public
+
+bp = Blueprint("qbo_control", __name__, url_prefix="/_emulator")
+
+
+def state() -> EmulatorState:
+    return current_app.extensions["qbo_emulator"]  # type: ignore[no-any-return]
+
+
+# -- plain functions -------------------------------------------------------------------------
+def fail_next(st: EmulatorState, count: int, status: int = 500) -> None:
+    if status not in (500, 502, 503, 504):
+        raise ValueError("status must be 500, 502, 503 or 504")
+    with st.switches.lock:
+        st.switches.fail_status = status
+        st.switches.fail_count = count
+
+
+def set_latency(st: EmulatorState, seconds: float) -> None:
+    st.switches.latency = max(0.0, float(seconds))
+
+
+def drop_next(st: EmulatorState, count: int = 1) -> None:
+    with st.switches.lock:
+        st.switches.drop_count = count
+
+
+def set_limits(st: EmulatorState, per_minute: int | None = None, concurrent: int | None = None,
+               batch_per_minute: int | None = None, reset: bool = True) -> dict[str, int]:
+    limits = st.throttle.limits
+    if per_minute is not None:
+        limits.per_minute = int(per_minute)
+    if concurrent is not None:
+        limits.concurrent = int(concurrent)
+    if batch_per_minute is not None:
+        limits.batch_per_minute = int(batch_per_minute)
+    if reset:
+        st.throttle.reset()
+    return {"per_minute": limits.per_minute, "concurrent": limits.concurrent,
+            "batch_per_minute": limits.batch_per_minute}
+
+
+def expire_tokens(st: EmulatorState, token: str | None = None, kind: str = "access") -> int:
+    """Make one token (or every token of `kind`: access or refresh) expired right now."""
+    bucket = st.store.data["oauth"]["refresh" if kind == "refresh" else "access"]
+    count = 0
+    with st.store.lock:
+        for value, record in bucket.items():
+            if token is None or value == token:
+                record["expires"] = epoch() - 1
+                count += 1
+    st.store.save()
+    return count
+
+
+def configure_webhooks(st: EmulatorState, **options: Any) -> dict[str, Any]:
+    config = st.config
+    names = {"url": "webhook_url", "format": "webhook_format", "verifier_token": "verifier_token",
+             "retry_scale": "retry_scale", "retry_schedule": "retry_schedule",
+             "max_attempts": "max_webhook_attempts", "notify_api_changes": "notify_api_changes"}
+    for key, value in options.items():
+        if key not in names:
+            raise ValueError(f"unknown webhook option {key}")
+        if key == "format" and value not in ("legacy", "cloudevents"):
+            raise ValueError("format must be legacy or cloudevents")
+        setattr(config, names[key], value)
+    return {key: getattr(config, attr) for key, attr in names.items()}
+
+
+def add_company(st: EmulatorState, realm: str, name: str, country: str = "US",
+                currency: str = "USD", demo_data: bool = False) -> str:
+    st.store.add_company(realm, build_company(realm, name, country, currency, demo_data))
+    st.store.save()
+    return realm
+
+
+def reset(st: EmulatorState) -> None:
+    with st.store.lock:
+        st.store.data = empty_state()
+        st.store.add_company(DEMO_REALM, build_company(DEMO_REALM, DEMO_NAME))
+    st.throttle.reset()
+    with st.switches.lock:
+        st.switches.fail_count = st.switches.drop_count = 0
+        st.switches.latency = 0.0
+    st.store.save()
+
+
+def change_in_quickbooks(st: EmulatorState, realm: str, action: str, **args: Any) -> dict[str, Any]:
+    """A person working in QuickBooks: the change is stored, visible in CDC and announced."""
+    with st.store.lock:
+        company = st.store.company(realm)
+        if company is None:
+            raise faults.not_found("Company", realm)
+        ctx = Ctx(company)
+        saved = savepoint(ctx)
+        try:
+            result = apply_person_change(ctx, action, args)
+        except faults.QBOFault:
+            rollback(ctx, saved)
+            raise
+        answer = public(copy.deepcopy(result))
+    st.store.save()
+    if st.webhooks is not None:
+        st.webhooks.announce(realm, ctx.changes)
+    return answer
+
+
+def apply_person_change(ctx: Ctx, action: str, args: dict[str, Any]) -> dict[str, Any]:
+    if action == "add_customer":
+        return create_name(ctx, "Customer", args["customer"])
+    if action == "record_payment":
+        invoice = find(ctx, "Invoice", args["invoice_id"])
+        amount = args.get("amount", invoice["Balance"])
+        return transactions.create_payment(ctx, {
+            "CustomerRef": invoice["CustomerRef"], "TotalAmt": amount,
+            "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
+        })
+    if action == "edit_invoice":
+        invoice = find(ctx, "Invoice", args["invoice_id"])
+        # A person in the UI never sees SyncTokens; the edit applies to the current version.
+        body = dict(args["changes"]) | {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"],
+                                        "sparse": True}
+        return transactions.update_sales_form(ctx, "Invoice", body)
+    raise ValueError(f"unknown action {action}")
+
+
+# -- routes ----------------------------------------------------------------------------------
+def body() -> dict[str, Any]:
+    return request.get_json(silent=True) or {}
+
+
+def fault_answer(fault: faults.QBOFault) -> Response:
+    response = jsonify(fault.body())
+    response.status_code = fault.status
+    return response
+
+
+@bp.get("/health")
+def health() -> Response:
+    return jsonify({"ok": True, "base_url": state().base_url})
+
+
+@bp.get("/state")
+def dump_state() -> Response:
+    return jsonify(state().store.snapshot())
+
+
+@bp.post("/reset")
+def reset_route() -> Response:
+    reset(state())
+    return jsonify({"ok": True})
+
+
+@bp.post("/companies")
+def company_route() -> Response:
+    data = body()
+    realm = add_company(state(), str(data["realm"]), data.get("name", "Emulated Company"),
+                        data.get("country", "US"), data.get("currency", "USD"),
+                        bool(data.get("demo_data", False)))
+    return jsonify({"realmId": realm})
+
+
+@bp.post("/faults")
+def faults_route() -> Response:
+    data = body()
+    fail_next(state(), int(data.get("count", 1)), int(data.get("status", 500)))
+    return jsonify({"ok": True})
+
+
+@bp.post("/latency")
+def latency_route() -> Response:
+    set_latency(state(), float(body().get("seconds", 0)))
+    return jsonify({"ok": True})
+
+
+@bp.post("/drop")
+def drop_route() -> Response:
+    drop_next(state(), int(body().get("count", 1)))
+    return jsonify({"ok": True})
+
+
+@bp.post("/limits")
+def limits_route() -> Response:
+    data = body()
+    return jsonify(set_limits(state(), data.get("per_minute"), data.get("concurrent"),
+                              data.get("batch_per_minute"), bool(data.get("reset", True))))
+
+
+@bp.post("/tokens/expire")
+def expire_route() -> Response:
+    data = body()
+    return jsonify({"expired": expire_tokens(state(), data.get("token"), data.get("kind", "access"))})
+
+
+@bp.post("/tokens/revoke")
+def revoke_route() -> Response:
+    return jsonify({"revoked": revoke_grant(state(), str(body().get("token", "")))})
+
+
+@bp.post("/webhooks")
+def webhooks_route() -> Response:
+    return jsonify(configure_webhooks(state(), **body()))
+
+
+@bp.get("/webhooks/attempts")
+def attempts_route() -> Response:
+    dispatcher = state().webhooks
+    return jsonify(list(dispatcher.attempts) if dispatcher else [])
+
+
+@bp.post("/companies/<realm>/customers")
+def person_adds_customer(realm: str) -> Response:
+    try:
+        return jsonify({"Customer": change_in_quickbooks(state(), realm, "add_customer", customer=body())})
+    except faults.QBOFault as fault:
+        return fault_answer(fault)
+
+
+@bp.post("/companies/<realm>/invoices/<invoice_id>/payments")
+def person_records_payment(realm: str, invoice_id: str) -> Response:
+    args = {"invoice_id": invoice_id} | ({"amount": body()["amount"]} if "amount" in body() else {})
+    try:
+        return jsonify({"Payment": change_in_quickbooks(state(), realm, "record_payment", **args)})
+    except faults.QBOFault as fault:
+        return fault_answer(fault)
+
+
+@bp.post("/companies/<realm>/invoices/<invoice_id>")
+def person_edits_invoice(realm: str, invoice_id: str) -> Response:
+    try:
+        return jsonify({"Invoice": change_in_quickbooks(
+            state(), realm, "edit_invoice", invoice_id=invoice_id, changes=body())})
+    except faults.QBOFault as fault:
+        return fault_answer(fault)
+

@@ -1,0 +1,125 @@
+"""The demo company: a US/USD realm with accounts, service items, customers, invoices and one
+partly paid invoice. Built through the same code paths the API uses, so it is consistent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import entities, transactions
+from .clock import qbo_timestamp
+from .context import Ctx
+from .store import Company, new_company, stamp_created, table
+
+DEMO_REALM = "9341453050298134"
+DEMO_NAME = "Ledgerline Demo Landscaping"
+
+
+def put(ctx: Ctx, entity: str, ident: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """Insert a fixed-Id record (Ids Intuit's documentation examples refer to)."""
+    obj = obj | {"Id": ident, "domain": "QBO", "sparse": False}
+    stamp_created(obj)
+    table(ctx.company, entity)[ident] = obj
+    return obj
+
+
+def company_info(realm: str, name: str, country: str) -> dict[str, Any]:
+    return {
+        "CompanyName": name,
+        "LegalName": name + " LLC",
+        "CompanyAddr": {"Line1": "123 Sierra Way", "City": "San Pablo", "CountrySubDivisionCode": "CA",
+                        "PostalCode": "87999", "Country": country},
+        "Country": country,
+        "Email": {"Address": "owner@example.com"},
+        "CompanyStartDate": "2024-01-01",
+        "FiscalYearStartMonth": "January",
+        "SupportedLanguages": "en",
+        "NameValue": [{"Name": "OfferingSku", "Value": "QuickBooks Online Plus"}],
+        "realm": realm,
+    }
+
+
+def preferences(currency: str, us: bool) -> dict[str, Any]:
+    return {
+        "SalesFormsPrefs": {"AllowDiscount": True, "AllowDeposit": True, "AllowShipping": False,
+                            "CustomTxnNumbers": False, "DefaultTerms": None, "ETransactionEnabledStatus": "Enabled"},
+        "CurrencyPrefs": {"HomeCurrency": {"value": currency}, "MultiCurrencyEnabled": False},
+        "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": us},
+        "AccountingInfoPrefs": {"BookCloseDate": None, "TrackDepartments": False},
+        "ProductAndServicesPrefs": {"ForSales": True, "ForPurchase": True, "QuantityOnHand": True},
+    }
+
+
+def build_company(realm: str, name: str, country: str = "US", currency: str = "USD",
+                  demo_data: bool = True) -> Company:
+    company = new_company(realm, name, country, currency)
+    company["next_id"] = 100  # fixed Ids below stay clear of allocated ones
+    ctx = Ctx(company)
+    put(ctx, "CompanyInfo", realm, company_info(realm, name, country))
+    put(ctx, "Preferences", "1", preferences(currency, country == "US"))
+    put(ctx, "Account", "1", {"Name": "Services", "AccountType": "Income",
+                              "AccountSubType": "ServiceFeeIncome", "Classification": "Revenue"})
+    put(ctx, "Account", "79", {"Name": "Sales of Product Income", "AccountType": "Income",
+                               "AccountSubType": "SalesOfProductIncome", "Classification": "Revenue"})
+    put(ctx, "Account", "80", {"Name": "Cost of Goods Sold", "AccountType": "Cost of Goods Sold",
+                               "AccountSubType": "SuppliesMaterialsCogs", "Classification": "Expense"})
+    put(ctx, "Account", "81", {"Name": "Inventory Asset", "AccountType": "Other Current Asset",
+                               "AccountSubType": "Inventory", "Classification": "Asset"})
+    put(ctx, "Account", "84", {"Name": "Accounts Receivable (A/R)", "AccountType": "Accounts Receivable",
+                               "AccountSubType": "AccountsReceivable", "Classification": "Asset"})
+    put(ctx, "Account", "86", {"Name": "Discounts given", "AccountType": "Income",
+                               "AccountSubType": "DiscountsRefundsGiven", "Classification": "Revenue"})
+    for account in table(company, "Account").values():
+        account |= {"Active": True, "SubAccount": False, "FullyQualifiedName": account["Name"],
+                    "CurrentBalance": 0, "CurrentBalanceWithSubAccounts": 0,
+                    "CurrencyRef": entities.currency_ref(ctx)}
+    if country == "US":
+        put(ctx, "TaxRate", "1", {"Name": "California", "RateValue": 8, "Active": True,
+                                  "AgencyRef": {"value": "1"}, "SpecialTaxType": "NONE"})
+        put(ctx, "TaxCode", "2", {"Name": "California", "Active": True, "Taxable": True,
+                                  "TaxGroup": False,
+                                  "SalesTaxRateList": {"TaxRateDetail": [{"TaxRateRef": {"value": "1"}}]}})
+    else:
+        put(ctx, "TaxRate", "1", {"Name": "20.0% S", "RateValue": 20, "Active": True})
+        put(ctx, "TaxCode", "2", {"Name": "20.0% S", "Active": True, "Taxable": True, "TaxGroup": False,
+                                  "SalesTaxRateList": {"TaxRateDetail": [{"TaxRateRef": {"value": "1"}}]}})
+        put(ctx, "TaxRate", "3", {"Name": "0.0% Z", "RateValue": 0, "Active": True})
+        put(ctx, "TaxCode", "4", {"Name": "0.0% Z", "Active": True, "Taxable": True, "TaxGroup": False,
+                                  "SalesTaxRateList": {"TaxRateDetail": [{"TaxRateRef": {"value": "3"}}]}})
+    services = put(ctx, "Item", "1", {"Name": "Services", "Type": "Service", "UnitPrice": 0,
+                                      "IncomeAccountRef": {"value": "1", "name": "Services"}})
+    services |= {"Active": True, "FullyQualifiedName": "Services", "Taxable": False,
+                 "TrackQtyOnHand": False}
+    if not demo_data:
+        return company
+    for name, price in (("Gardening", 25.0), ("Lawn Mowing", 40.0), ("Pest Control", 35.0)):
+        entities.create_name(ctx, "Item", {"Name": name, "Type": "Service", "UnitPrice": price,
+                                           "IncomeAccountRef": {"value": "1", "name": "Services"}})
+    people = [("Amy's Bird Sanctuary", "Amy", "Lauterbach", "birds@example.com"),
+              ("Bill's Windsurf Shop", "Bill", "Lucchini", "surf@example.com"),
+              ("Cool Cars", "Grace", "Pariente", "cars@example.com"),
+              ("Red Rock Diner", "Stephanie", "Martini", "diner@example.com")]
+    customers = [
+        entities.create_name(ctx, "Customer", {
+            "DisplayName": display, "GivenName": given, "FamilyName": family,
+            "CompanyName": display, "PrimaryEmailAddr": {"Address": email}})
+        for display, given, family, email in people
+    ]
+    gardening = entities.by_name(ctx, "Item", "Gardening")
+    assert gardening is not None
+    amounts = [(customers[0], 4, 25.0), (customers[1], 2, 25.0), (customers[3], 6, 25.0)]
+    invoices = [
+        transactions.create_sales_form(ctx, "Invoice", {
+            "CustomerRef": {"value": customer["Id"]},
+            "Line": [{"DetailType": "SalesItemLineDetail", "Amount": qty * price,
+                      "Description": "Weekly gardening",
+                      "SalesItemLineDetail": {"ItemRef": {"value": gardening["Id"]},
+                                              "Qty": qty, "UnitPrice": price}}],
+        })
+        for customer, qty, price in amounts
+    ]
+    transactions.create_payment(ctx, {
+        "CustomerRef": {"value": customers[3]["Id"]}, "TotalAmt": 50.0,
+        "Line": [{"Amount": 50.0, "LinkedTxn": [{"TxnId": invoices[2]["Id"], "TxnType": "Invoice"}]}],
+    })
+    company["seeded_at"] = qbo_timestamp()
+    return company

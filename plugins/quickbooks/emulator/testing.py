@@ -1,0 +1,171 @@
+"""Start an emulator in-process (a thread on a free port) and drive it from tests.
+
+    emu = start_emulator(limits=Limits(per_minute=5))
+    token = emu.connect()                     # the whole OAuth dance, returns the token answer
+    emu.fail_next(2, status=503)
+    emu.add_customer(DisplayName="Walk-in")   # "made in QuickBooks", announced by webhook
+    emu.stop()
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import fields
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import requests
+
+from . import control
+from .oauth import revoke_grant
+from .seed import DEMO_REALM
+from .server import RunningServer, prepare_state
+from .state import Config, EmulatorState
+from .store import public, table
+from .throttle import Limits
+
+__all__ = ["Emulator", "Limits", "start_emulator", "DEMO_REALM"]
+
+
+class Emulator:
+    """Handle on a running emulator: its URLs, credentials, and control helpers."""
+
+    def __init__(self, server: RunningServer) -> None:
+        self._server = server
+        self.state: EmulatorState = server.state
+
+    # -- where it is -------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return self.state.base_url
+
+    @property
+    def api_base(self) -> str:
+        return self.base_url + "/v3"
+
+    @property
+    def discovery_url(self) -> str:
+        return self.base_url + "/.well-known/openid_configuration"
+
+    @property
+    def client_id(self) -> str:
+        return self.state.config.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.state.config.client_secret
+
+    @property
+    def verifier_token(self) -> str:
+        return self.state.config.verifier_token
+
+    @property
+    def realm_id(self) -> str:
+        """The seeded demo company's realm id."""
+        return DEMO_REALM
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- OAuth shortcut --------------------------------------------------------------------------
+    def connect(self, realm: str | None = None, redirect_uri: str = "http://localhost/callback",
+                scope: str = "com.intuit.quickbooks.accounting") -> dict[str, Any]:
+        """Authorize as a user would (consent form POST) and exchange the code; returns the
+        token answer plus `realmId`."""
+        with requests.Session() as http:
+            answer = http.post(self.base_url + "/connect/oauth2", data={
+                "client_id": self.client_id, "redirect_uri": redirect_uri, "response_type": "code",
+                "scope": scope, "state": "emulator", "realmId": realm or self.realm_id,
+                "decision": "connect",
+            }, allow_redirects=False)
+            query = parse_qs(urlparse(answer.headers["Location"]).query)
+            token = http.post(self.base_url + "/oauth2/v1/tokens/bearer", data={
+                "grant_type": "authorization_code", "code": query["code"][0],
+                "redirect_uri": redirect_uri,
+            }, auth=(self.client_id, self.client_secret))
+            token.raise_for_status()
+            return dict(token.json()) | {"realmId": query["realmId"][0]}
+
+    # -- faults and limits -------------------------------------------------------------------
+    def fail_next(self, count: int = 1, status: int = 500) -> None:
+        control.fail_next(self.state, count, status)
+
+    def set_latency(self, seconds: float) -> None:
+        control.set_latency(self.state, seconds)
+
+    def drop_next(self, count: int = 1) -> None:
+        control.drop_next(self.state, count)
+
+    def set_limits(self, per_minute: int | None = None, concurrent: int | None = None,
+                   batch_per_minute: int | None = None) -> dict[str, int]:
+        return control.set_limits(self.state, per_minute, concurrent, batch_per_minute)
+
+    def expire_tokens(self, token: str | None = None, kind: str = "access") -> int:
+        return control.expire_tokens(self.state, token, kind)
+
+    def revoke(self, token: str) -> bool:
+        return revoke_grant(self.state, token)
+
+    # -- webhooks ----------------------------------------------------------------------------
+    def configure_webhooks(self, **options: Any) -> dict[str, Any]:
+        return control.configure_webhooks(self.state, **options)
+
+    def webhook_attempts(self) -> list[dict[str, Any]]:
+        return list(self.state.webhooks.attempts)
+
+    def wait_for_webhooks(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        return self.state.webhooks.wait_for(count, timeout)  # type: ignore[no-any-return]
+
+    # -- changes made in QuickBooks ----------------------------------------------------------
+    def add_customer(self, realm: str | None = None, **customer: Any) -> dict[str, Any]:
+        return control.change_in_quickbooks(self.state, realm or self.realm_id, "add_customer",
+                                            customer=customer)
+
+    def record_payment(self, invoice_id: str, amount: float | None = None,
+                       realm: str | None = None) -> dict[str, Any]:
+        args: dict[str, Any] = {"invoice_id": str(invoice_id)}
+        if amount is not None:
+            args["amount"] = amount
+        return control.change_in_quickbooks(self.state, realm or self.realm_id, "record_payment", **args)
+
+    def edit_invoice(self, invoice_id: str, realm: str | None = None, **changes: Any) -> dict[str, Any]:
+        return control.change_in_quickbooks(self.state, realm or self.realm_id, "edit_invoice",
+                                            invoice_id=str(invoice_id), changes=changes)
+
+    def add_company(self, realm: str, name: str = "Emulated Company", country: str = "US",
+                    currency: str = "USD", demo_data: bool = False) -> str:
+        return control.add_company(self.state, realm, name, country, currency, demo_data)
+
+    def reset(self) -> None:
+        control.reset(self.state)
+
+    # -- peeking -----------------------------------------------------------------------------
+    def objects(self, entity: str, realm: str | None = None) -> list[dict[str, Any]]:
+        """Every stored object of an entity (inactive and voided included), for assertions."""
+        with self.state.store.lock:
+            company = self.state.store.company(realm or self.realm_id)
+            assert company is not None
+            return [public(copy.deepcopy(obj)) for obj in table(company, entity).values()]
+
+    def get(self, entity: str, ident: str, realm: str | None = None) -> dict[str, Any] | None:
+        return next((o for o in self.objects(entity, realm) if o["Id"] == str(ident)), None)
+
+
+def start_emulator(host: str = "127.0.0.1", port: int = 0, state_file: str | None = None,
+                   **options: Any) -> Emulator:
+    """Start a server thread on `port` (0 picks a free one). `options` are Config fields, e.g.
+    client_id, client_secret, limits=Limits(...), webhook_url, webhook_format, retry_scale."""
+    known = {f.name for f in fields(Config)}
+    unknown = set(options) - known
+    if unknown:
+        raise TypeError(f"unknown emulator options: {sorted(unknown)}")
+    config = Config(**options)
+    server = RunningServer(prepare_state(config, state_file), host, port)
+    server.start()
+    return Emulator(server)

@@ -1,0 +1,62 @@
+"""Intuit's per-company limits: requests per minute, concurrent requests, batch calls per minute.
+
+A sliding 60-second window read from time.time() at call time, so freezegun can move it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+from .clock import epoch
+
+WINDOW = 60.0
+
+
+@dataclass
+class Limits:
+    per_minute: int = 500
+    concurrent: int = 10
+    batch_per_minute: int = 40
+
+
+class Throttle:
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self._lock = threading.Lock()
+        self._calls: dict[str, deque[float]] = defaultdict(deque)
+        self._batches: dict[str, deque[float]] = defaultdict(deque)
+        self._active: dict[str, int] = defaultdict(int)
+
+    @staticmethod
+    def _trim(window: deque[float], now: float) -> None:
+        while window and (now - window[0] >= WINDOW or window[0] > now):
+            window.popleft()
+
+    def acquire(self, realm: str, batch: bool = False) -> bool:
+        """Admit one request (True) or refuse it (False); admitted requests must be released."""
+        now = epoch()
+        with self._lock:
+            calls = self._calls[realm]
+            self._trim(calls, now)
+            if self._active[realm] >= self.limits.concurrent or len(calls) >= self.limits.per_minute:
+                return False
+            if batch:
+                batches = self._batches[realm]
+                self._trim(batches, now)
+                if len(batches) >= self.limits.batch_per_minute:
+                    return False
+                batches.append(now)
+            calls.append(now)
+            self._active[realm] += 1
+            return True
+
+    def release(self, realm: str) -> None:
+        with self._lock:
+            self._active[realm] = max(0, self._active[realm] - 1)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._calls.clear()
+            self._batches.clear()

@@ -1,0 +1,335 @@
+"""Invoices, sales receipts and payments: validation, totals, payment application, void, delete.
+
+Balances are kept consistent on every write: an invoice's Balance is TotalAmt minus what
+payments apply to it, and a customer's Balance is its open invoice balances minus its
+payments' unapplied amounts. Applying a payment is a change to the invoice too (new
+SyncToken, new LastUpdatedTime, visible in CDC), as in QuickBooks.
+"""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from typing import Any
+
+from . import faults
+from .arithmetic import compute_sales_form, money, number, out, ref_value
+from .clock import qbo_timestamp, today
+from .context import Change, Ctx
+from .entities import (
+    by_name, check_sync_token, clean, currency_ref, find, find_ref, merged_for_update, singleton,
+)
+from .store import allocate_id, record_tombstone, stamp_created, stamp_updated, table
+
+SALES_FORMS = ("Invoice", "SalesReceipt")
+
+
+def rate_lookup(ctx: Ctx):  # type: ignore[no-untyped-def]
+    def rate_of(code: str) -> Decimal | None:
+        tax_code = table(ctx.company, "TaxCode").get(code)
+        if not tax_code:
+            return None
+        details = (tax_code.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []
+        total = Decimal(0)
+        for detail in details:
+            rate = table(ctx.company, "TaxRate").get(ref_value(detail.get("TaxRateRef")) or "")
+            if rate:
+                total += Decimal(str(rate.get("RateValue", 0)))
+        return total if details else None
+    return rate_of
+
+
+def allow_discount(ctx: Ctx) -> bool:
+    prefs = singleton(ctx, "Preferences")
+    return bool((prefs.get("SalesFormsPrefs") or {}).get("AllowDiscount"))
+
+
+def check_currency(ctx: Ctx, form: dict[str, Any], customer: dict[str, Any] | None) -> None:
+    home = currency_ref(ctx)
+    sent = ref_value(form.get("CurrencyRef"))
+    if sent and sent != home["value"]:
+        raise faults.business(
+            f"The currency {sent} does not match the customer's currency "
+            f"{ref_value((customer or {}).get('CurrencyRef')) or home['value']}; multicurrency is off."
+        )
+    form["CurrencyRef"] = home
+
+
+def prepare_sales_form(ctx: Ctx, entity: str, form: dict[str, Any]) -> None:
+    for key in ("TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "LinkedTxn", "DeliveryInfo"):
+        form.pop(key, None)
+    customer = None
+    if entity == "Invoice" or form.get("CustomerRef"):
+        customer = find_ref(ctx, "Customer", form.get("CustomerRef"), "CustomerRef")
+        form["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
+    check_currency(ctx, form, customer)
+    services = by_name(ctx, "Item", "Services")
+    for line in form.get("Line") or []:
+        if line.get("DetailType") != "SalesItemLineDetail":
+            continue
+        detail = line.setdefault("SalesItemLineDetail", {})
+        ref = detail.get("ItemRef")
+        if not ref_value(ref) and services is not None:
+            # Intuit fills in the default "Services" item when a line names none.
+            ref = {"value": services["Id"]}
+        item = find_ref(ctx, "Item", ref, "Line.SalesItemLineDetail.ItemRef")
+        detail["ItemRef"] = {"value": item["Id"], "name": item["Name"]}
+    compute_sales_form(form, us=ctx.us, allow_discount=allow_discount(ctx), rate_of=rate_lookup(ctx))
+    form.setdefault("TxnDate", today())
+    form.setdefault("DocNumber", next_doc_number(ctx))
+    form.setdefault("PrintStatus", "NotSet")
+    form.setdefault("EmailStatus", "NotSet")
+    if customer is not None and "BillEmail" not in form and customer.get("PrimaryEmailAddr"):
+        form["BillEmail"] = copy.deepcopy(customer["PrimaryEmailAddr"])
+    if entity == "Invoice":
+        # No payment terms are emulated, so an invoice falls due on its date unless told.
+        form.setdefault("DueDate", form["TxnDate"])
+        applied = Decimal(str(form.get("_applied", 0)))
+        total = Decimal(str(form["TotalAmt"]))
+        if applied > total:
+            raise faults.business("The invoice total can't be less than the payments applied to it.")
+        form["Balance"] = out(money(total - applied))
+        form["LinkedTxn"] = [{"TxnId": pid, "TxnType": "Payment"} for pid in form.get("_payments", [])]
+    else:
+        form["Balance"] = 0.0
+
+
+def next_doc_number(ctx: Ctx) -> str:
+    number_ = ctx.company["next_doc_number"]
+    ctx.company["next_doc_number"] = number_ + 1
+    return str(number_)
+
+
+def create_sales_form(ctx: Ctx, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+    form = clean(body)
+    prepare_sales_form(ctx, entity, form)
+    form["Id"] = allocate_id(ctx.company)
+    form["domain"] = "QBO"
+    form["sparse"] = False
+    stamp_created(form)
+    table(ctx.company, entity)[form["Id"]] = form
+    refresh_customer(ctx, form)
+    ctx.note(entity, form, "Create")
+    return form
+
+
+def update_sales_form(ctx: Ctx, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+    current = existing(ctx, entity, body)
+    form = merged_for_update(entity, current, body)
+    prepare_sales_form(ctx, entity, form)
+    stamp_updated(form)
+    table(ctx.company, entity)[form["Id"]] = form
+    refresh_customer(ctx, current)
+    refresh_customer(ctx, form)
+    ctx.note(entity, form, "Update")
+    return form
+
+
+def existing(ctx: Ctx, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("Id") in (None, ""):
+        raise faults.required("Id")
+    current = find(ctx, entity, body["Id"])
+    check_sync_token(entity, current, body)
+    if current.get("_voided"):
+        raise faults.business(f"This {entity} has been voided and can't be changed.")
+    return current
+
+
+# -- payments --------------------------------------------------------------------------------
+def applications(payment: dict[str, Any]) -> list[tuple[str, Decimal]]:
+    result = []
+    for line in payment.get("Line") or []:
+        amount = number(line.get("Amount"), "Line.Amount") or Decimal(0)
+        for link in line.get("LinkedTxn") or []:
+            if link.get("TxnType") == "Invoice":
+                result.append((str(link.get("TxnId")), amount))
+    return result
+
+
+def unapply(ctx: Ctx, payment: dict[str, Any]) -> None:
+    for invoice_id, amount in applications(payment):
+        invoice = table(ctx.company, "Invoice").get(invoice_id)
+        if invoice is None:
+            continue
+        invoice["_applied"] = out(money(Decimal(str(invoice.get("_applied", 0))) - amount))
+        invoice["_payments"] = [p for p in invoice.get("_payments", []) if p != payment["Id"]]
+        settle_invoice(ctx, invoice)
+
+
+def apply(ctx: Ctx, payment: dict[str, Any]) -> None:
+    customer_id = ref_value(payment.get("CustomerRef"))
+    for invoice_id, amount in applications(payment):
+        invoice = table(ctx.company, "Invoice").get(invoice_id)
+        if invoice is None:
+            raise faults.invalid_reference("Line.LinkedTxn.TxnId", invoice_id)
+        if invoice.get("_voided"):
+            raise faults.business(f"Invoice {invoice_id} has been voided; payments can't be applied.")
+        if ref_value(invoice.get("CustomerRef")) != customer_id:
+            raise faults.business(f"Invoice {invoice_id} belongs to another customer.")
+        if amount > Decimal(str(invoice["Balance"])):
+            raise faults.business(
+                f"The payment amount {out(amount)} exceeds the open balance "
+                f"{invoice['Balance']} of invoice {invoice_id}."
+            )
+        invoice["_applied"] = out(money(Decimal(str(invoice.get("_applied", 0))) + amount))
+        invoice.setdefault("_payments", []).append(payment["Id"])
+        settle_invoice(ctx, invoice)
+
+
+def settle_invoice(ctx: Ctx, invoice: dict[str, Any]) -> None:
+    total = Decimal(str(invoice["TotalAmt"]))
+    invoice["Balance"] = out(money(total - Decimal(str(invoice.get("_applied", 0)))))
+    invoice["LinkedTxn"] = [{"TxnId": p, "TxnType": "Payment"} for p in invoice.get("_payments", [])]
+    stamp_updated(invoice)
+    ctx.note("Invoice", invoice, "Update")
+
+
+def prepare_payment(ctx: Ctx, payment: dict[str, Any]) -> None:
+    customer = find_ref(ctx, "Customer", payment.get("CustomerRef"), "CustomerRef")
+    payment["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
+    total = number(payment.get("TotalAmt"), "TotalAmt")
+    if total is None:
+        raise faults.required("TotalAmt")
+    if total < 0:
+        raise faults.business("The payment amount can't be negative.")
+    lines = payment.get("Line") or []
+    for line in lines:
+        amount = number(line.get("Amount"), "Line.Amount")
+        if amount is None:
+            raise faults.required("Line.Amount")
+        line["Amount"] = out(money(amount))
+    applied = sum((amount for _, amount in applications(payment)), Decimal(0))
+    if applied > total:
+        raise faults.business("The amount applied to transactions exceeds the payment's TotalAmt.")
+    check_currency(ctx, payment, customer)
+    payment["Line"] = lines
+    payment["TotalAmt"] = out(money(total))
+    payment["UnappliedAmt"] = out(money(total - applied))
+    payment.setdefault("TxnDate", today())
+    payment.setdefault("ProcessPayment", False)
+
+
+def create_payment(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+    payment = clean(body)
+    payment.pop("UnappliedAmt", None)
+    prepare_payment(ctx, payment)
+    payment["Id"] = allocate_id(ctx.company)
+    payment["domain"] = "QBO"
+    payment["sparse"] = False
+    apply(ctx, payment)
+    stamp_created(payment)
+    table(ctx.company, "Payment")[payment["Id"]] = payment
+    refresh_customer(ctx, payment)
+    ctx.note("Payment", payment, "Create")
+    return payment
+
+
+def update_payment(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+    current = existing(ctx, "Payment", body)
+    payment = merged_for_update("Payment", current, body)
+    payment.pop("UnappliedAmt", None)
+    prepare_payment(ctx, payment)
+    unapply(ctx, current)
+    apply(ctx, payment)
+    stamp_updated(payment)
+    table(ctx.company, "Payment")[payment["Id"]] = payment
+    refresh_customer(ctx, current)
+    refresh_customer(ctx, payment)
+    ctx.note("Payment", payment, "Update")
+    return payment
+
+
+# -- void, delete, send ----------------------------------------------------------------------
+def detach_payments(ctx: Ctx, invoice: dict[str, Any]) -> None:
+    """Voiding or deleting an invoice leaves its payments as unapplied credit, as QBO does."""
+    for payment_id in list(invoice.get("_payments", [])):
+        payment = table(ctx.company, "Payment").get(payment_id)
+        if payment is None:
+            continue
+        kept = []
+        for line in payment.get("Line") or []:
+            if any(link.get("TxnId") == invoice["Id"] for link in line.get("LinkedTxn") or []):
+                continue
+            kept.append(line)
+        payment["Line"] = kept
+        applied = sum((amount for _, amount in applications(payment)), Decimal(0))
+        payment["UnappliedAmt"] = out(money(Decimal(str(payment["TotalAmt"])) - applied))
+        stamp_updated(payment)
+        ctx.note("Payment", payment, "Update")
+    invoice["_payments"] = []
+    invoice["_applied"] = 0.0
+
+
+def void(ctx: Ctx, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+    current = existing(ctx, entity, body)
+    obj = copy.deepcopy(current)
+    if entity == "Invoice":
+        detach_payments(ctx, obj)
+    elif entity == "Payment":
+        unapply(ctx, obj)
+        obj["UnappliedAmt"] = 0.0
+    for line in obj.get("Line") or []:
+        line["Amount"] = 0.0
+        detail = line.get("SalesItemLineDetail")
+        if detail and "Qty" in detail:
+            detail["Qty"] = 0
+    obj["TotalAmt"] = 0.0
+    obj["Balance"] = 0.0
+    obj["LinkedTxn"] = []
+    if "TxnTaxDetail" in obj:
+        obj["TxnTaxDetail"] = {"TotalTax": 0.0}
+    obj["PrivateNote"] = "Voided"
+    obj["_voided"] = True
+    stamp_updated(obj)
+    table(ctx.company, entity)[obj["Id"]] = obj
+    refresh_customer(ctx, obj)
+    ctx.note(entity, obj, "Void")
+    return obj
+
+
+def delete(ctx: Ctx, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("Id") in (None, ""):
+        raise faults.required("Id")
+    current = find(ctx, entity, body["Id"])
+    check_sync_token(entity, current, body)
+    if entity == "Invoice":
+        detach_payments(ctx, current)
+    elif entity == "Payment":
+        unapply(ctx, current)
+    del table(ctx.company, entity)[current["Id"]]
+    record_tombstone(ctx.company, entity, current["Id"])
+    refresh_customer(ctx, current)
+    ctx.changes.append(Change(entity, current["Id"], "Delete", qbo_timestamp()))
+    return {"domain": "QBO", "status": "Deleted", "Id": current["Id"]}
+
+
+def send(ctx: Ctx, ident: str, send_to: str | None) -> dict[str, Any]:
+    invoice = find(ctx, "Invoice", ident)
+    if send_to:
+        invoice["BillEmail"] = {"Address": send_to}
+    if not (invoice.get("BillEmail") or {}).get("Address"):
+        raise faults.required("BillEmail")
+    invoice["EmailStatus"] = "EmailSent"
+    invoice["DeliveryInfo"] = {"DeliveryType": "Email", "DeliveryTime": qbo_timestamp()}
+    stamp_updated(invoice)
+    ctx.note("Invoice", invoice, "Emailed")
+    return invoice
+
+
+def refresh_customer(ctx: Ctx, txn: dict[str, Any]) -> None:
+    """Recompute a customer's Balance (open invoices less unapplied payments). Intuit does not
+    bump the customer's SyncToken for this, so neither do we."""
+    customer_id = ref_value(txn.get("CustomerRef"))
+    customer = table(ctx.company, "Customer").get(customer_id or "")
+    if customer is None:
+        return
+    balance = Decimal(0)
+    for invoice in table(ctx.company, "Invoice").values():
+        if ref_value(invoice.get("CustomerRef")) == customer_id:
+            balance += Decimal(str(invoice.get("Balance", 0)))
+    for payment in table(ctx.company, "Payment").values():
+        if ref_value(payment.get("CustomerRef")) == customer_id:
+            balance -= Decimal(str(payment.get("UnappliedAmt", 0)))
+    customer["Balance"] = out(money(balance))
+    customer["BalanceWithJobs"] = customer["Balance"]
+
