@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from hub import __version__
 from hub.clock import iso, utcnow
-from hub.config import load_config
+from hub.config import load_config, plugin_modules
 from hub.crypto import mask
 from hub.db import reading
 from hub.errors import ConfigError
@@ -284,7 +285,7 @@ def keys_rotate(hub: Hub) -> None:
 def build_cli() -> click.Group:
     """The command with every plugin's commands added."""
     try:
-        pm, _infos = discover()
+        pm, _infos = discover(modules=plugin_modules(os.environ.get("HUB_PLUGINS")))
     except Exception as exc:  # a broken plugin must not take the whole command down
         click.echo(f"warning: plugins could not be loaded: {exc}", err=True)
         return cli

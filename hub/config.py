@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -45,7 +45,7 @@ class Config:
     worker_threads: int = 4
     poll_seconds: float = 1.0
     sqlite_synchronous: str = "FULL"
-    extra: dict[str, str] = field(default_factory=dict)
+    plugins: tuple[tuple[str, str], ...] = ()
 
     def __repr__(self) -> str:
         shown = []
@@ -99,6 +99,22 @@ def _generated_secret(path: Path) -> str:
     return key
 
 
+def plugin_modules(raw: str | None) -> tuple[tuple[str, str], ...]:
+    """``HUB_PLUGINS``: ``name=package.module`` pairs, for plugins not installed as packages."""
+    found = []
+    for item in (raw or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, module = item.partition("=")
+        if not sep:
+            name, module = item.rsplit(".", 1)[-1], item
+        if not name.strip() or not module.strip():
+            raise ConfigError(f"HUB_PLUGINS entry {item!r}: write name=package.module")
+        found.append((name.strip(), module.strip()))
+    return tuple(found)
+
+
 def load_config(env: dict[str, str] | None = None, dotenv: bool = True) -> Config:
     if env is None:
         if dotenv:
@@ -136,4 +152,5 @@ def load_config(env: dict[str, str] | None = None, dotenv: bool = True) -> Confi
         worker_threads=_int(env, "HUB_WORKER_THREADS", Config.worker_threads),
         poll_seconds=_float(env, "HUB_POLL_SECONDS", Config.poll_seconds),
         sqlite_synchronous=synchronous,
+        plugins=plugin_modules(env.get("HUB_PLUGINS")),
     )

@@ -212,7 +212,7 @@ def _announce_dead(hub: Hub, conn: Connection, job: Claimed, ctx: Context, error
         "event": {"id": ctx.event_id, "type": ctx.event_type, "source": ctx.source},
         "plugin": job.plugin, "error": error, "attempts": job.attempts,
         "failed_at": iso(utcnow()),
-    }, key=f"sync.failed:{job.pk}:{job.attempts}", conn=conn)
+    }, key=f"{job.pk}:{job.attempts}", conn=conn)
 
 
 def heartbeat(hub: Hub, owner: str) -> int:

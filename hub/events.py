@@ -279,7 +279,9 @@ EVENT_TYPES: dict[str, tuple[str, type[BaseModel]]] = {
     "booking": ("on_booking", Booking),
 }
 
-EventType = Literal["contact", "payment", "invoice.sent", "invoice.updated", "invoice.paid", "booking"]
+EventType = Literal[
+    "contact", "payment", "invoice.sent", "invoice.updated", "invoice.paid", "booking"
+]
 
 
 class EventIn(Strict):

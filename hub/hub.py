@@ -40,7 +40,7 @@ class Hub:
         self.config = config
         self.engine = make_engine(config)
         self.crypto = Crypto(config)
-        self.pm, self.infos = discover(plugins, entrypoints)
+        self.pm, self.infos = discover(plugins, entrypoints, config.plugins)
         if migrate_db:
             migrate(self.engine, self._migration_dirs())
         self.states = PluginStates(self.engine, self.crypto, self.infos)

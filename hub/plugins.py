@@ -7,6 +7,7 @@ theirs. The only plugin the core names is its own host-webhook sender, in ``DEFA
 
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 import time
@@ -58,10 +59,13 @@ def make_manager() -> pluggy.PluginManager:
 
 
 def discover(
-    extra: list[tuple[str, Any]] | None = None, entrypoints: bool = True
+    extra: list[tuple[str, Any]] | None = None, entrypoints: bool = True,
+    modules: tuple[tuple[str, str], ...] = (),
 ) -> tuple[pluggy.PluginManager, dict[str, PluginInfo]]:
-    """Register the defaults, every entry point and ``extra`` (name, module) pairs."""
+    """Register the defaults, every entry point, ``modules`` (name, dotted path) from
+    ``HUB_PLUGINS`` and ``extra`` (name, object) pairs."""
     pm = make_manager()
+    extra = [(name, importlib.import_module(path)) for name, path in modules] + list(extra or [])
     found: list[tuple[str, Any, str, bool]] = []
     for dotted in DEFAULT_PLUGINS:
         module = __import__(dotted, fromlist=["_"])
@@ -251,7 +255,7 @@ class PluginStates:
         current = self.settings(name)
         assert current is not None
         merged: dict[str, Any] = {}
-        for key, f in model.model_fields.items():
+        for key in model.model_fields:
             value = getattr(current, key)
             merged[key] = value.get_secret_value() if isinstance(value, SecretStr) else value
         for key, value in updates.items():

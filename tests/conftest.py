@@ -1,0 +1,110 @@
+"""Fixtures: a fresh hub and app per test, on SQLite in a temporary directory or on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from hub.app import create_app
+from hub.config import Config, load_config
+from hub.hub import Hub
+from tests import postgres
+from tests.plugins.recorder import Recorder
+
+API_KEY = "test-key-0123456789"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def base_env(tmp_path: Path, database_url: str | None = None) -> dict[str, str]:
+    return {
+        "HUB_DATABASE_URL": database_url or f"sqlite:///{tmp_path}/hub.db",
+        "HUB_API_KEY": API_KEY,
+        "HUB_SECRET_KEY": "test-secret-key-not-for-production",
+        "HUB_RETRY_BASE_SECONDS": "60",
+        "HUB_MAX_ATTEMPTS": "4",
+        "HUB_POLL_SECONDS": "0.05",
+        # The tests' machines are not the place to pay for fsync on every commit.
+        "HUB_SQLITE_SYNCHRONOUS": "NORMAL",
+    }
+
+
+def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment for a ``hub`` subprocess: ours plus the test settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "QBO_"))}
+    env.update(base_env(tmp_path))
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    with postgres.cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/hub.db"
+    return postgres.new_database(request.getfixturevalue("pg_server"))
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return load_config(base_env(tmp_path), dotenv=False)
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def make_hub(config: Config) -> Iterator[Any]:
+    made: list[Hub] = []
+
+    def make(*plugins: tuple[str, Any], cfg: Config | None = None, **kwargs: Any) -> Hub:
+        hub = Hub(cfg or config, plugins=list(plugins), entrypoints=False, **kwargs)
+        made.append(hub)
+        return hub
+
+    yield make
+    for hub in made:
+        hub.close()
+
+
+@pytest.fixture
+def hub(make_hub: Any, recorder: Recorder) -> Hub:
+    return make_hub(("recorder", recorder))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def client(hub: Hub) -> FlaskClient:
+    return create_app(hub).test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(hub: Hub) -> Iterator[str]:
+    """The app on a real socket through waitress, as ``hub serve`` runs it."""
+    from waitress import create_server
+
+    server = create_server(create_app(hub), host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(5)
