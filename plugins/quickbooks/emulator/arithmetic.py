@@ -1,8 +1,8 @@
 """Sales-form arithmetic: line amounts, discount, subtotal, tax, TotalAmt.
 
 The rules (documented in docs/emulator.md):
-- SalesItemLine: Amount is required; when both Qty and UnitPrice are sent, Qty × UnitPrice
-  must equal Amount to the cent (else fault 6070). A missing UnitPrice is derived from them.
+- SalesItemLine: Amount is required; when a non-zero Qty and a UnitPrice are sent, Qty ×
+  UnitPrice must equal Amount to the cent (else fault 6070). A missing UnitPrice is derived.
 - DiscountLine: percent-based (DiscountPercent of the subtotal) or a fixed Amount; only when
   the company's Preferences.SalesFormsPrefs.AllowDiscount is on.
 - SubTotalLine: always recomputed (sum of SalesItemLines) and placed after them.
@@ -59,10 +59,12 @@ def price_line(line: dict[str, Any]) -> Decimal:
         raise faults.required("Line.Amount")
     qty = number(detail.get("Qty"), "Line.SalesItemLineDetail.Qty")
     price = number(detail.get("UnitPrice"), "Line.SalesItemLineDetail.UnitPrice")
-    if qty is not None and price is not None:
+    # python-quickbooks sends Qty 0 and UnitPrice 0 for lines that only carry an Amount, and
+    # Intuit accepts those, so a zero quantity means "not given".
+    if qty and price is not None:
         if money(qty * price) != money(amount):
             raise faults.amount_mismatch(line.get("Amount"))
-    elif qty is not None and price is None and qty != 0:
+    elif qty and price is None:
         detail["UnitPrice"] = out(amount / qty)
     line["Amount"] = out(money(amount))
     return money(amount)

@@ -41,10 +41,10 @@ def company_info(realm: str, name: str, country: str) -> dict[str, Any]:
 def preferences(currency: str, us: bool) -> dict[str, Any]:
     return {
         "SalesFormsPrefs": {"AllowDiscount": True, "AllowDeposit": True, "AllowShipping": False,
-                            "CustomTxnNumbers": False, "DefaultTerms": None, "ETransactionEnabledStatus": "Enabled"},
+                            "CustomTxnNumbers": False, "ETransactionEnabledStatus": "Enabled"},
         "CurrencyPrefs": {"HomeCurrency": {"value": currency}, "MultiCurrencyEnabled": False},
         "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": us},
-        "AccountingInfoPrefs": {"BookCloseDate": None, "TrackDepartments": False},
+        "AccountingInfoPrefs": {"TrackDepartments": False},
         "ProductAndServicesPrefs": {"ForSales": True, "ForPurchase": True, "QuantityOnHand": True},
     }
 

@@ -68,7 +68,9 @@ class RunningServer:
         self.thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self.thread = threading.Thread(target=self.server.serve_forever, name="qbo-emulator", daemon=True)
+        # A short poll interval makes stop() quick, which keeps test teardown fast.
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                                       name="qbo-emulator", daemon=True)
         self.thread.start()
 
     def serve_forever(self) -> None:
