@@ -50,3 +50,33 @@ def qb(emulator: Emulator, token: dict[str, Any]) -> Iterator[QuickBooks]:
         yield client
     finally:
         client.session.close()
+
+
+class Api:
+    """Raw HTTP against one company, for what python-quickbooks does not expose."""
+
+    def __init__(self, emulator: Emulator, access_token: str, realm: str | None = None) -> None:
+        self.base = f"{emulator.api_base}/company/{realm or emulator.realm_id}"
+        self.http = requests.Session()
+        self.http.headers.update({"Authorization": f"Bearer {access_token}",
+                                  "Accept": "application/json"})
+
+    def get(self, path: str, **params: Any) -> requests.Response:
+        return self.http.get(f"{self.base}/{path}", params={"minorversion": 75} | params, timeout=5)
+
+    def post(self, path: str, body: Any, **params: Any) -> requests.Response:
+        return self.http.post(f"{self.base}/{path}", json=body,
+                              params={"minorversion": 75} | params, timeout=5)
+
+    def query(self, text: str) -> requests.Response:
+        return self.http.post(f"{self.base}/query", data=text, params={"minorversion": 75},
+                              headers={"Content-Type": "application/text"}, timeout=5)
+
+
+@pytest.fixture
+def api(emulator: Emulator, token: dict[str, Any]) -> Iterator[Api]:
+    client = Api(emulator, token["access_token"])
+    try:
+        yield client
+    finally:
+        client.http.close()
