@@ -99,6 +99,18 @@ def table(company: Company, entity: str) -> dict[str, dict[str, Any]]:
     return company["entities"].setdefault(entity, {})
 
 
+def editable(company: Company, entity: str, ident: str) -> dict[str, Any] | None:
+    """Copy-on-write: replace the stored object with a private copy before changing it, so a
+    savepoint (a shallow copy of the tables) still holds the untouched original."""
+    objects = table(company, entity)
+    obj = objects.get(ident)
+    if obj is None:
+        return None
+    fresh = copy.deepcopy(obj)
+    objects[ident] = fresh
+    return fresh
+
+
 def stamp_created(obj: dict[str, Any]) -> None:
     moment = qbo_timestamp()
     obj["SyncToken"] = "0"

@@ -19,7 +19,7 @@ from .context import Change, Ctx
 from .entities import (
     by_name, check_sync_token, clean, currency_ref, find, find_ref, merged_for_update, singleton,
 )
-from .store import allocate_id, record_tombstone, stamp_created, stamp_updated, table
+from .store import allocate_id, editable, record_tombstone, stamp_created, stamp_updated, table
 
 SALES_FORMS = ("Invoice", "SalesReceipt")
 
@@ -148,7 +148,7 @@ def applications(payment: dict[str, Any]) -> list[tuple[str, Decimal]]:
 
 def unapply(ctx: Ctx, payment: dict[str, Any]) -> None:
     for invoice_id, amount in applications(payment):
-        invoice = table(ctx.company, "Invoice").get(invoice_id)
+        invoice = editable(ctx.company, "Invoice", invoice_id)
         if invoice is None:
             continue
         invoice["_applied"] = out(money(Decimal(str(invoice.get("_applied", 0))) - amount))
@@ -159,7 +159,7 @@ def unapply(ctx: Ctx, payment: dict[str, Any]) -> None:
 def apply(ctx: Ctx, payment: dict[str, Any]) -> None:
     customer_id = ref_value(payment.get("CustomerRef"))
     for invoice_id, amount in applications(payment):
-        invoice = table(ctx.company, "Invoice").get(invoice_id)
+        invoice = editable(ctx.company, "Invoice", invoice_id)
         if invoice is None:
             raise faults.invalid_reference("Line.LinkedTxn.TxnId", invoice_id)
         if invoice.get("_voided"):
@@ -243,7 +243,7 @@ def update_payment(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
 def detach_payments(ctx: Ctx, invoice: dict[str, Any]) -> None:
     """Voiding or deleting an invoice leaves its payments as unapplied credit, as QBO does."""
     for payment_id in list(invoice.get("_payments", [])):
-        payment = table(ctx.company, "Payment").get(payment_id)
+        payment = editable(ctx.company, "Payment", payment_id)
         if payment is None:
             continue
         kept = []
@@ -290,7 +290,7 @@ def void(ctx: Ctx, entity: str, body: dict[str, Any]) -> dict[str, Any]:
 def delete(ctx: Ctx, entity: str, body: dict[str, Any]) -> dict[str, Any]:
     if body.get("Id") in (None, ""):
         raise faults.required("Id")
-    current = find(ctx, entity, body["Id"])
+    current = copy.deepcopy(find(ctx, entity, body["Id"]))
     check_sync_token(entity, current, body)
     if entity == "Invoice":
         detach_payments(ctx, current)
@@ -304,7 +304,9 @@ def delete(ctx: Ctx, entity: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def send(ctx: Ctx, ident: str, send_to: str | None) -> dict[str, Any]:
-    invoice = find(ctx, "Invoice", ident)
+    find(ctx, "Invoice", ident)
+    invoice = editable(ctx.company, "Invoice", ident)
+    assert invoice is not None
     if send_to:
         invoice["BillEmail"] = {"Address": send_to}
     if not (invoice.get("BillEmail") or {}).get("Address"):
@@ -320,7 +322,7 @@ def refresh_customer(ctx: Ctx, txn: dict[str, Any]) -> None:
     """Recompute a customer's Balance (open invoices less unapplied payments). Intuit does not
     bump the customer's SyncToken for this, so neither do we."""
     customer_id = ref_value(txn.get("CustomerRef"))
-    customer = table(ctx.company, "Customer").get(customer_id or "")
+    customer = editable(ctx.company, "Customer", customer_id or "")
     if customer is None:
         return
     balance = Decimal(0)
