@@ -103,8 +103,6 @@ def endpoint(realm: str, rest: str) -> Response:
     failure = emulator.switches.take_failure()
     if failure is not None:
         return injected_failure(failure)
-    if emulator.switches.latency > 0:
-        time.sleep(emulator.switches.latency)
     with emulator.store.lock:
         verdict, detail = bearer_status(realm)
     if verdict == "unauthorized":
@@ -119,6 +117,9 @@ def endpoint(realm: str, rest: str) -> Response:
     if not emulator.throttle.acquire(realm, batch=rest.strip("/").lower() == "batch"):
         return json_response(faults.throttled().body(), 429)
     try:
+        # Latency is spent holding a concurrency slot, as a slow Intuit request does.
+        if emulator.switches.latency > 0:
+            time.sleep(emulator.switches.latency)
         response = handle(emulator, realm, rest)
     finally:
         emulator.throttle.release(realm)

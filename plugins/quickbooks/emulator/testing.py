@@ -112,6 +112,10 @@ class Emulator:
     def revoke(self, token: str) -> bool:
         return revoke_grant(self.state, token)
 
+    def wait_in_flight(self, count: int = 1, realm: str | None = None, timeout: float = 5.0) -> bool:
+        """Wait until `count` API calls for the company hold a concurrency slot."""
+        return self.state.throttle.wait_active(realm or self.realm_id, count, timeout)
+
     # -- webhooks ----------------------------------------------------------------------------
     def configure_webhooks(self, **options: Any) -> dict[str, Any]:
         return control.configure_webhooks(self.state, **options)

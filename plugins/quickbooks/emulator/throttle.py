@@ -25,6 +25,7 @@ class Throttle:
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._calls: dict[str, deque[float]] = defaultdict(deque)
         self._batches: dict[str, deque[float]] = defaultdict(deque)
         self._active: dict[str, int] = defaultdict(int)
@@ -50,11 +51,23 @@ class Throttle:
                 batches.append(now)
             calls.append(now)
             self._active[realm] += 1
+            self._changed.notify_all()
             return True
 
     def release(self, realm: str) -> None:
         with self._lock:
             self._active[realm] = max(0, self._active[realm] - 1)
+            self._changed.notify_all()
+
+    def active(self, realm: str) -> int:
+        with self._lock:
+            return self._active[realm]
+
+    def wait_active(self, realm: str, count: int, timeout: float = 5.0) -> bool:
+        """Block until `count` requests of a company are in flight (tests use this instead of
+        sleeping while a slow request takes its slot)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._active[realm] >= count, timeout=timeout)
 
     def reset(self) -> None:
         with self._lock:
