@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -146,7 +147,7 @@ def plugins_show(hub: Hub, name: str) -> None:
         value = getattr(current, key)
         if hasattr(value, "get_secret_value"):
             value = mask(value.get_secret_value())
-        click.echo(f"{key} = {json.dumps(value, default=str)}"
+        click.echo(f"{key} = {json.dumps(value, default=str, ensure_ascii=False)}"
                    + (f"    # {field.description}" if field.description else ""))
 
 
@@ -283,15 +284,18 @@ def keys_rotate(hub: Hub) -> None:
 
 
 def build_cli() -> click.Group:
-    """The command with every plugin's commands added."""
+    """A fresh ``hub`` command with every plugin's commands added (the core's group is copied,
+    never mutated, so building twice gives the same command)."""
+    group = copy.copy(cli)
+    group.commands = dict(cli.commands)
     try:
         pm, _infos = discover(modules=plugin_modules(os.environ.get("HUB_PLUGINS")))
     except Exception as exc:  # a broken plugin must not take the whole command down
         click.echo(f"warning: plugins could not be loaded: {exc}", err=True)
-        return cli
+        return group
     for plugin in implementers(pm, "register_commands"):
-        call_impl(hookimpl_for(pm, "register_commands", plugin), cli=cli)
-    return cli
+        call_impl(hookimpl_for(pm, "register_commands", plugin), cli=group)
+    return group
 
 
 def main() -> None:

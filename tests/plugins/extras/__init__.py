@@ -1,0 +1,49 @@
+"""A third-party-style plugin exercising the contribution hooks: its own table (through its own
+migration branch), a web route, a command, and facts for the read API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Blueprint
+
+from hub import hookimpl
+from hub.context import Context
+
+blueprint = Blueprint("extras", __name__, url_prefix="/extras")
+
+
+@blueprint.get("/ping")
+def ping() -> dict[str, str]:
+    return {"pong": "extras"}
+
+
+@hookimpl
+def migrations() -> Path:
+    return Path(__file__).parent / "versions"
+
+
+@hookimpl
+def register_blueprints(register: Any) -> None:
+    register(blueprint)
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    @cli.command("extras-hello")
+    @click.argument("name")
+    def hello(name: str) -> None:
+        """Say hello (a plugin's own command)."""
+        click.echo(f"hello {name} from extras")
+
+
+@hookimpl
+def describe_invoice(external_id: str, ctx: Context) -> dict[str, Any] | None:
+    return {"quickbooks_id": f"qb-{external_id}"} if external_id == "inv-1" else None
+
+
+@hookimpl
+def describe_contact(external_id: str, ctx: Context) -> dict[str, Any] | None:
+    return {"outstanding": "130.00", "plugin_seen": ctx.plugin}

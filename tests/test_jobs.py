@@ -1,0 +1,99 @@
+"""Scheduled jobs: APScheduler is only the clock; a firing is stored once per (job, fire time)
+however many clocks run, and a worker runs it once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from click.testing import CliRunner
+
+from hub.cli import build_cli
+from hub.context import Context
+from hub.jobs import Clock, JobRegistrar, fire
+from hub.worker import run_due
+from tests.conftest import base_env
+
+
+class Ticker:
+    """A plugin with a job every second, counting its runs."""
+
+    def __init__(self) -> None:
+        self.runs: list[str] = []
+        self.fired = threading.Event()
+
+    from hub import hookimpl as _hookimpl
+
+    @_hookimpl
+    def scheduled(self, register: JobRegistrar) -> None:
+        register("tick", self.tick, minutes=1 / 60, description="every second")
+
+    def tick(self, ctx: Context) -> None:
+        self.runs.append(ctx.event_id)
+
+
+def test_the_same_firing_from_two_clocks_runs_once(make_hub, recorder) -> None:
+    hub = make_hub(("recorder", recorder))
+    job = hub.jobs()["recorder.tick"]
+    at = datetime(2026, 3, 28, 15, 5, tzinfo=UTC)
+    assert fire(hub, job, at).created is True
+    assert fire(hub, job, at).created is False  # the second clock's record is the same row
+    run_due(hub)
+    assert [ctx.event_id for ctx in recorder.job_runs] == ["recorder.tick@2026-03-28T15:05:00Z"]
+    assert recorder.job_runs[0].settings.label == "recorder"
+
+
+def test_two_running_clocks_record_each_fire_time_once(make_hub, config) -> None:
+    ticker = Ticker()
+    hub_a = make_hub(("ticker", ticker))
+    hub_b = make_hub(("ticker", ticker), cfg=config)  # a second process on the same database
+    clocks = [Clock(hub_a), Clock(hub_b)]
+    for clock in clocks:
+        clock.start()
+    try:
+        def recorded() -> int:
+            with hub_a.engine.connect() as conn:
+                return conn.exec_driver_sql(
+                    "SELECT count(*) FROM hub_event WHERE type = 'job'").scalar()
+        while recorded() < 3:
+            hub_a.wake.wait(5)
+            hub_a.wake.clear()
+    finally:
+        for clock in clocks:
+            clock.stop()
+    run_due(hub_a)
+    with hub_a.engine.connect() as conn:
+        keys = [k for (k,) in conn.exec_driver_sql(
+            "SELECT key FROM hub_event WHERE type = 'job'")]
+    assert len(keys) == len(set(keys)) >= 3
+    assert sorted(ticker.runs) == sorted(keys)  # each firing ran exactly once
+
+
+def test_interval_jobs_fire_on_a_grid_every_clock_agrees_on(make_hub, recorder) -> None:
+    hub = make_hub(("recorder", recorder))
+    job = hub.jobs()["recorder.tick"]
+    nxt = job.next_run(datetime(2026, 3, 28, 15, 7, 31))
+    assert nxt == datetime(2026, 3, 28, 15, 10)
+    assert job.next_run(nxt + timedelta(seconds=1)) == datetime(2026, 3, 28, 15, 15)
+
+
+def test_jobs_follow_settings_and_the_switch(make_hub, recorder) -> None:
+    hub = make_hub(("recorder", recorder))
+    hub.states.update_settings("recorder", {"label": "renamed"})
+    assert "renamed" in hub.jobs()["recorder.tick"].description
+    hub.states.set_enabled("recorder", False)
+    assert hub.jobs() == {}
+
+
+def test_jobs_list_and_run_from_the_command_line(tmp_path) -> None:
+    env = {**base_env(tmp_path), "HUB_PLUGINS": "recorder=tests.plugins.cli_recorder"}
+    runner = CliRunner()
+    cli = build_cli()
+    listed = runner.invoke(cli, ["jobs", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert "recorder.tick" in listed.output and "every 5 min" in listed.output
+    ran = runner.invoke(cli, ["jobs", "run", "recorder.tick"], env=env)
+    assert ran.exit_code == 0, ran.output
+    assert "recorder.tick: done" in ran.output
+    missing = runner.invoke(cli, ["jobs", "run", "recorder.nope"], env=env)
+    assert missing.exit_code == 1 and "no job 'recorder.nope'" in missing.output
