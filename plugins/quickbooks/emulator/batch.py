@@ -38,7 +38,7 @@ def run_item(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
     operation = str(item.get("operation", "")).lower()
     if operation not in ("create", "update", "delete"):
         raise faults.required("operation")
-    names = [key for key in item if key.lower() in operations.ENTITY_BY_LOWER]
+    names = [key for key in item if key not in ("bId", "operation", "optionsData")]
     if len(names) != 1:
         raise faults.required("BatchItemRequest entity")
     entity = operations.entity_from_path(names[0])

@@ -22,6 +22,15 @@ def put(ctx: Ctx, entity: str, ident: str, obj: dict[str, Any]) -> dict[str, Any
     return obj
 
 
+def rekey(ctx: Ctx, entity: str, obj: dict[str, Any], ident: str) -> dict[str, Any]:
+    """Give a created record the Id Intuit's sandbox (and its documentation) uses for it."""
+    objects = table(ctx.company, entity)
+    del objects[obj["Id"]]
+    obj["Id"] = ident
+    objects[ident] = obj
+    return obj
+
+
 def company_info(realm: str, name: str, country: str) -> dict[str, Any]:
     return {
         "CompanyName": name,
@@ -91,19 +100,24 @@ def build_company(realm: str, name: str, country: str = "US", currency: str = "U
                  "TrackQtyOnHand": False}
     if not demo_data:
         return company
-    for name, price in (("Gardening", 25.0), ("Lawn Mowing", 40.0), ("Pest Control", 35.0)):
-        entities.create_name(ctx, "Item", {"Name": name, "Type": "Service", "UnitPrice": price,
-                                           "IncomeAccountRef": {"value": "1", "name": "Services"}})
-    people = [("Amy's Bird Sanctuary", "Amy", "Lauterbach", "birds@example.com"),
-              ("Bill's Windsurf Shop", "Bill", "Lucchini", "surf@example.com"),
-              ("Cool Cars", "Grace", "Pariente", "cars@example.com"),
-              ("Red Rock Diner", "Stephanie", "Martini", "diner@example.com")]
+    # Ids and names follow Intuit's sandbox company, which the API reference examples use.
+    for ident, name, price in (("5", "Gardening", 25.0), ("6", "Lawn Mowing", 40.0),
+                               ("10", "Pest Control", 35.0)):
+        item = entities.create_name(ctx, "Item", {
+            "Name": name, "Type": "Service", "UnitPrice": price,
+            "IncomeAccountRef": {"value": "1", "name": "Services"}})
+        rekey(ctx, "Item", item, ident)
+    people = [("1", "Amy's Bird Sanctuary", "Amy", "Lauterbach", "birds@example.com"),
+              ("2", "Bill's Windsurf Shop", "Bill", "Lucchini", "surf@example.com"),
+              ("3", "Cool Cars", "Grace", "Pariente", "cars@example.com"),
+              ("20", "Red Rock Diner", "Stephanie", "Martini", "diner@example.com")]
     customers = [
-        entities.create_name(ctx, "Customer", {
+        rekey(ctx, "Customer", entities.create_name(ctx, "Customer", {
             "DisplayName": display, "GivenName": given, "FamilyName": family,
-            "CompanyName": display, "PrimaryEmailAddr": {"Address": email}})
-        for display, given, family, email in people
+            "CompanyName": display, "PrimaryEmailAddr": {"Address": email}}), ident)
+        for ident, display, given, family, email in people
     ]
+    ctx.changes.clear()
     gardening = entities.by_name(ctx, "Item", "Gardening")
     assert gardening is not None
     amounts = [(customers[0], 4, 25.0), (customers[1], 2, 25.0), (customers[3], 6, 25.0)]
