@@ -58,19 +58,26 @@ class Api:
     def __init__(self, emulator: Emulator, access_token: str, realm: str | None = None) -> None:
         self.base = f"{emulator.api_base}/company/{realm or emulator.realm_id}"
         self.http = requests.Session()
-        self.http.headers.update({"Authorization": f"Bearer {access_token}",
-                                  "Accept": "application/json"})
+        self.http.headers.update(
+            {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+        )
 
     def get(self, path: str, **params: Any) -> requests.Response:
         return self.http.get(f"{self.base}/{path}", params={"minorversion": 75} | params, timeout=5)
 
     def post(self, path: str, body: Any, **params: Any) -> requests.Response:
-        return self.http.post(f"{self.base}/{path}", json=body,
-                              params={"minorversion": 75} | params, timeout=5)
+        return self.http.post(
+            f"{self.base}/{path}", json=body, params={"minorversion": 75} | params, timeout=5
+        )
 
     def query(self, text: str) -> requests.Response:
-        return self.http.post(f"{self.base}/query", data=text, params={"minorversion": 75},
-                              headers={"Content-Type": "application/text"}, timeout=5)
+        return self.http.post(
+            f"{self.base}/query",
+            data=text,
+            params={"minorversion": 75},
+            headers={"Content-Type": "application/text"},
+            timeout=5,
+        )
 
 
 @pytest.fixture

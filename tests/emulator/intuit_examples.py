@@ -16,16 +16,26 @@ CUSTOMER_CREATE = {
     "FamilyName": "King",
     "PrimaryPhone": {"FreeFormNumber": "(555) 555-5555"},
     "CompanyName": "King Groceries",
-    "BillAddr": {"CountrySubDivisionCode": "CA", "City": "Mountain View", "PostalCode": "94042",
-                 "Line1": "123 Main Street", "Country": "USA"},
+    "BillAddr": {
+        "CountrySubDivisionCode": "CA",
+        "City": "Mountain View",
+        "PostalCode": "94042",
+        "Line1": "123 Main Street",
+        "Country": "USA",
+    },
     "GivenName": "James",
 }
 
 CUSTOMER_SPARSE_UPDATE = {"MiddleName": "Mark", "SyncToken": "0", "Id": "1", "sparse": True}
 
 INVOICE_CREATE = {
-    "Line": [{"DetailType": "SalesItemLineDetail", "Amount": 100.0,
-              "SalesItemLineDetail": {"ItemRef": {"name": "Services", "value": "1"}}}],
+    "Line": [
+        {
+            "DetailType": "SalesItemLineDetail",
+            "Amount": 100.0,
+            "SalesItemLineDetail": {"ItemRef": {"name": "Services", "value": "1"}},
+        }
+    ],
     "CustomerRef": {"value": "1"},
 }
 
@@ -51,23 +61,38 @@ PAYMENT_CREATE_LINKED = {
 }
 
 SALES_RECEIPT_CREATE = {
-    "Line": [{
-        "Description": "Pest Control Services",
-        "DetailType": "SalesItemLineDetail",
-        "SalesItemLineDetail": {"TaxCodeRef": {"value": "NON"}, "Qty": 1, "UnitPrice": 35,
-                                "ItemRef": {"name": "Pest Control", "value": "10"}},
-        "LineNum": 1,
-        "Amount": 35.0,
-        "Id": "1",
-    }]
+    "Line": [
+        {
+            "Description": "Pest Control Services",
+            "DetailType": "SalesItemLineDetail",
+            "SalesItemLineDetail": {
+                "TaxCodeRef": {"value": "NON"},
+                "Qty": 1,
+                "UnitPrice": 35,
+                "ItemRef": {"name": "Pest Control", "value": "10"},
+            },
+            "LineNum": 1,
+            "Amount": 35.0,
+            "Id": "1",
+        }
+    ]
 }
 
 BATCH = {
     "BatchItemRequest": [
         {"bId": "bid1", "Vendor": {"DisplayName": "Smith Family Store"}, "operation": "create"},
         {"bId": "bid2", "operation": "delete", "Invoice": {"SyncToken": "0", "Id": "129"}},
-        {"SalesReceipt": {"PrivateNote": "A private note.", "SyncToken": "0", "domain": "QBO",
-                          "Id": "11", "sparse": True}, "bId": "bid3", "operation": "update"},
+        {
+            "SalesReceipt": {
+                "PrivateNote": "A private note.",
+                "SyncToken": "0",
+                "domain": "QBO",
+                "Id": "11",
+                "sparse": True,
+            },
+            "bId": "bid3",
+            "operation": "update",
+        },
         {"Query": "select * from SalesReceipt where TotalAmt > '300.00'", "bId": "bid4"},
     ]
 }

@@ -9,8 +9,9 @@ from plugins.quickbooks.emulator.testing import Emulator
 from .conftest import Api
 
 
-def line(amount: float, qty: float | None = None, price: float | None = None,
-         tax: str | None = None) -> dict[str, Any]:
+def line(
+    amount: float, qty: float | None = None, price: float | None = None, tax: str | None = None
+) -> dict[str, Any]:
     detail: dict[str, Any] = {}
     if qty is not None:
         detail["Qty"] = qty
@@ -30,17 +31,23 @@ def fault_code(response: Any) -> str:
 
 
 def test_qty_times_price_must_equal_amount(api: Api) -> None:
-    answer = api.post("invoice", {"CustomerRef": {"value": first_customer(api)},
-                                  "Line": [line(100.0, qty=3, price=30.0)]})
+    answer = api.post(
+        "invoice",
+        {"CustomerRef": {"value": first_customer(api)}, "Line": [line(100.0, qty=3, price=30.0)]},
+    )
     assert answer.status_code == 400
     assert fault_code(answer) == "6070"
     assert answer.json()["Fault"]["type"] == "ValidationFault"
 
 
 def test_amount_is_required(api: Api) -> None:
-    answer = api.post("invoice", {"CustomerRef": {"value": first_customer(api)},
-                                  "Line": [{"DetailType": "SalesItemLineDetail",
-                                            "SalesItemLineDetail": {}}]})
+    answer = api.post(
+        "invoice",
+        {
+            "CustomerRef": {"value": first_customer(api)},
+            "Line": [{"DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {}}],
+        },
+    )
     assert fault_code(answer) == "2020"
 
 
@@ -50,15 +57,22 @@ def test_subtotal_discounts_and_us_tax(api: Api) -> None:
         "Line": [
             line(100.0, qty=2, price=50.0, tax="TAX"),
             line(50.0, qty=1, price=50.0, tax="NON"),
-            {"DetailType": "DiscountLineDetail", "Amount": 0,
-             "DiscountLineDetail": {"PercentBased": True, "DiscountPercent": 10}},
+            {
+                "DetailType": "DiscountLineDetail",
+                "Amount": 0,
+                "DiscountLineDetail": {"PercentBased": True, "DiscountPercent": 10},
+            },
         ],
         "TxnTaxDetail": {"TxnTaxCodeRef": {"value": "2"}},
     }
     invoice = api.post("invoice", body).json()["Invoice"]
     kinds = [entry["DetailType"] for entry in invoice["Line"]]
-    assert kinds == ["SalesItemLineDetail", "SalesItemLineDetail", "SubTotalLineDetail",
-                     "DiscountLineDetail"]
+    assert kinds == [
+        "SalesItemLineDetail",
+        "SalesItemLineDetail",
+        "SubTotalLineDetail",
+        "DiscountLineDetail",
+    ]
     subtotal = invoice["Line"][2]["Amount"]
     discount = invoice["Line"][3]["Amount"]
     assert (subtotal, discount) == (150.0, 15.0)
@@ -69,22 +83,43 @@ def test_subtotal_discounts_and_us_tax(api: Api) -> None:
 
 
 def test_fixed_discount_and_sent_total_tax(api: Api) -> None:
-    body = {"CustomerRef": {"value": first_customer(api)},
-            "Line": [line(80.0), {"DetailType": "DiscountLineDetail", "Amount": 5.5,
-                                  "DiscountLineDetail": {"PercentBased": False}}],
-            "TxnTaxDetail": {"TotalTax": 2.25}}
+    body = {
+        "CustomerRef": {"value": first_customer(api)},
+        "Line": [
+            line(80.0),
+            {
+                "DetailType": "DiscountLineDetail",
+                "Amount": 5.5,
+                "DiscountLineDetail": {"PercentBased": False},
+            },
+        ],
+        "TxnTaxDetail": {"TotalTax": 2.25},
+    }
     invoice = api.post("invoice", body).json()["Invoice"]
     assert invoice["TotalAmt"] == 76.75
 
 
 def test_discounts_need_the_company_preference(api: Api) -> None:
     prefs = api.get("preferences").json()["Preferences"]
-    turned_off = api.post("preferences", {"SyncToken": prefs["SyncToken"], "sparse": True,
-                                          "SalesFormsPrefs": {"AllowDiscount": False}})
+    turned_off = api.post(
+        "preferences",
+        {
+            "SyncToken": prefs["SyncToken"],
+            "sparse": True,
+            "SalesFormsPrefs": {"AllowDiscount": False},
+        },
+    )
     assert turned_off.json()["Preferences"]["SalesFormsPrefs"]["AllowDeposit"] is True
-    answer = api.post("invoice", {"CustomerRef": {"value": first_customer(api)},
-                                  "Line": [line(10.0), {"DetailType": "DiscountLineDetail",
-                                                        "Amount": 1.0, "DiscountLineDetail": {}}]})
+    answer = api.post(
+        "invoice",
+        {
+            "CustomerRef": {"value": first_customer(api)},
+            "Line": [
+                line(10.0),
+                {"DetailType": "DiscountLineDetail", "Amount": 1.0, "DiscountLineDetail": {}},
+            ],
+        },
+    )
     assert answer.status_code == 400 and fault_code(answer) == "6000"
 
 
@@ -95,36 +130,67 @@ def test_global_tax_outside_the_us(emulator: Emulator) -> None:
     customer = api.post("customer", {"DisplayName": "Ms Marple"}).json()["Customer"]
     lines = [line(100.0, qty=1, price=100.0, tax="2"), line(50.0, tax="4")]
 
-    excluded = api.post("invoice", {"CustomerRef": {"value": customer["Id"]}, "Line": lines,
-                                    "GlobalTaxCalculation": "TaxExcluded"}).json()["Invoice"]
+    excluded = api.post(
+        "invoice",
+        {
+            "CustomerRef": {"value": customer["Id"]},
+            "Line": lines,
+            "GlobalTaxCalculation": "TaxExcluded",
+        },
+    ).json()["Invoice"]
     assert excluded["TxnTaxDetail"]["TotalTax"] == 20.0 and excluded["TotalAmt"] == 170.0
     assert excluded["CurrencyRef"]["value"] == "GBP"
 
-    inclusive = api.post("invoice", {"CustomerRef": {"value": customer["Id"]},
-                                     "Line": [line(120.0, tax="2")],
-                                     "GlobalTaxCalculation": "TaxInclusive"}).json()["Invoice"]
+    inclusive = api.post(
+        "invoice",
+        {
+            "CustomerRef": {"value": customer["Id"]},
+            "Line": [line(120.0, tax="2")],
+            "GlobalTaxCalculation": "TaxInclusive",
+        },
+    ).json()["Invoice"]
     assert inclusive["TxnTaxDetail"]["TotalTax"] == 20.0 and inclusive["TotalAmt"] == 120.0
 
-    none = api.post("invoice", {"CustomerRef": {"value": customer["Id"]}, "Line": lines,
-                                "GlobalTaxCalculation": "NotApplicable"}).json()["Invoice"]
+    none = api.post(
+        "invoice",
+        {
+            "CustomerRef": {"value": customer["Id"]},
+            "Line": lines,
+            "GlobalTaxCalculation": "NotApplicable",
+        },
+    ).json()["Invoice"]
     assert none["TxnTaxDetail"]["TotalTax"] == 0 and none["TotalAmt"] == 150.0
     api.http.close()
 
 
 def test_currency_mismatch_is_refused(api: Api) -> None:
-    answer = api.post("invoice", {"CustomerRef": {"value": first_customer(api)},
-                                  "CurrencyRef": {"value": "EUR"}, "Line": [line(10.0)]})
+    answer = api.post(
+        "invoice",
+        {
+            "CustomerRef": {"value": first_customer(api)},
+            "CurrencyRef": {"value": "EUR"},
+            "Line": [line(10.0)],
+        },
+    )
     assert fault_code(answer) == "6000"
 
 
 def test_payments_move_invoice_and_customer_balances(api: Api) -> None:
     customer = api.post("customer", {"DisplayName": "Balance Watcher"}).json()["Customer"]
-    invoice = api.post("invoice", {"CustomerRef": {"value": customer["Id"]},
-                                   "Line": [line(90.0, qty=3, price=30.0)]}).json()["Invoice"]
-    payment = api.post("payment", {
-        "CustomerRef": {"value": customer["Id"]}, "TotalAmt": 100.0,
-        "Line": [{"Amount": 90.0, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
-    }).json()["Payment"]
+    invoice = api.post(
+        "invoice",
+        {"CustomerRef": {"value": customer["Id"]}, "Line": [line(90.0, qty=3, price=30.0)]},
+    ).json()["Invoice"]
+    payment = api.post(
+        "payment",
+        {
+            "CustomerRef": {"value": customer["Id"]},
+            "TotalAmt": 100.0,
+            "Line": [
+                {"Amount": 90.0, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}
+            ],
+        },
+    ).json()["Payment"]
     assert payment["UnappliedAmt"] == 10.0
     paid = api.get(f"invoice/{invoice['Id']}").json()["Invoice"]
     assert paid["Balance"] == 0 and paid["SyncToken"] == "1"

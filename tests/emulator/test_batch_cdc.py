@@ -19,14 +19,27 @@ from .conftest import Api
 
 def test_batch_answers_each_item(api: Api) -> None:
     invoice = api.query("select * from Invoice").json()["QueryResponse"]["Invoice"][0]
-    answer = api.post("batch", {"BatchItemRequest": [
-        {"bId": "b1", "operation": "create", "Customer": {"DisplayName": "Batch One"}},
-        {"bId": "b2", "operation": "create", "Customer": {"DisplayName": "batch one"}},
-        {"bId": "b3", "Query": "select * from Customer where DisplayName = 'Batch One'"},
-        {"bId": "b4", "operation": "update",
-         "Invoice": {"Id": invoice["Id"], "SyncToken": "999", "sparse": True, "PrivateNote": "x"}},
-        {"bId": "b5", "operation": "delete", "Invoice": {"Id": "424242", "SyncToken": "0"}},
-    ]})
+    answer = api.post(
+        "batch",
+        {
+            "BatchItemRequest": [
+                {"bId": "b1", "operation": "create", "Customer": {"DisplayName": "Batch One"}},
+                {"bId": "b2", "operation": "create", "Customer": {"DisplayName": "batch one"}},
+                {"bId": "b3", "Query": "select * from Customer where DisplayName = 'Batch One'"},
+                {
+                    "bId": "b4",
+                    "operation": "update",
+                    "Invoice": {
+                        "Id": invoice["Id"],
+                        "SyncToken": "999",
+                        "sparse": True,
+                        "PrivateNote": "x",
+                    },
+                },
+                {"bId": "b5", "operation": "delete", "Invoice": {"Id": "424242", "SyncToken": "0"}},
+            ]
+        },
+    )
     assert answer.status_code == 200
     items = {item["bId"]: item for item in answer.json()["BatchItemResponse"]}
     assert items["b1"]["Customer"]["DisplayName"] == "Batch One"
@@ -59,10 +72,16 @@ def test_cdc_includes_changes_and_deletions(emulator: Emulator, qb: QuickBooks, 
     customer = Customer()
     customer.DisplayName = "CDC Person"
     customer = customer.save(qb=qb)
-    invoice = api.post("invoice", {"CustomerRef": {"value": customer.Id},
-                                   "Line": [{"DetailType": "SalesItemLineDetail", "Amount": 5,
-                                             "SalesItemLineDetail": {}}]}).json()["Invoice"]
-    api.post("invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]}, operation="delete")
+    invoice = api.post(
+        "invoice",
+        {
+            "CustomerRef": {"value": customer.Id},
+            "Line": [{"DetailType": "SalesItemLineDetail", "Amount": 5, "SalesItemLineDetail": {}}],
+        },
+    ).json()["Invoice"]
+    api.post(
+        "invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]}, operation="delete"
+    )
     emulator.add_customer(DisplayName="Made In QuickBooks")
 
     answer = api.get("cdc", entities="Customer,Invoice", changedSince=since).json()
@@ -95,8 +114,10 @@ def test_cdc_returns_at_most_1000_objects(emulator: Emulator) -> None:
         clock.tick(timedelta(seconds=1))
         emulator.set_limits(batch_per_minute=100)
         for b in range(34):
-            batch = [{"bId": str(n), "operation": "create",
-                      "Customer": {"DisplayName": f"Bulk {b}-{n}"}} for n in range(30)]
+            batch = [
+                {"bId": str(n), "operation": "create", "Customer": {"DisplayName": f"Bulk {b}-{n}"}}
+                for n in range(30)
+            ]
             assert api.post("batch", {"BatchItemRequest": batch}).status_code == 200
         answer = api.get("cdc", entities="Customer", changedSince=start).json()
         assert len(answer["CDCResponse"][0]["QueryResponse"][0]["Customer"]) == 1000

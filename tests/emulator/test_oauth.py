@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 import requests
-from authlib.integrations.requests_client import OAuth2Session
 from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
 from freezegun import freeze_time
 from quickbooks.exceptions import AuthorizationException
 from quickbooks.objects.company_info import CompanyInfo
@@ -32,9 +32,13 @@ def discover(emulator: Emulator) -> dict[str, Any]:
 
 
 def oauth_client(emulator: Emulator, **extra: Any) -> OAuth2Session:
-    return OAuth2Session(emulator.client_id, emulator.client_secret,
-                         scope="com.intuit.quickbooks.accounting openid", redirect_uri=REDIRECT,
-                         **extra)
+    return OAuth2Session(
+        emulator.client_id,
+        emulator.client_secret,
+        scope="com.intuit.quickbooks.accounting openid",
+        redirect_uri=REDIRECT,
+        **extra,
+    )
 
 
 def consent(authorization_url: str, button: str = "Connect") -> str:
@@ -47,29 +51,42 @@ def consent(authorization_url: str, button: str = "Connect") -> str:
         assert "Connect" in form.buttons
         name, value = form.buttons[button]
         action = authorization_url.split("/connect/")[0] + form.action
-        answer = browser.post(action, data=form.fields | {name: value}, allow_redirects=False,
-                              timeout=5)
+        answer = browser.post(
+            action, data=form.fields | {name: value}, allow_redirects=False, timeout=5
+        )
     assert answer.status_code == 302
     return answer.headers["Location"]
 
 
 def connect(emulator: Emulator, pkce: bool = True) -> tuple[OAuth2Session, dict[str, Any]]:
     doc = discover(emulator)
-    client = oauth_client(emulator, code_challenge_method="S256") if pkce else oauth_client(emulator)
+    client = (
+        oauth_client(emulator, code_challenge_method="S256") if pkce else oauth_client(emulator)
+    )
     verifier = "v" * 64
     url, state = client.create_authorization_url(
-        doc["authorization_endpoint"], code_verifier=verifier if pkce else None)
+        doc["authorization_endpoint"], code_verifier=verifier if pkce else None
+    )
     callback = consent(url)
     assert f"state={state}" in callback and "realmId=" in callback and "code=" in callback
-    token = client.fetch_token(doc["token_endpoint"], authorization_response=callback,
-                               code_verifier=verifier if pkce else None)
+    token = client.fetch_token(
+        doc["token_endpoint"],
+        authorization_response=callback,
+        code_verifier=verifier if pkce else None,
+    )
     return client, dict(token)
 
 
 def test_discovery_names_its_own_endpoints(emulator: Emulator) -> None:
     doc = discover(emulator)
-    for key in ("issuer", "authorization_endpoint", "token_endpoint", "revocation_endpoint",
-                "userinfo_endpoint", "jwks_uri"):
+    for key in (
+        "issuer",
+        "authorization_endpoint",
+        "token_endpoint",
+        "revocation_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+    ):
         assert doc[key].startswith(emulator.base_url), key
     assert requests.get(doc["jwks_uri"], timeout=5).json() == {"keys": []}
 
@@ -92,8 +109,9 @@ def test_pkce_verifier_is_checked(emulator: Emulator) -> None:
     url, _ = client.create_authorization_url(doc["authorization_endpoint"], code_verifier="a" * 64)
     callback = consent(url)
     with pytest.raises(OAuthError) as caught:
-        client.fetch_token(doc["token_endpoint"], authorization_response=callback,
-                           code_verifier="b" * 64)
+        client.fetch_token(
+            doc["token_endpoint"], authorization_response=callback, code_verifier="b" * 64
+        )
     assert caught.value.error == "invalid_grant"
 
 
@@ -109,14 +127,20 @@ def test_code_is_single_use_and_client_auth_is_checked(emulator: Emulator) -> No
     url, _ = client.create_authorization_url(doc["authorization_endpoint"])
     callback = consent(url)
     code = callback.split("code=")[1].split("&")[0]
-    wrong = requests.post(doc["token_endpoint"], data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
-        auth=(emulator.client_id, "not-the-secret"), timeout=5)
+    wrong = requests.post(
+        doc["token_endpoint"],
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
+        auth=(emulator.client_id, "not-the-secret"),
+        timeout=5,
+    )
     assert wrong.status_code == 401 and wrong.json() == {"error": "invalid_client"}
     client.fetch_token(doc["token_endpoint"], authorization_response=callback)
-    again = requests.post(doc["token_endpoint"], data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
-        auth=(emulator.client_id, emulator.client_secret), timeout=5)
+    again = requests.post(
+        doc["token_endpoint"],
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
+        auth=(emulator.client_id, emulator.client_secret),
+        timeout=5,
+    )
     assert again.status_code == 400 and again.json() == {"error": "invalid_grant"}
 
 
@@ -158,9 +182,12 @@ def test_refresh_token_lapses_after_100_days_unused(emulator: Emulator) -> None:
     with freeze_time("2026-03-01 12:00:00") as clock:
         token = emulator.connect()
         clock.tick(timedelta(days=100, seconds=1))
-        answer = requests.post(discover(emulator)["token_endpoint"], data={
-            "grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
-            auth=(emulator.client_id, emulator.client_secret), timeout=5)
+        answer = requests.post(
+            discover(emulator)["token_endpoint"],
+            data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
+            auth=(emulator.client_id, emulator.client_secret),
+            timeout=5,
+        )
     assert answer.status_code == 400 and answer.json() == {"error": "invalid_grant"}
 
 
@@ -184,17 +211,26 @@ def test_control_expires_and_revokes_tokens(emulator: Emulator) -> None:
     with pytest.raises(AuthorizationException):
         CompanyInfo.get(emulator.realm_id, qb=qb)
     other = emulator.connect()
-    answer = requests.post(emulator.base_url + "/_emulator/tokens/revoke",
-                           json={"token": other["access_token"]}, timeout=5)
+    answer = requests.post(
+        emulator.base_url + "/_emulator/tokens/revoke",
+        json={"token": other["access_token"]},
+        timeout=5,
+    )
     assert answer.json() == {"revoked": True}
-    refused = requests.post(emulator.base_url + "/oauth2/v1/tokens/bearer", data={
-        "grant_type": "refresh_token", "refresh_token": other["refresh_token"]},
-        auth=(emulator.client_id, emulator.client_secret), timeout=5)
+    refused = requests.post(
+        emulator.base_url + "/oauth2/v1/tokens/bearer",
+        data={"grant_type": "refresh_token", "refresh_token": other["refresh_token"]},
+        auth=(emulator.client_id, emulator.client_secret),
+        timeout=5,
+    )
     assert refused.json() == {"error": "invalid_grant"}
 
 
 def test_unknown_refresh_token_is_invalid_grant(emulator: Emulator) -> None:
-    answer = requests.post(emulator.base_url + "/oauth2/v1/tokens/bearer", data={
-        "grant_type": "refresh_token", "refresh_token": "nope"},
-        auth=(emulator.client_id, emulator.client_secret), timeout=5)
+    answer = requests.post(
+        emulator.base_url + "/oauth2/v1/tokens/bearer",
+        data={"grant_type": "refresh_token", "refresh_token": "nope"},
+        auth=(emulator.client_id, emulator.client_secret),
+        timeout=5,
+    )
     assert answer.status_code == 400 and answer.json() == {"error": "invalid_grant"}

@@ -6,7 +6,7 @@ import pytest
 from quickbooks import QuickBooks
 from quickbooks.exceptions import ObjectNotFoundException, QuickbooksException
 from quickbooks.objects.account import Account
-from quickbooks.objects.base import EmailAddress, Ref
+from quickbooks.objects.base import EmailAddress, LinkedTxn, Ref
 from quickbooks.objects.company_info import CompanyInfo
 from quickbooks.objects.customer import Customer
 from quickbooks.objects.detailline import SalesItemLine, SalesItemLineDetail
@@ -15,7 +15,6 @@ from quickbooks.objects.item import Item
 from quickbooks.objects.payment import Payment, PaymentLine
 from quickbooks.objects.preferences import Preferences
 from quickbooks.objects.salesreceipt import SalesReceipt
-from quickbooks.objects.base import LinkedTxn
 
 from plugins.quickbooks.emulator.testing import Emulator
 
@@ -29,8 +28,9 @@ def customer_named(name: str, email: str | None = None) -> Customer:
     return customer
 
 
-def service_line(amount: float, qty: float | None = None, price: float | None = None,
-                 item_id: str | None = None) -> SalesItemLine:
+def service_line(
+    amount: float, qty: float | None = None, price: float | None = None, item_id: str | None = None
+) -> SalesItemLine:
     line = SalesItemLine()
     line.Amount = amount
     line.SalesItemLineDetail = SalesItemLineDetail()
@@ -75,7 +75,9 @@ def test_customer_life(qb: QuickBooks) -> None:
     current.Active = False
     current.save(qb=qb)
     assert Customer.filter(DisplayName="Ada Lovelace", qb=qb) == []
-    assert len(Customer.where("Active IN (true, false) AND DisplayName = 'Ada Lovelace'", qb=qb)) == 1
+    assert (
+        len(Customer.where("Active IN (true, false) AND DisplayName = 'Ada Lovelace'", qb=qb)) == 1
+    )
 
 
 def test_duplicate_display_name_is_6240_case_insensitive(qb: QuickBooks) -> None:

@@ -36,9 +36,16 @@ def test_replay_returns_stored_status_and_body(api: Api, emulator: Emulator) -> 
 
 def test_lost_answer_then_replay_creates_one_invoice(emulator: Emulator, api: Api) -> None:
     customer = api.post("customer", {"DisplayName": "Lost Answer"}).json()["Customer"]
-    body = {"CustomerRef": {"value": customer["Id"]},
-            "Line": [{"DetailType": "SalesItemLineDetail", "Amount": 40.0,
-                      "SalesItemLineDetail": {"Qty": 1, "UnitPrice": 40.0}}]}
+    body = {
+        "CustomerRef": {"value": customer["Id"]},
+        "Line": [
+            {
+                "DetailType": "SalesItemLineDetail",
+                "Amount": 40.0,
+                "SalesItemLineDetail": {"Qty": 1, "UnitPrice": 40.0},
+            }
+        ],
+    }
     before = len(emulator.objects("Invoice"))
     emulator.drop_next()
     with pytest.raises(requests.ConnectionError):
@@ -59,7 +66,9 @@ def test_requests_per_minute_limit(emulator: Emulator, qb: QuickBooks, api: Api)
     raw = api.get("companyinfo/" + emulator.realm_id)
     assert raw.status_code == 429
     fault = raw.json()["Fault"]
-    assert fault["Error"][0]["code"] == "3001" and "ThrottleExceeded" in fault["Error"][0]["Message"]
+    assert (
+        fault["Error"][0]["code"] == "3001" and "ThrottleExceeded" in fault["Error"][0]["Message"]
+    )
 
 
 def test_concurrency_limit(emulator: Emulator, api: Api, token: dict[str, Any]) -> None:
@@ -69,9 +78,13 @@ def test_concurrency_limit(emulator: Emulator, api: Api, token: dict[str, Any]) 
 
     def slow_call() -> None:
         with requests.Session() as http:
-            answers.append(http.get(api.base + "/companyinfo/" + emulator.realm_id,
-                                    headers={"Authorization": f"Bearer {token['access_token']}"},
-                                    timeout=5).status_code)
+            answers.append(
+                http.get(
+                    api.base + "/companyinfo/" + emulator.realm_id,
+                    headers={"Authorization": f"Bearer {token['access_token']}"},
+                    timeout=5,
+                ).status_code
+            )
 
     worker = threading.Thread(target=slow_call)
     worker.start()
@@ -105,8 +118,9 @@ def test_next_calls_fail_on_command(emulator: Emulator, qb: QuickBooks, api: Api
     emulator.fail_next(1, status=500)
     answer = api.get("preferences")
     assert answer.status_code == 500 and answer.json()["Fault"]["type"] == "SystemFault"
-    requests.post(emulator.base_url + "/_emulator/faults", json={"count": 1, "status": 503},
-                  timeout=5)
+    requests.post(
+        emulator.base_url + "/_emulator/faults", json={"count": 1, "status": 503}, timeout=5
+    )
     with pytest.raises(QuickbooksException) as caught:
         new_customer("Not Saved").save(qb=qb)
     assert caught.value.error_code == 10000  # python-quickbooks cannot read the HTML page
@@ -115,8 +129,9 @@ def test_next_calls_fail_on_command(emulator: Emulator, qb: QuickBooks, api: Api
 
 
 def test_latency_via_control_api(emulator: Emulator, api: Api) -> None:
-    answer = requests.post(emulator.base_url + "/_emulator/latency", json={"seconds": 0.2},
-                           timeout=5)
+    answer = requests.post(
+        emulator.base_url + "/_emulator/latency", json={"seconds": 0.2}, timeout=5
+    )
     assert answer.json() == {"ok": True}
     with pytest.raises(requests.Timeout):
         api.http.get(api.base + "/preferences", timeout=0.05)
@@ -124,8 +139,11 @@ def test_latency_via_control_api(emulator: Emulator, api: Api) -> None:
 
 
 def test_unauthenticated_calls_get_401(emulator: Emulator) -> None:
-    answer = requests.get(f"{emulator.api_base}/company/{emulator.realm_id}/preferences",
-                          headers={"Authorization": "Bearer nope"}, timeout=5)
+    answer = requests.get(
+        f"{emulator.api_base}/company/{emulator.realm_id}/preferences",
+        headers={"Authorization": "Bearer nope"},
+        timeout=5,
+    )
     assert answer.status_code == 401
     assert answer.json()["fault"]["error"][0]["code"] == "3200"
 

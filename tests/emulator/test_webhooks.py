@@ -76,8 +76,9 @@ def test_cloudevents_announcement(emulator: Emulator, receiver: Receiver, qb: Qu
     body, headers = receiver.wait(1)[0]
     assert signed(body, headers, emulator.verifier_token)
     # python-quickbooks' own check agrees (it compares with ==; the hub should not).
-    assert qb.validate_webhook_signature(body.decode(), headers["intuit-signature"],
-                                         emulator.verifier_token)
+    assert qb.validate_webhook_signature(
+        body.decode(), headers["intuit-signature"], emulator.verifier_token
+    )
     events = json.loads(body)
     assert isinstance(events, list) and len(events) == 1
     event = events[0]
@@ -95,7 +96,9 @@ def test_legacy_announcement_of_a_payment(emulator: Emulator, receiver: Receiver
     assert signed(body, headers, emulator.verifier_token)
     notification = json.loads(body)["eventNotifications"][0]
     assert notification["realmId"] == emulator.realm_id
-    changed = {(e["name"], e["id"], e["operation"]) for e in notification["dataChangeEvent"]["entities"]}
+    changed = {
+        (e["name"], e["id"], e["operation"]) for e in notification["dataChangeEvent"]["entities"]
+    }
     assert ("Payment", payment["Id"], "Create") in changed
     assert ("Invoice", invoice["Id"], "Update") in changed
     assert all(e["lastUpdated"].endswith("Z") for e in notification["dataChangeEvent"]["entities"])
@@ -112,20 +115,35 @@ def test_invoice_edit_by_a_person(emulator: Emulator, receiver: Receiver, api: A
     entity = json.loads(body)["eventNotifications"][0]["dataChangeEvent"]["entities"][0]
     assert (entity["name"], entity["operation"]) == ("Invoice", "Update")
     # The client's copy is now stale.
-    stale = api.post("invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"],
-                                 "sparse": True, "PrivateNote": "mine"})
+    stale = api.post(
+        "invoice",
+        {
+            "Id": invoice["Id"],
+            "SyncToken": invoice["SyncToken"],
+            "sparse": True,
+            "PrivateNote": "mine",
+        },
+    )
     assert stale.json()["Fault"]["Error"][0]["code"] == "5010"
 
 
 def test_control_api_changes(emulator: Emulator, receiver: Receiver) -> None:
-    requests.post(emulator.base_url + "/_emulator/webhooks",
-                  json={"url": receiver.url, "format": "cloudevents"}, timeout=5)
-    added = requests.post(f"{emulator.base_url}/_emulator/companies/{emulator.realm_id}/customers",
-                          json={"DisplayName": "From The Control API"}, timeout=5).json()
+    requests.post(
+        emulator.base_url + "/_emulator/webhooks",
+        json={"url": receiver.url, "format": "cloudevents"},
+        timeout=5,
+    )
+    added = requests.post(
+        f"{emulator.base_url}/_emulator/companies/{emulator.realm_id}/customers",
+        json={"DisplayName": "From The Control API"},
+        timeout=5,
+    ).json()
     assert added["Customer"]["Id"]
     duplicate = requests.post(
         f"{emulator.base_url}/_emulator/companies/{emulator.realm_id}/customers",
-        json={"DisplayName": "From The Control API"}, timeout=5)
+        json={"DisplayName": "From The Control API"},
+        timeout=5,
+    )
     assert duplicate.status_code == 400
     assert json.loads(receiver.wait(1)[0][0])[0]["type"] == "qbo.customer.created.v1"
 
@@ -147,5 +165,6 @@ def test_api_changes_are_announced_too(emulator: Emulator, receiver: Receiver, a
     emulator.configure_webhooks(url=receiver.url, format="legacy")
     created = api.post("customer", {"DisplayName": "Via The API"}).json()["Customer"]
     entity = json.loads(receiver.wait(1)[0][0])["eventNotifications"][0]["dataChangeEvent"][
-        "entities"][0]
+        "entities"
+    ][0]
     assert (entity["name"], entity["id"]) == ("Customer", created["Id"])

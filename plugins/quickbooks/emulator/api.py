@@ -26,9 +26,11 @@ from .store import public, remember_answer, stored_answer
 bp = Blueprint("qbo_api", __name__)
 JSON = "application/json;charset=UTF-8"
 # A one-page PDF so download_pdf() gets bytes that look like a document.
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]"
-       b"/Count 1>>endobj 3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
-       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]"
+    b"/Count 1>>endobj 3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def state() -> EmulatorState:
@@ -45,8 +47,11 @@ def json_response(body: Any, status: int = 200) -> Response:
 def injected_failure(status: int) -> Response:
     if status == 503:
         # Intuit's edge answers 503 with an HTML page, not a Fault.
-        return Response("<html><body><h1>503 Service Unavailable</h1></body></html>",
-                        status=503, mimetype="text/html")
+        return Response(
+            "<html><body><h1>503 Service Unavailable</h1></body></html>",
+            status=503,
+            mimetype="text/html",
+        )
     fault = faults.server_error()
     fault.status = status
     return json_response(fault.body(), status)
@@ -60,12 +65,14 @@ def parse_body() -> dict[str, Any]:
         body = json.loads(text)
     except ValueError:
         raise faults.QBOFault(
-            2010, "Request has invalid or unsupported property",
+            2010,
+            "Request has invalid or unsupported property",
             "Request body could not be parsed as JSON",
         ) from None
     if not isinstance(body, dict):
-        raise faults.QBOFault(2010, "Request has invalid or unsupported property",
-                              "Request body must be an object")
+        raise faults.QBOFault(
+            2010, "Request has invalid or unsupported property", "Request body must be an object"
+        )
     return body
 
 
@@ -110,9 +117,13 @@ def endpoint(realm: str, rest: str) -> Response:
         response.headers["WWW-Authenticate"] = 'Bearer realm="Intuit", error="invalid_token"'
         return response
     if verdict == "forbidden" or emulator.store.company(realm) is None:
-        fault = faults.QBOFault(3100, "message=ApplicationAuthorizationFailed; errorCode=003100; "
-                                "statusCode=403", detail or "Unknown company", status=403,
-                                fault_type="SECURITY")
+        fault = faults.QBOFault(
+            3100,
+            "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
+            detail or "Unknown company",
+            status=403,
+            fault_type="SECURITY",
+        )
         return json_response(fault.body(), 403)
     if not emulator.throttle.acquire(realm, batch=rest.strip("/").lower() == "batch"):
         return json_response(faults.throttled().body(), 429)

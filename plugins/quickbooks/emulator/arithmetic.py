@@ -76,7 +76,8 @@ def discount_amount(line: dict[str, Any], subtotal: Decimal) -> Decimal:
         pct = number(detail.get("DiscountPercent"), "Line.DiscountLineDetail.DiscountPercent")
         if pct is None:
             raise faults.QBOFault(
-                6090, "Discount Line missing required info.",
+                6090,
+                "Discount Line missing required info.",
                 "Discount amount or percent should be provided.",
             )
         amount = money(subtotal * pct / 100)
@@ -84,7 +85,8 @@ def discount_amount(line: dict[str, Any], subtotal: Decimal) -> Decimal:
         raw = number(line.get("Amount"), "Line.Amount")
         if raw is None:
             raise faults.QBOFault(
-                6090, "Discount Line missing required info.",
+                6090,
+                "Discount Line missing required info.",
                 "Discount amount or percent should be provided.",
             )
         amount = money(raw)
@@ -98,7 +100,9 @@ def compute_sales_form(
     form: dict[str, Any], *, us: bool, allow_discount: bool, rate_of: RateLookup
 ) -> None:
     """Recompute a sales form's lines and totals in place; raise QBOFault when inconsistent."""
-    lines = [line for line in form.get("Line") or [] if line.get("DetailType") != "SubTotalLineDetail"]
+    lines = [
+        line for line in form.get("Line") or [] if line.get("DetailType") != "SubTotalLineDetail"
+    ]
     sales: list[dict[str, Any]] = []
     discounts: list[dict[str, Any]] = []
     others: list[dict[str, Any]] = []
@@ -125,7 +129,7 @@ def compute_sales_form(
     for number_, line in enumerate(sales + others, start=1):
         line["Id"] = str(number_)
         line["LineNum"] = number_
-    subtotal_line = {
+    subtotal_line: dict[str, Any] = {
         "Amount": out(subtotal),
         "DetailType": "SubTotalLineDetail",
         "SubTotalLineDetail": {},
@@ -154,8 +158,11 @@ def compute_tax(
         rate = rate_of(code) if code else None
         if code and rate is not None:
             base = sum(
-                (number(line["Amount"], "Line.Amount") or Decimal(0) for line in sales
-                 if ref_value(line["SalesItemLineDetail"].get("TaxCodeRef")) == "TAX"),
+                (
+                    number(line["Amount"], "Line.Amount") or Decimal(0)
+                    for line in sales
+                    if ref_value(line["SalesItemLineDetail"].get("TaxCodeRef")) == "TAX"
+                ),
                 Decimal(0),
             )
             if form.get("ApplyTaxAfterDiscount") and subtotal:
@@ -164,15 +171,17 @@ def compute_tax(
             form["TxnTaxDetail"] = {
                 "TxnTaxCodeRef": {"value": code},
                 "TotalTax": out(tax),
-                "TaxLine": [{
-                    "Amount": out(tax),
-                    "DetailType": "TaxLineDetail",
-                    "TaxLineDetail": {
-                        "PercentBased": True,
-                        "TaxPercent": out(rate),
-                        "NetAmountTaxable": out(money(base)),
-                    },
-                }],
+                "TaxLine": [
+                    {
+                        "Amount": out(tax),
+                        "DetailType": "TaxLineDetail",
+                        "TaxLineDetail": {
+                            "PercentBased": True,
+                            "TaxPercent": out(rate),
+                            "NetAmountTaxable": out(money(base)),
+                        },
+                    }
+                ],
             }
             return tax, False
         sent = number(detail.get("TotalTax"), "TxnTaxDetail.TotalTax") or Decimal(0)

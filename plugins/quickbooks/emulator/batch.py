@@ -29,7 +29,7 @@ def rollback(ctx: Ctx, saved: dict[str, Any]) -> None:
     for key, value in saved.items():
         if key != "changes":
             ctx.company[key] = value
-    del ctx.changes[saved["changes"]:]
+    del ctx.changes[saved["changes"] :]
 
 
 def run_item(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
@@ -54,7 +54,8 @@ def run_batch(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
         raise faults.required("BatchItemRequest")
     if len(items) > MAX_ITEMS:
         raise faults.QBOFault(
-            1040, "Batch size exceeds allowed limit",
+            1040,
+            "Batch size exceeds allowed limit",
             f"The batch size of {len(items)} exceeds the allowed limit of {MAX_ITEMS}",
         )
     responses = []

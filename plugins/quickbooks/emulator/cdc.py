@@ -23,12 +23,16 @@ def run_cdc(ctx: Ctx, entity_list: str | None, changed_since: str | None) -> dic
     try:
         since = parse_timestamp(changed_since)
     except ValueError:
-        raise faults.invalid_value("changedSince", f"Invalid changedSince: {changed_since}") from None
+        raise faults.invalid_value(
+            "changedSince", f"Invalid changedSince: {changed_since}"
+        ) from None
     if since < now() - LOOKBACK:
         raise faults.invalid_value(
             "changedSince", "changedSince can't be more than 30 days in the past"
         )
-    wanted = [operations.entity_from_path(name.strip()) for name in entity_list.split(",") if name.strip()]
+    wanted = [
+        operations.entity_from_path(name.strip()) for name in entity_list.split(",") if name.strip()
+    ]
     found: list[tuple[float, str, dict[str, Any]]] = []
     for entity in wanted:
         for obj in table(ctx.company, entity).values():
@@ -36,18 +40,32 @@ def run_cdc(ctx: Ctx, entity_list: str | None, changed_since: str | None) -> dic
                 found.append((obj.get("_updated_epoch", 0.0), entity, public(obj)))
         for tomb in ctx.company["tombstones"]:
             if tomb["entity"] == entity and parse_timestamp(tomb["LastUpdatedTime"]) >= since:
-                found.append((tomb["epoch"], entity, {
-                    "domain": "QBO", "status": "Deleted", "Id": tomb["Id"],
-                    "MetaData": {"LastUpdatedTime": tomb["LastUpdatedTime"]},
-                }))
+                found.append(
+                    (
+                        tomb["epoch"],
+                        entity,
+                        {
+                            "domain": "QBO",
+                            "status": "Deleted",
+                            "Id": tomb["Id"],
+                            "MetaData": {"LastUpdatedTime": tomb["LastUpdatedTime"]},
+                        },
+                    )
+                )
     found.sort(key=lambda row: row[0])
     kept = found[:MAX_OBJECTS]
     responses = []
     for entity in wanted:
         objects = [obj for _, name, obj in kept if name == entity]
         if objects:
-            responses.append({entity: objects, "startPosition": 1, "maxResults": len(objects),
-                              "totalCount": len(objects)})
+            responses.append(
+                {
+                    entity: objects,
+                    "startPosition": 1,
+                    "maxResults": len(objects),
+                    "totalCount": len(objects),
+                }
+            )
         else:
             responses.append({})
     return {"CDCResponse": [{"QueryResponse": responses}], "time": response_time()}

@@ -44,8 +44,13 @@ def drop_next(st: EmulatorState, count: int = 1) -> None:
         st.switches.drop_count = count
 
 
-def set_limits(st: EmulatorState, per_minute: int | None = None, concurrent: int | None = None,
-               batch_per_minute: int | None = None, reset: bool = True) -> dict[str, int]:
+def set_limits(
+    st: EmulatorState,
+    per_minute: int | None = None,
+    concurrent: int | None = None,
+    batch_per_minute: int | None = None,
+    reset: bool = True,
+) -> dict[str, int]:
     limits = st.throttle.limits
     if per_minute is not None:
         limits.per_minute = int(per_minute)
@@ -55,8 +60,11 @@ def set_limits(st: EmulatorState, per_minute: int | None = None, concurrent: int
         limits.batch_per_minute = int(batch_per_minute)
     if reset:
         st.throttle.reset()
-    return {"per_minute": limits.per_minute, "concurrent": limits.concurrent,
-            "batch_per_minute": limits.batch_per_minute}
+    return {
+        "per_minute": limits.per_minute,
+        "concurrent": limits.concurrent,
+        "batch_per_minute": limits.batch_per_minute,
+    }
 
 
 def expire_tokens(st: EmulatorState, token: str | None = None, kind: str = "access") -> int:
@@ -74,9 +82,15 @@ def expire_tokens(st: EmulatorState, token: str | None = None, kind: str = "acce
 
 def configure_webhooks(st: EmulatorState, **options: Any) -> dict[str, Any]:
     config = st.config
-    names = {"url": "webhook_url", "format": "webhook_format", "verifier_token": "verifier_token",
-             "retry_scale": "retry_scale", "retry_schedule": "retry_schedule",
-             "max_attempts": "max_webhook_attempts", "notify_api_changes": "notify_api_changes"}
+    names = {
+        "url": "webhook_url",
+        "format": "webhook_format",
+        "verifier_token": "verifier_token",
+        "retry_scale": "retry_scale",
+        "retry_schedule": "retry_schedule",
+        "max_attempts": "max_webhook_attempts",
+        "notify_api_changes": "notify_api_changes",
+    }
     for key, value in options.items():
         if key not in names:
             raise ValueError(f"unknown webhook option {key}")
@@ -86,8 +100,14 @@ def configure_webhooks(st: EmulatorState, **options: Any) -> dict[str, Any]:
     return {key: getattr(config, attr) for key, attr in names.items()}
 
 
-def add_company(st: EmulatorState, realm: str, name: str, country: str = "US",
-                currency: str = "USD", demo_data: bool = False) -> str:
+def add_company(
+    st: EmulatorState,
+    realm: str,
+    name: str,
+    country: str = "US",
+    currency: str = "USD",
+    demo_data: bool = False,
+) -> str:
     st.store.add_company(realm, build_company(realm, name, country, currency, demo_data))
     st.store.save()
     return realm
@@ -130,15 +150,27 @@ def apply_person_change(ctx: Ctx, action: str, args: dict[str, Any]) -> dict[str
     if action == "record_payment":
         invoice = find(ctx, "Invoice", args["invoice_id"])
         amount = args.get("amount", invoice["Balance"])
-        return transactions.create_payment(ctx, {
-            "CustomerRef": invoice["CustomerRef"], "TotalAmt": amount,
-            "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
-        })
+        return transactions.create_payment(
+            ctx,
+            {
+                "CustomerRef": invoice["CustomerRef"],
+                "TotalAmt": amount,
+                "Line": [
+                    {
+                        "Amount": amount,
+                        "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}],
+                    }
+                ],
+            },
+        )
     if action == "edit_invoice":
         invoice = find(ctx, "Invoice", args["invoice_id"])
         # A person in the UI never sees SyncTokens; the edit applies to the current version.
-        body = dict(args["changes"]) | {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"],
-                                        "sparse": True}
+        body = dict(args["changes"]) | {
+            "Id": invoice["Id"],
+            "SyncToken": invoice["SyncToken"],
+            "sparse": True,
+        }
         return transactions.update_sales_form(ctx, "Invoice", body)
     raise ValueError(f"unknown action {action}")
 
@@ -173,9 +205,14 @@ def reset_route() -> Response:
 @bp.post("/companies")
 def company_route() -> Response:
     data = body()
-    realm = add_company(state(), str(data["realm"]), data.get("name", "Emulated Company"),
-                        data.get("country", "US"), data.get("currency", "USD"),
-                        bool(data.get("demo_data", False)))
+    realm = add_company(
+        state(),
+        str(data["realm"]),
+        data.get("name", "Emulated Company"),
+        data.get("country", "US"),
+        data.get("currency", "USD"),
+        bool(data.get("demo_data", False)),
+    )
     return jsonify({"realmId": realm})
 
 
@@ -201,14 +238,23 @@ def drop_route() -> Response:
 @bp.post("/limits")
 def limits_route() -> Response:
     data = body()
-    return jsonify(set_limits(state(), data.get("per_minute"), data.get("concurrent"),
-                              data.get("batch_per_minute"), bool(data.get("reset", True))))
+    return jsonify(
+        set_limits(
+            state(),
+            data.get("per_minute"),
+            data.get("concurrent"),
+            data.get("batch_per_minute"),
+            bool(data.get("reset", True)),
+        )
+    )
 
 
 @bp.post("/tokens/expire")
 def expire_route() -> Response:
     data = body()
-    return jsonify({"expired": expire_tokens(state(), data.get("token"), data.get("kind", "access"))})
+    return jsonify(
+        {"expired": expire_tokens(state(), data.get("token"), data.get("kind", "access"))}
+    )
 
 
 @bp.post("/tokens/revoke")
@@ -230,7 +276,9 @@ def attempts_route() -> Response:
 @bp.post("/companies/<realm>/customers")
 def person_adds_customer(realm: str) -> Response:
     try:
-        return jsonify({"Customer": change_in_quickbooks(state(), realm, "add_customer", customer=body())})
+        return jsonify(
+            {"Customer": change_in_quickbooks(state(), realm, "add_customer", customer=body())}
+        )
     except faults.QBOFault as fault:
         return fault_answer(fault)
 
@@ -247,8 +295,12 @@ def person_records_payment(realm: str, invoice_id: str) -> Response:
 @bp.post("/companies/<realm>/invoices/<invoice_id>")
 def person_edits_invoice(realm: str, invoice_id: str) -> Response:
     try:
-        return jsonify({"Invoice": change_in_quickbooks(
-            state(), realm, "edit_invoice", invoice_id=invoice_id, changes=body())})
+        return jsonify(
+            {
+                "Invoice": change_in_quickbooks(
+                    state(), realm, "edit_invoice", invoice_id=invoice_id, changes=body()
+                )
+            }
+        )
     except faults.QBOFault as fault:
         return fault_answer(fault)
-

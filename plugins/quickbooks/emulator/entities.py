@@ -36,8 +36,13 @@ ACCOUNT_CLASSIFICATION = {
     "Income": ("Revenue", "SalesOfProductIncome"),
     "Other Income": ("Revenue", "OtherMiscellaneousIncome"),
 }
-CURRENCY_NAMES = {"USD": "United States Dollar", "GBP": "British Pound Sterling",
-                  "CAD": "Canadian Dollar", "EUR": "Euro", "AUD": "Australian Dollar"}
+CURRENCY_NAMES = {
+    "USD": "United States Dollar",
+    "GBP": "British Pound Sterling",
+    "CAD": "Canadian Dollar",
+    "EUR": "Euro",
+    "AUD": "Australian Dollar",
+}
 
 
 def clean(body: dict[str, Any]) -> dict[str, Any]:
@@ -163,7 +168,8 @@ def prepare_account(ctx: Ctx, obj: dict[str, Any], current: dict[str, Any] | Non
     kind = obj.get("AccountType")
     if not kind and not obj.get("AccountSubType"):
         raise faults.QBOFault(
-            6010, "Invalid Account.AccountType && Account.SubType",
+            6010,
+            "Invalid Account.AccountType && Account.SubType",
             "Either an Account.AccountType or an Account.AccountSubType must be specified",
         )
     classification, subtype = ACCOUNT_CLASSIFICATION.get(kind or "", ("Expense", ""))
@@ -203,7 +209,9 @@ def update_name(ctx: Ctx, entity: str, body: dict[str, Any]) -> dict[str, Any]:
     stamp_updated(obj)
     table(ctx.company, entity)[obj["Id"]] = obj
     # Intuit announces making a name-list entry inactive as a Delete.
-    ctx.note(entity, obj, "Delete" if obj.get("Active") is False and current.get("Active") else "Update")
+    ctx.note(
+        entity, obj, "Delete" if obj.get("Active") is False and current.get("Active") else "Update"
+    )
     return obj
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from .clock import epoch
 from .state import EmulatorState
@@ -42,23 +43,32 @@ def base() -> str:
 @bp.get("/.well-known/openid-configuration")
 def discovery() -> Response:
     root = base()
-    return jsonify({
-        "issuer": root + "/op/v1",
-        "authorization_endpoint": root + AUTHORIZE_PATH,
-        "token_endpoint": root + TOKEN_PATH,
-        "userinfo_endpoint": root + USERINFO_PATH,
-        "revocation_endpoint": root + REVOKE_PATH,
-        "jwks_uri": root + JWKS_PATH,
-        "response_types_supported": ["code"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "scopes_supported": ["openid", "email", "profile", "address", "phone",
-                             "com.intuit.quickbooks.accounting", "com.intuit.quickbooks.payment"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-        "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
-        "code_challenge_methods_supported": ["S256", "plain"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
-    })
+    return jsonify(
+        {
+            "issuer": root + "/op/v1",
+            "authorization_endpoint": root + AUTHORIZE_PATH,
+            "token_endpoint": root + TOKEN_PATH,
+            "userinfo_endpoint": root + USERINFO_PATH,
+            "revocation_endpoint": root + REVOKE_PATH,
+            "jwks_uri": root + JWKS_PATH,
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": [
+                "openid",
+                "email",
+                "profile",
+                "address",
+                "phone",
+                "com.intuit.quickbooks.accounting",
+                "com.intuit.quickbooks.payment",
+            ],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
+            "code_challenge_methods_supported": ["S256", "plain"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+        }
+    )
 
 
 @bp.get(JWKS_PATH)
@@ -68,7 +78,10 @@ def jwks() -> Response:
 
 
 def error_page(message: str, status: int = 400) -> Response:
-    body = f"<!doctype html><title>Error</title><h1>Authorization error</h1><p>{html.escape(message)}</p>"
+    body = (
+        "<!doctype html><title>Error</title><h1>Authorization error</h1>"
+        f"<p>{html.escape(message)}</p>"
+    )
     return Response(body, status=status, mimetype="text/html")
 
 
@@ -78,7 +91,7 @@ def redirect_allowed(uri: str) -> bool:
 
 
 @bp.route(AUTHORIZE_PATH, methods=["GET", "POST"])
-def authorize() -> Response:
+def authorize() -> BaseResponse:
     params = request.values
     config = state().config
     if params.get("client_id") != config.client_id:
@@ -119,13 +132,21 @@ def consent_page(params: Any) -> Response:
     companies = state().store.data["companies"]
     options = "".join(
         f'<label><input type="radio" name="realmId" value="{html.escape(realm)}"'
-        f'{" checked" if i == 0 else ""}> {html.escape(c["name"])} ({html.escape(realm)})</label><br>'
+        f"{' checked' if i == 0 else ''}> {html.escape(c['name'])} ({html.escape(realm)})"
+        "</label><br>"
         for i, (realm, c) in enumerate(companies.items())
     )
     hidden = "".join(
         f'<input type="hidden" name="{name}" value="{html.escape(params.get(name, ""))}">'
-        for name in ("client_id", "redirect_uri", "response_type", "scope", "state",
-                     "code_challenge", "code_challenge_method")
+        for name in (
+            "client_id",
+            "redirect_uri",
+            "response_type",
+            "scope",
+            "state",
+            "code_challenge",
+            "code_challenge_method",
+        )
     )
     body = (
         "<!doctype html><html><head><title>Connect to QuickBooks (emulator)</title></head><body>"
@@ -184,7 +205,8 @@ def token() -> Response:
             if (
                 record is None
                 or record["expires"] <= epoch()
-                or record["redirect_uri"] != request.form.get("redirect_uri", record["redirect_uri"])
+                or record["redirect_uri"]
+                != request.form.get("redirect_uri", record["redirect_uri"])
                 or not pkce_ok(record, request.form.get("code_verifier"))
             ):
                 return token_error("invalid_grant")
@@ -223,7 +245,12 @@ def live_refresh_grant(token_value: str) -> str | None:
     grant = oauth_data()["grants"].get(record["grant"])
     now = epoch()
     config = state().config
-    if grant is None or grant["revoked"] or now >= record["expires"] or now >= grant["hard_expires"]:
+    if (
+        grant is None
+        or grant["revoked"]
+        or now >= record["expires"]
+        or now >= grant["hard_expires"]
+    ):
         return None
     superseded = record.get("superseded_at")
     if superseded is not None and now >= superseded + config.refresh_grace:
@@ -237,7 +264,11 @@ def issue(grant_id: str) -> dict[str, Any]:
     now = epoch()
     access = "eyJ" + secrets.token_urlsafe(48)
     refresh = "RT1-" + secrets.token_urlsafe(36)
-    oauth_data()["access"][access] = {"grant": grant_id, "realm": grant["realm"], "expires": now + config.access_ttl}
+    oauth_data()["access"][access] = {
+        "grant": grant_id,
+        "realm": grant["realm"],
+        "expires": now + config.access_ttl,
+    }
     oauth_data()["refresh"][refresh] = {"grant": grant_id, "expires": now + config.refresh_ttl}
     return {
         "token_type": "bearer",
@@ -301,7 +332,12 @@ def userinfo() -> Response:
     status, detail = bearer_status(None)
     if status != "ok":
         return token_error("invalid_token", 401)
-    return jsonify({
-        "sub": "emulator-user", "email": "owner@example.com", "emailVerified": True,
-        "givenName": "Demo", "familyName": "Owner",
-    })
+    return jsonify(
+        {
+            "sub": "emulator-user",
+            "email": "owner@example.com",
+            "emailVerified": True,
+            "givenName": "Demo",
+            "familyName": "Owner",
+        }
+    )

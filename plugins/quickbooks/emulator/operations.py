@@ -10,14 +10,18 @@ from .context import Ctx
 from .entities import NAME_LISTS, READ_ONLY, SINGLETONS, TRANSACTIONS
 from .store import public, table
 
-ENTITY_BY_LOWER = {name.lower(): name for name in NAME_LISTS + TRANSACTIONS + SINGLETONS + READ_ONLY}
+ENTITY_BY_LOWER = {
+    name.lower(): name for name in NAME_LISTS + TRANSACTIONS + SINGLETONS + READ_ONLY
+}
 
 
 def entity_from_path(segment: str) -> str:
     entity = ENTITY_BY_LOWER.get(segment.lower())
     if entity is None:
         raise faults.QBOFault(
-            4001, "Unsupported entity", f"The emulator does not implement the {segment} entity",
+            4001,
+            "Unsupported entity",
+            f"The emulator does not implement the {segment} entity",
             status=400,
         )
     return entity

@@ -1,7 +1,8 @@
 """The subset of Intuit's query language that clients use, parsed and run over the store.
 
 SELECT * | COUNT(*) | field, ... FROM Entity
-  [WHERE cond AND cond ...]   cond: field (=|<|>|<=|>=|!=) value | field IN (v, ...) | field LIKE 'a%'
+  [WHERE cond AND cond ...]
+      cond: field (=|<|>|<=|>=|!=) value | field IN (v, ...) | field LIKE 'a%'
   [ORDER BY|ORDERBY field [ASC|DESC], ...] [STARTPOSITION n] [MAXRESULTS n]
 Keywords, entity and field names are case-insensitive; string comparison is too.
 """
@@ -47,7 +48,9 @@ def tokenize(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         match = TOKEN.match(text, pos)
         if not match or match.end() == pos:
-            raise faults.query_error(f"Encountered unexpected input at position {pos}: {text[pos:pos+20]!r}")
+            raise faults.query_error(
+                f"Encountered unexpected input at position {pos}: {text[pos : pos + 20]!r}"
+            )
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind)))
         pos = match.end()
@@ -95,7 +98,7 @@ class Parser:
             query.where.append(self.condition())
             while self.keyword("AND"):
                 query.where.append(self.condition())
-        if self.keyword("ORDERBY") or (self.keyword("ORDER") and self.expect("BY") is None):
+        if self.keyword("ORDERBY") or self.order_by():
             query.order.append(self.ordering())
             while self.keyword(","):
                 query.order.append(self.ordering())
@@ -106,6 +109,13 @@ class Parser:
         if self.pos != len(self.tokens):
             raise faults.query_error(f"Encountered {self.peek()!r} after the end of the query")
         return query
+
+    def order_by(self) -> bool:
+        """ORDER BY written as two words (Intuit documents ORDERBY; clients send both)."""
+        if self.keyword("ORDER"):
+            self.expect("BY")
+            return True
+        return False
 
     def projection(self) -> tuple[bool, list[str]]:
         if self.keyword("COUNT"):
@@ -220,8 +230,12 @@ def matches(obj: dict[str, Any], cond: Condition) -> bool:
     left, right = pair
     try:
         return {
-            "=": left == right, "!=": left != right, "<": left < right,
-            ">": left > right, "<=": left <= right, ">=": left >= right,
+            "=": left == right,
+            "!=": left != right,
+            "<": left < right,
+            ">": left > right,
+            "<=": left <= right,
+            ">=": left >= right,
         }[cond.op]
     except TypeError:
         return False
@@ -246,7 +260,11 @@ def run(query: Query, objects: list[dict[str, Any]], name_list: bool) -> list[di
     rows = [obj for obj in objects if all(matches(obj, c) for c in conditions)]
     rows.sort(key=lambda obj: sort_key(obj.get("Id")))
     for path, descending in reversed(query.order):
-        rows.sort(key=lambda obj, p=path: sort_key(lookup(obj, p)), reverse=descending)
+
+        def by_field(obj: dict[str, Any], path: str = path) -> tuple[int, Any]:
+            return sort_key(lookup(obj, path))
+
+        rows.sort(key=by_field, reverse=descending)
     return rows
 
 

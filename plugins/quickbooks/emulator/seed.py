@@ -35,8 +35,13 @@ def company_info(realm: str, name: str, country: str) -> dict[str, Any]:
     return {
         "CompanyName": name,
         "LegalName": name + " LLC",
-        "CompanyAddr": {"Line1": "123 Sierra Way", "City": "San Pablo", "CountrySubDivisionCode": "CA",
-                        "PostalCode": "87999", "Country": country},
+        "CompanyAddr": {
+            "Line1": "123 Sierra Way",
+            "City": "San Pablo",
+            "CountrySubDivisionCode": "CA",
+            "PostalCode": "87999",
+            "Country": country,
+        },
         "Country": country,
         "Email": {"Address": "owner@example.com"},
         "CompanyStartDate": "2024-01-01",
@@ -49,8 +54,13 @@ def company_info(realm: str, name: str, country: str) -> dict[str, Any]:
 
 def preferences(currency: str, us: bool) -> dict[str, Any]:
     return {
-        "SalesFormsPrefs": {"AllowDiscount": True, "AllowDeposit": True, "AllowShipping": False,
-                            "CustomTxnNumbers": False, "ETransactionEnabledStatus": "Enabled"},
+        "SalesFormsPrefs": {
+            "AllowDiscount": True,
+            "AllowDeposit": True,
+            "AllowShipping": False,
+            "CustomTxnNumbers": False,
+            "ETransactionEnabledStatus": "Enabled",
+        },
         "CurrencyPrefs": {"HomeCurrency": {"value": currency}, "MultiCurrencyEnabled": False},
         "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": us},
         "AccountingInfoPrefs": {"TrackDepartments": False},
@@ -58,63 +68,200 @@ def preferences(currency: str, us: bool) -> dict[str, Any]:
     }
 
 
-def build_company(realm: str, name: str, country: str = "US", currency: str = "USD",
-                  demo_data: bool = True) -> Company:
+def build_company(
+    realm: str, name: str, country: str = "US", currency: str = "USD", demo_data: bool = True
+) -> Company:
     company = new_company(realm, name, country, currency)
     company["next_id"] = 100  # fixed Ids below stay clear of allocated ones
     ctx = Ctx(company)
     put(ctx, "CompanyInfo", realm, company_info(realm, name, country))
     put(ctx, "Preferences", "1", preferences(currency, country == "US"))
-    put(ctx, "Account", "1", {"Name": "Services", "AccountType": "Income",
-                              "AccountSubType": "ServiceFeeIncome", "Classification": "Revenue"})
-    put(ctx, "Account", "79", {"Name": "Sales of Product Income", "AccountType": "Income",
-                               "AccountSubType": "SalesOfProductIncome", "Classification": "Revenue"})
-    put(ctx, "Account", "80", {"Name": "Cost of Goods Sold", "AccountType": "Cost of Goods Sold",
-                               "AccountSubType": "SuppliesMaterialsCogs", "Classification": "Expense"})
-    put(ctx, "Account", "81", {"Name": "Inventory Asset", "AccountType": "Other Current Asset",
-                               "AccountSubType": "Inventory", "Classification": "Asset"})
-    put(ctx, "Account", "84", {"Name": "Accounts Receivable (A/R)", "AccountType": "Accounts Receivable",
-                               "AccountSubType": "AccountsReceivable", "Classification": "Asset"})
-    put(ctx, "Account", "86", {"Name": "Discounts given", "AccountType": "Income",
-                               "AccountSubType": "DiscountsRefundsGiven", "Classification": "Revenue"})
+    put(
+        ctx,
+        "Account",
+        "1",
+        {
+            "Name": "Services",
+            "AccountType": "Income",
+            "AccountSubType": "ServiceFeeIncome",
+            "Classification": "Revenue",
+        },
+    )
+    put(
+        ctx,
+        "Account",
+        "79",
+        {
+            "Name": "Sales of Product Income",
+            "AccountType": "Income",
+            "AccountSubType": "SalesOfProductIncome",
+            "Classification": "Revenue",
+        },
+    )
+    put(
+        ctx,
+        "Account",
+        "80",
+        {
+            "Name": "Cost of Goods Sold",
+            "AccountType": "Cost of Goods Sold",
+            "AccountSubType": "SuppliesMaterialsCogs",
+            "Classification": "Expense",
+        },
+    )
+    put(
+        ctx,
+        "Account",
+        "81",
+        {
+            "Name": "Inventory Asset",
+            "AccountType": "Other Current Asset",
+            "AccountSubType": "Inventory",
+            "Classification": "Asset",
+        },
+    )
+    put(
+        ctx,
+        "Account",
+        "84",
+        {
+            "Name": "Accounts Receivable (A/R)",
+            "AccountType": "Accounts Receivable",
+            "AccountSubType": "AccountsReceivable",
+            "Classification": "Asset",
+        },
+    )
+    put(
+        ctx,
+        "Account",
+        "86",
+        {
+            "Name": "Discounts given",
+            "AccountType": "Income",
+            "AccountSubType": "DiscountsRefundsGiven",
+            "Classification": "Revenue",
+        },
+    )
     for account in table(company, "Account").values():
-        account |= {"Active": True, "SubAccount": False, "FullyQualifiedName": account["Name"],
-                    "CurrentBalance": 0, "CurrentBalanceWithSubAccounts": 0,
-                    "CurrencyRef": entities.currency_ref(ctx)}
+        account |= {
+            "Active": True,
+            "SubAccount": False,
+            "FullyQualifiedName": account["Name"],
+            "CurrentBalance": 0,
+            "CurrentBalanceWithSubAccounts": 0,
+            "CurrencyRef": entities.currency_ref(ctx),
+        }
     if country == "US":
-        put(ctx, "TaxRate", "1", {"Name": "California", "RateValue": 8, "Active": True,
-                                  "AgencyRef": {"value": "1"}, "SpecialTaxType": "NONE"})
-        put(ctx, "TaxCode", "2", {"Name": "California", "Active": True, "Taxable": True,
-                                  "TaxGroup": False,
-                                  "SalesTaxRateList": {"TaxRateDetail": [{"TaxRateRef": {"value": "1"}}]}})
+        put(
+            ctx,
+            "TaxRate",
+            "1",
+            {
+                "Name": "California",
+                "RateValue": 8,
+                "Active": True,
+                "AgencyRef": {"value": "1"},
+                "SpecialTaxType": "NONE",
+            },
+        )
+        put(
+            ctx,
+            "TaxCode",
+            "2",
+            {
+                "Name": "California",
+                "Active": True,
+                "Taxable": True,
+                "TaxGroup": False,
+                "SalesTaxRateList": {"TaxRateDetail": [{"TaxRateRef": {"value": "1"}}]},
+            },
+        )
     else:
         put(ctx, "TaxRate", "1", {"Name": "20.0% S", "RateValue": 20, "Active": True})
-        put(ctx, "TaxCode", "2", {"Name": "20.0% S", "Active": True, "Taxable": True, "TaxGroup": False,
-                                  "SalesTaxRateList": {"TaxRateDetail": [{"TaxRateRef": {"value": "1"}}]}})
+        put(
+            ctx,
+            "TaxCode",
+            "2",
+            {
+                "Name": "20.0% S",
+                "Active": True,
+                "Taxable": True,
+                "TaxGroup": False,
+                "SalesTaxRateList": {"TaxRateDetail": [{"TaxRateRef": {"value": "1"}}]},
+            },
+        )
         put(ctx, "TaxRate", "3", {"Name": "0.0% Z", "RateValue": 0, "Active": True})
-        put(ctx, "TaxCode", "4", {"Name": "0.0% Z", "Active": True, "Taxable": True, "TaxGroup": False,
-                                  "SalesTaxRateList": {"TaxRateDetail": [{"TaxRateRef": {"value": "3"}}]}})
-    services = put(ctx, "Item", "1", {"Name": "Services", "Type": "Service", "UnitPrice": 0,
-                                      "IncomeAccountRef": {"value": "1", "name": "Services"}})
-    services |= {"Active": True, "FullyQualifiedName": "Services", "Taxable": False,
-                 "TrackQtyOnHand": False}
+        put(
+            ctx,
+            "TaxCode",
+            "4",
+            {
+                "Name": "0.0% Z",
+                "Active": True,
+                "Taxable": True,
+                "TaxGroup": False,
+                "SalesTaxRateList": {"TaxRateDetail": [{"TaxRateRef": {"value": "3"}}]},
+            },
+        )
+    services = put(
+        ctx,
+        "Item",
+        "1",
+        {
+            "Name": "Services",
+            "Type": "Service",
+            "UnitPrice": 0,
+            "IncomeAccountRef": {"value": "1", "name": "Services"},
+        },
+    )
+    services |= {
+        "Active": True,
+        "FullyQualifiedName": "Services",
+        "Taxable": False,
+        "TrackQtyOnHand": False,
+    }
     if not demo_data:
         return company
     # Ids and names follow Intuit's sandbox company, which the API reference examples use.
-    for ident, name, price in (("5", "Gardening", 25.0), ("6", "Lawn Mowing", 40.0),
-                               ("10", "Pest Control", 35.0)):
-        item = entities.create_name(ctx, "Item", {
-            "Name": name, "Type": "Service", "UnitPrice": price,
-            "IncomeAccountRef": {"value": "1", "name": "Services"}})
+    for ident, name, price in (
+        ("5", "Gardening", 25.0),
+        ("6", "Lawn Mowing", 40.0),
+        ("10", "Pest Control", 35.0),
+    ):
+        item = entities.create_name(
+            ctx,
+            "Item",
+            {
+                "Name": name,
+                "Type": "Service",
+                "UnitPrice": price,
+                "IncomeAccountRef": {"value": "1", "name": "Services"},
+            },
+        )
         rekey(ctx, "Item", item, ident)
-    people = [("1", "Amy's Bird Sanctuary", "Amy", "Lauterbach", "birds@example.com"),
-              ("2", "Bill's Windsurf Shop", "Bill", "Lucchini", "surf@example.com"),
-              ("3", "Cool Cars", "Grace", "Pariente", "cars@example.com"),
-              ("20", "Red Rock Diner", "Stephanie", "Martini", "diner@example.com")]
+    people = [
+        ("1", "Amy's Bird Sanctuary", "Amy", "Lauterbach", "birds@example.com"),
+        ("2", "Bill's Windsurf Shop", "Bill", "Lucchini", "surf@example.com"),
+        ("3", "Cool Cars", "Grace", "Pariente", "cars@example.com"),
+        ("20", "Red Rock Diner", "Stephanie", "Martini", "diner@example.com"),
+    ]
     customers = [
-        rekey(ctx, "Customer", entities.create_name(ctx, "Customer", {
-            "DisplayName": display, "GivenName": given, "FamilyName": family,
-            "CompanyName": display, "PrimaryEmailAddr": {"Address": email}}), ident)
+        rekey(
+            ctx,
+            "Customer",
+            entities.create_name(
+                ctx,
+                "Customer",
+                {
+                    "DisplayName": display,
+                    "GivenName": given,
+                    "FamilyName": family,
+                    "CompanyName": display,
+                    "PrimaryEmailAddr": {"Address": email},
+                },
+            ),
+            ident,
+        )
         for ident, display, given, family, email in people
     ]
     ctx.changes.clear()
@@ -122,18 +269,36 @@ def build_company(realm: str, name: str, country: str = "US", currency: str = "U
     assert gardening is not None
     amounts = [(customers[0], 4, 25.0), (customers[1], 2, 25.0), (customers[3], 6, 25.0)]
     invoices = [
-        transactions.create_sales_form(ctx, "Invoice", {
-            "CustomerRef": {"value": customer["Id"]},
-            "Line": [{"DetailType": "SalesItemLineDetail", "Amount": qty * price,
-                      "Description": "Weekly gardening",
-                      "SalesItemLineDetail": {"ItemRef": {"value": gardening["Id"]},
-                                              "Qty": qty, "UnitPrice": price}}],
-        })
+        transactions.create_sales_form(
+            ctx,
+            "Invoice",
+            {
+                "CustomerRef": {"value": customer["Id"]},
+                "Line": [
+                    {
+                        "DetailType": "SalesItemLineDetail",
+                        "Amount": qty * price,
+                        "Description": "Weekly gardening",
+                        "SalesItemLineDetail": {
+                            "ItemRef": {"value": gardening["Id"]},
+                            "Qty": qty,
+                            "UnitPrice": price,
+                        },
+                    }
+                ],
+            },
+        )
         for customer, qty, price in amounts
     ]
-    transactions.create_payment(ctx, {
-        "CustomerRef": {"value": customers[3]["Id"]}, "TotalAmt": 50.0,
-        "Line": [{"Amount": 50.0, "LinkedTxn": [{"TxnId": invoices[2]["Id"], "TxnType": "Invoice"}]}],
-    })
+    transactions.create_payment(
+        ctx,
+        {
+            "CustomerRef": {"value": customers[3]["Id"]},
+            "TotalAmt": 50.0,
+            "Line": [
+                {"Amount": 50.0, "LinkedTxn": [{"TxnId": invoices[2]["Id"], "TxnType": "Invoice"}]}
+            ],
+        },
+    )
     company["seeded_at"] = qbo_timestamp()
     return company

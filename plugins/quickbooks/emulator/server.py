@@ -42,12 +42,14 @@ def create_app(state: EmulatorState) -> Flask:
 
     @app.get("/")
     def index() -> Any:
-        return jsonify({
-            "emulator": "QuickBooks Online",
-            "discovery": state.base_url + "/.well-known/openid_configuration",
-            "api_base": state.base_url + "/v3",
-            "companies": sorted(state.store.data["companies"]),
-        })
+        return jsonify(
+            {
+                "emulator": "QuickBooks Online",
+                "discovery": state.base_url + "/.well-known/openid_configuration",
+                "api_base": state.base_url + "/v3",
+                "companies": sorted(state.store.data["companies"]),
+            }
+        )
 
     return app
 
@@ -69,8 +71,9 @@ class RunningServer:
 
     def start(self) -> None:
         # A short poll interval makes stop() quick, which keeps test teardown fast.
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                       name="qbo-emulator", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, args=(0.05,), name="qbo-emulator", daemon=True
+        )
         self.thread.start()
 
     def serve_forever(self) -> None:

@@ -1,10 +1,10 @@
 """Start an emulator in-process (a thread on a free port) and drive it from tests.
 
-    emu = start_emulator(limits=Limits(per_minute=5))
-    token = emu.connect()                     # the whole OAuth dance, returns the token answer
-    emu.fail_next(2, status=503)
-    emu.add_customer(DisplayName="Walk-in")   # "made in QuickBooks", announced by webhook
-    emu.stop()
+emu = start_emulator(limits=Limits(per_minute=5))
+token = emu.connect()                     # the whole OAuth dance, returns the token answer
+emu.fail_next(2, status=503)
+emu.add_customer(DisplayName="Walk-in")   # "made in QuickBooks", announced by webhook
+emu.stop()
 """
 
 from __future__ import annotations
@@ -74,21 +74,38 @@ class Emulator:
         self.stop()
 
     # -- OAuth shortcut --------------------------------------------------------------------------
-    def connect(self, realm: str | None = None, redirect_uri: str = "http://localhost/callback",
-                scope: str = "com.intuit.quickbooks.accounting") -> dict[str, Any]:
+    def connect(
+        self,
+        realm: str | None = None,
+        redirect_uri: str = "http://localhost/callback",
+        scope: str = "com.intuit.quickbooks.accounting",
+    ) -> dict[str, Any]:
         """Authorize as a user would (consent form POST) and exchange the code; returns the
         token answer plus `realmId`."""
         with requests.Session() as http:
-            answer = http.post(self.base_url + "/connect/oauth2", data={
-                "client_id": self.client_id, "redirect_uri": redirect_uri, "response_type": "code",
-                "scope": scope, "state": "emulator", "realmId": realm or self.realm_id,
-                "decision": "connect",
-            }, allow_redirects=False)
+            answer = http.post(
+                self.base_url + "/connect/oauth2",
+                data={
+                    "client_id": self.client_id,
+                    "redirect_uri": redirect_uri,
+                    "response_type": "code",
+                    "scope": scope,
+                    "state": "emulator",
+                    "realmId": realm or self.realm_id,
+                    "decision": "connect",
+                },
+                allow_redirects=False,
+            )
             query = parse_qs(urlparse(answer.headers["Location"]).query)
-            token = http.post(self.base_url + "/oauth2/v1/tokens/bearer", data={
-                "grant_type": "authorization_code", "code": query["code"][0],
-                "redirect_uri": redirect_uri,
-            }, auth=(self.client_id, self.client_secret))
+            token = http.post(
+                self.base_url + "/oauth2/v1/tokens/bearer",
+                data={
+                    "grant_type": "authorization_code",
+                    "code": query["code"][0],
+                    "redirect_uri": redirect_uri,
+                },
+                auth=(self.client_id, self.client_secret),
+            )
             token.raise_for_status()
             return dict(token.json()) | {"realmId": query["realmId"][0]}
 
@@ -102,8 +119,12 @@ class Emulator:
     def drop_next(self, count: int = 1) -> None:
         control.drop_next(self.state, count)
 
-    def set_limits(self, per_minute: int | None = None, concurrent: int | None = None,
-                   batch_per_minute: int | None = None) -> dict[str, int]:
+    def set_limits(
+        self,
+        per_minute: int | None = None,
+        concurrent: int | None = None,
+        batch_per_minute: int | None = None,
+    ) -> dict[str, int]:
         return control.set_limits(self.state, per_minute, concurrent, batch_per_minute)
 
     def expire_tokens(self, token: str | None = None, kind: str = "access") -> int:
@@ -112,7 +133,9 @@ class Emulator:
     def revoke(self, token: str) -> bool:
         return revoke_grant(self.state, token)
 
-    def wait_in_flight(self, count: int = 1, realm: str | None = None, timeout: float = 5.0) -> bool:
+    def wait_in_flight(
+        self, count: int = 1, realm: str | None = None, timeout: float = 5.0
+    ) -> bool:
         """Wait until `count` API calls for the company hold a concurrency slot."""
         return self.state.throttle.wait_active(realm or self.realm_id, count, timeout)
 
@@ -128,22 +151,39 @@ class Emulator:
 
     # -- changes made in QuickBooks ----------------------------------------------------------
     def add_customer(self, realm: str | None = None, **customer: Any) -> dict[str, Any]:
-        return control.change_in_quickbooks(self.state, realm or self.realm_id, "add_customer",
-                                            customer=customer)
+        return control.change_in_quickbooks(
+            self.state, realm or self.realm_id, "add_customer", customer=customer
+        )
 
-    def record_payment(self, invoice_id: str, amount: float | None = None,
-                       realm: str | None = None) -> dict[str, Any]:
+    def record_payment(
+        self, invoice_id: str, amount: float | None = None, realm: str | None = None
+    ) -> dict[str, Any]:
         args: dict[str, Any] = {"invoice_id": str(invoice_id)}
         if amount is not None:
             args["amount"] = amount
-        return control.change_in_quickbooks(self.state, realm or self.realm_id, "record_payment", **args)
+        return control.change_in_quickbooks(
+            self.state, realm or self.realm_id, "record_payment", **args
+        )
 
-    def edit_invoice(self, invoice_id: str, realm: str | None = None, **changes: Any) -> dict[str, Any]:
-        return control.change_in_quickbooks(self.state, realm or self.realm_id, "edit_invoice",
-                                            invoice_id=str(invoice_id), changes=changes)
+    def edit_invoice(
+        self, invoice_id: str, realm: str | None = None, **changes: Any
+    ) -> dict[str, Any]:
+        return control.change_in_quickbooks(
+            self.state,
+            realm or self.realm_id,
+            "edit_invoice",
+            invoice_id=str(invoice_id),
+            changes=changes,
+        )
 
-    def add_company(self, realm: str, name: str = "Emulated Company", country: str = "US",
-                    currency: str = "USD", demo_data: bool = False) -> str:
+    def add_company(
+        self,
+        realm: str,
+        name: str = "Emulated Company",
+        country: str = "US",
+        currency: str = "USD",
+        demo_data: bool = False,
+    ) -> str:
         return control.add_company(self.state, realm, name, country, currency, demo_data)
 
     def reset(self) -> None:
@@ -161,8 +201,9 @@ class Emulator:
         return next((o for o in self.objects(entity, realm) if o["Id"] == str(ident)), None)
 
 
-def start_emulator(host: str = "127.0.0.1", port: int = 0, state_file: str | None = None,
-                   **options: Any) -> Emulator:
+def start_emulator(
+    host: str = "127.0.0.1", port: int = 0, state_file: str | None = None, **options: Any
+) -> Emulator:
     """Start a server thread on `port` (0 picks a free one). `options` are Config fields, e.g.
     client_id, client_secret, limits=Limits(...), webhook_url, webhook_format, retry_scale."""
     known = {f.name for f in fields(Config)}

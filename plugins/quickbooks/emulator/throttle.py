@@ -41,7 +41,10 @@ class Throttle:
         with self._lock:
             calls = self._calls[realm]
             self._trim(calls, now)
-            if self._active[realm] >= self.limits.concurrent or len(calls) >= self.limits.per_minute:
+            if (
+                self._active[realm] >= self.limits.concurrent
+                or len(calls) >= self.limits.per_minute
+            ):
                 return False
             if batch:
                 batches = self._batches[realm]

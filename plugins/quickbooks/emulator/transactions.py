@@ -17,7 +17,14 @@ from .arithmetic import compute_sales_form, money, number, out, ref_value
 from .clock import qbo_timestamp, today
 from .context import Change, Ctx
 from .entities import (
-    by_name, check_sync_token, clean, currency_ref, find, find_ref, merged_for_update, singleton,
+    by_name,
+    check_sync_token,
+    clean,
+    currency_ref,
+    find,
+    find_ref,
+    merged_for_update,
+    singleton,
 )
 from .store import allocate_id, editable, record_tombstone, stamp_created, stamp_updated, table
 
@@ -36,6 +43,7 @@ def rate_lookup(ctx: Ctx):  # type: ignore[no-untyped-def]
             if rate:
                 total += Decimal(str(rate.get("RateValue", 0)))
         return total if details else None
+
     return rate_of
 
 
@@ -50,7 +58,8 @@ def check_currency(ctx: Ctx, form: dict[str, Any], customer: dict[str, Any] | No
     if sent and sent != home["value"]:
         raise faults.business(
             f"The currency {sent} does not match the customer's currency "
-            f"{ref_value((customer or {}).get('CurrencyRef')) or home['value']}; multicurrency is off."
+            f"{ref_value((customer or {}).get('CurrencyRef')) or home['value']}; "
+            "multicurrency is off."
         )
     form["CurrencyRef"] = home
 
@@ -74,7 +83,9 @@ def prepare_sales_form(ctx: Ctx, entity: str, form: dict[str, Any]) -> None:
             ref = {"value": services["Id"]}
         item = find_ref(ctx, "Item", ref, "Line.SalesItemLineDetail.ItemRef")
         detail["ItemRef"] = {"value": item["Id"], "name": item["Name"]}
-    compute_sales_form(form, us=ctx.us, allow_discount=allow_discount(ctx), rate_of=rate_lookup(ctx))
+    compute_sales_form(
+        form, us=ctx.us, allow_discount=allow_discount(ctx), rate_of=rate_lookup(ctx)
+    )
     form.setdefault("TxnDate", today())
     form.setdefault("DocNumber", next_doc_number(ctx))
     form.setdefault("PrintStatus", "NotSet")
@@ -87,9 +98,13 @@ def prepare_sales_form(ctx: Ctx, entity: str, form: dict[str, Any]) -> None:
         applied = Decimal(str(form.get("_applied", 0)))
         total = Decimal(str(form["TotalAmt"]))
         if applied > total:
-            raise faults.business("The invoice total can't be less than the payments applied to it.")
+            raise faults.business(
+                "The invoice total can't be less than the payments applied to it."
+            )
         form["Balance"] = out(money(total - applied))
-        form["LinkedTxn"] = [{"TxnId": pid, "TxnType": "Payment"} for pid in form.get("_payments", [])]
+        form["LinkedTxn"] = [
+            {"TxnId": pid, "TxnType": "Payment"} for pid in form.get("_payments", [])
+        ]
     else:
         form["Balance"] = 0.0
 
@@ -163,7 +178,9 @@ def apply(ctx: Ctx, payment: dict[str, Any]) -> None:
         if invoice is None:
             raise faults.invalid_reference("Line.LinkedTxn.TxnId", invoice_id)
         if invoice.get("_voided"):
-            raise faults.business(f"Invoice {invoice_id} has been voided; payments can't be applied.")
+            raise faults.business(
+                f"Invoice {invoice_id} has been voided; payments can't be applied."
+            )
         if ref_value(invoice.get("CustomerRef")) != customer_id:
             raise faults.business(f"Invoice {invoice_id} belongs to another customer.")
         if amount > Decimal(str(invoice["Balance"])):
@@ -179,7 +196,9 @@ def apply(ctx: Ctx, payment: dict[str, Any]) -> None:
 def settle_invoice(ctx: Ctx, invoice: dict[str, Any]) -> None:
     total = Decimal(str(invoice["TotalAmt"]))
     invoice["Balance"] = out(money(total - Decimal(str(invoice.get("_applied", 0)))))
-    invoice["LinkedTxn"] = [{"TxnId": p, "TxnType": "Payment"} for p in invoice.get("_payments", [])]
+    invoice["LinkedTxn"] = [
+        {"TxnId": p, "TxnType": "Payment"} for p in invoice.get("_payments", [])
+    ]
     stamp_updated(invoice)
     ctx.note("Invoice", invoice, "Update")
 
@@ -334,4 +353,3 @@ def refresh_customer(ctx: Ctx, txn: dict[str, Any]) -> None:
             balance -= Decimal(str(payment.get("UnappliedAmt", 0)))
     customer["Balance"] = out(money(balance))
     customer["BalanceWithJobs"] = customer["Balance"]
-

@@ -32,8 +32,14 @@ from .context import Change
 from .state import Config
 
 log = logging.getLogger(__name__)
-PAST_TENSE = {"Create": "created", "Update": "updated", "Delete": "deleted", "Merge": "merged",
-              "Void": "voided", "Emailed": "emailed"}
+PAST_TENSE = {
+    "Create": "created",
+    "Update": "updated",
+    "Delete": "deleted",
+    "Merge": "merged",
+    "Void": "voided",
+    "Emailed": "emailed",
+}
 DELIVERY_TIMEOUT = 3.0
 
 
@@ -43,8 +49,15 @@ def sign(body: bytes, verifier_token: str) -> str:
 
 
 def legacy_payload(realm: str, changes: list[Change]) -> Any:
-    entities = [{"name": c.entity, "id": c.ident, "operation": c.operation,
-                 "lastUpdated": iso_utc(c.last_updated)} for c in changes]
+    entities = [
+        {
+            "name": c.entity,
+            "id": c.ident,
+            "operation": c.operation,
+            "lastUpdated": iso_utc(c.last_updated),
+        }
+        for c in changes
+    ]
     return {"eventNotifications": [{"realmId": realm, "dataChangeEvent": {"entities": entities}}]}
 
 
@@ -121,8 +134,10 @@ class Dispatcher:
             response = requests.post(
                 url,
                 data=delivery.body,
-                headers={"Content-Type": "application/json",
-                         "intuit-signature": sign(delivery.body, self.config.verifier_token)},
+                headers={
+                    "Content-Type": "application/json",
+                    "intuit-signature": sign(delivery.body, self.config.verifier_token),
+                },
                 timeout=DELIVERY_TIMEOUT,
             )
             status = response.status_code
@@ -130,8 +145,14 @@ class Dispatcher:
         except requests.RequestException as exc:
             error = type(exc).__name__
         ok = status is not None and 200 <= status < 300
-        record = {"attempt": delivery.attempt, "status": status, "error": error, "ok": ok,
-                  "body": delivery.body.decode("utf-8"), "at": datetime.now(UTC).isoformat()}
+        record = {
+            "attempt": delivery.attempt,
+            "status": status,
+            "error": error,
+            "ok": ok,
+            "body": delivery.body.decode("utf-8"),
+            "at": datetime.now(UTC).isoformat(),
+        }
         with self._delivered:
             self.attempts.append(record)
             self._delivered.notify_all()
@@ -151,7 +172,9 @@ class Dispatcher:
 
     def _requeue(self, delivery: Delivery) -> None:
         with self._lock:
-            self._timers = {t for t in self._timers if t.is_alive() and t is not threading.current_thread()}
+            self._timers = {
+                t for t in self._timers if t.is_alive() and t is not threading.current_thread()
+            }
         if not self._stopped.is_set():
             self._queue.put(delivery)
 
