@@ -132,6 +132,8 @@ def update_sales_form(ctx: Ctx, entity: str, body: dict[str, Any]) -> dict[str, 
     current = existing(ctx, entity, body)
     form = merged_for_update(entity, current, body)
     prepare_sales_form(ctx, entity, form)
+    if "DeliveryInfo" in current:  # server-owned: set by send, kept across edits
+        form["DeliveryInfo"] = copy.deepcopy(current["DeliveryInfo"])
     stamp_updated(form)
     table(ctx.company, entity)[form["Id"]] = form
     refresh_customer(ctx, current)
