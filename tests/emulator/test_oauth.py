@@ -10,8 +10,10 @@ import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from freezegun import freeze_time
+from quickbooks import QuickBooks
 from quickbooks.exceptions import AuthorizationException
 from quickbooks.objects.company_info import CompanyInfo
+from quickbooks.objects.customer import Customer
 
 from plugins.quickbooks.emulator.testing import Emulator
 
@@ -234,3 +236,25 @@ def test_unknown_refresh_token_is_invalid_grant(emulator: Emulator) -> None:
         timeout=5,
     )
     assert answer.status_code == 400 and answer.json() == {"error": "invalid_grant"}
+
+
+def test_full_cycle_with_authlib_session_driving_python_quickbooks(emulator: Emulator) -> None:
+    """authlib holds the tokens; python-quickbooks reads `session.access_token` and calls
+    `session.request`, so the authlib session itself is handed to it."""
+    doc = discover(emulator)
+    client, token = connect(emulator)
+    client.access_token = token["access_token"]  # type: ignore[attr-defined]
+    qb = QuickBooks(company_id=emulator.realm_id, minorversion=75)
+    qb.api_url_v3 = emulator.api_base
+    qb.session = client
+
+    customer = Customer()
+    customer.DisplayName = "Authlib Customer"
+    created = customer.save(qb=qb, request_id="authlib-1")
+    assert customer.save(qb=qb, request_id="authlib-1").Id == created.Id
+
+    fresh = client.refresh_token(doc["token_endpoint"], refresh_token=token["refresh_token"])
+    client.access_token = fresh["access_token"]  # type: ignore[attr-defined]
+    found = Customer.filter(DisplayName="Authlib Customer", qb=qb)
+    assert [c.Id for c in found] == [created.Id]
+    client.close()
