@@ -258,3 +258,27 @@ def test_full_cycle_with_authlib_session_driving_python_quickbooks(emulator: Emu
     found = Customer.filter(DisplayName="Authlib Customer", qb=qb)
     assert [c.Id for c in found] == [created.Id]
     client.close()
+
+
+def test_refresh_never_outlives_the_five_year_hard_limit(emulator: Emulator) -> None:
+    with freeze_time("2026-03-01 12:00:00") as clock:
+        token = emulator.connect()
+        clock.tick(timedelta(days=5 * 365 - 10))
+        # As if refreshed every few weeks: push the 100-day window out, leaving the hard limit.
+        emulator.state.store.data["oauth"]["refresh"][token["refresh_token"]]["expires"] += 10**9
+        answer = requests.post(
+            emulator.base_url + "/oauth2/v1/tokens/bearer",
+            data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
+            auth=(emulator.client_id, emulator.client_secret),
+            timeout=5,
+        ).json()
+        assert answer["x_refresh_token_hard_expires_in"] == 10 * 86400
+        assert answer["x_refresh_token_expires_in"] == 10 * 86400
+        clock.tick(timedelta(days=11))
+        refused = requests.post(
+            emulator.base_url + "/oauth2/v1/tokens/bearer",
+            data={"grant_type": "refresh_token", "refresh_token": answer["refresh_token"]},
+            auth=(emulator.client_id, emulator.client_secret),
+            timeout=5,
+        )
+    assert refused.json() == {"error": "invalid_grant"}

@@ -163,7 +163,7 @@ def handle(emulator: EmulatorState, realm: str, rest: str) -> Response:
         text = json.dumps(result)
         if request_id:
             remember_answer(company, request_id, status, text)
-        if request.method == "POST":
+        if ctx.changes or request_id:  # python-quickbooks POSTs its queries: no save for those
             store.save()
     if ctx.changes and emulator.webhooks is not None and emulator.config.notify_api_changes:
         emulator.webhooks.announce(realm, ctx.changes)

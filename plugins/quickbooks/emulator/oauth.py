@@ -269,14 +269,16 @@ def issue(grant_id: str) -> dict[str, Any]:
         "realm": grant["realm"],
         "expires": now + config.access_ttl,
     }
-    oauth_data()["refresh"][refresh] = {"grant": grant_id, "expires": now + config.refresh_ttl}
+    # The rolling 100-day life never reaches past the grant's hard limit.
+    refresh_expires = min(now + config.refresh_ttl, grant["hard_expires"])
+    oauth_data()["refresh"][refresh] = {"grant": grant_id, "expires": refresh_expires}
     return {
         "token_type": "bearer",
         "access_token": access,
         "expires_in": config.access_ttl,
         "refresh_token": refresh,
-        "x_refresh_token_expires_in": config.refresh_ttl,
-        "x_refresh_token_hard_expires_in": max(0, int(grant["hard_expires"] - now)),
+        "x_refresh_token_expires_in": max(0, round(refresh_expires - now)),
+        "x_refresh_token_hard_expires_in": max(0, round(grant["hard_expires"] - now)),
     }
 
 

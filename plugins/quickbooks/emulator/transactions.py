@@ -131,6 +131,10 @@ def create_sales_form(ctx: Ctx, entity: str, body: dict[str, Any]) -> dict[str, 
 def update_sales_form(ctx: Ctx, entity: str, body: dict[str, Any]) -> dict[str, Any]:
     current = existing(ctx, entity, body)
     form = merged_for_update(entity, current, body)
+    if current.get("_payments") and ref_value(form.get("CustomerRef")) != ref_value(
+        current.get("CustomerRef")
+    ):
+        raise faults.business("The customer can't be changed on an invoice that has payments.")
     prepare_sales_form(ctx, entity, form)
     if "DeliveryInfo" in current:  # server-owned: set by send, kept across edits
         form["DeliveryInfo"] = copy.deepcopy(current["DeliveryInfo"])
