@@ -154,3 +154,23 @@ def test_token_for_another_company_is_refused(emulator: Emulator, token: dict[st
     answer = other.get("preferences")
     assert answer.status_code == 403
     other.http.close()
+
+
+def test_malformed_bodies_are_400_and_change_nothing(api: Api, emulator: Emulator) -> None:
+    before = len(emulator.objects("Invoice"))
+    for body in (
+        {"CustomerRef": {"value": "1"}, "Line": "not a list"},
+        {"CustomerRef": "1", "Line": [{"DetailType": "SalesItemLineDetail", "Amount": 1}]},
+        {
+            "CustomerRef": {"value": "1"},
+            "Line": [{"DetailType": "SalesItemLineDetail", "Amount": "ten"}],
+        },
+    ):
+        answer = api.post("invoice", body)
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["Fault"]["Error"][0]["code"] in {"2010", "2020", "2050"}
+    not_json = api.http.post(
+        api.base + "/invoice", data="{oops", timeout=5, headers={"Content-Type": "application/json"}
+    )
+    assert not_json.status_code == 400
+    assert len(emulator.objects("Invoice")) == before

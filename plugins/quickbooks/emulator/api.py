@@ -8,6 +8,7 @@ replayed `requestid` answers from memory and changes nothing.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
 from typing import Any
@@ -24,6 +25,7 @@ from .state import EmulatorState
 from .store import public, remember_answer, stored_answer
 
 bp = Blueprint("qbo_api", __name__)
+log = logging.getLogger(__name__)
 JSON = "application/json;charset=UTF-8"
 # A one-page PDF so download_pdf() gets bytes that look like a document.
 PDF = (
@@ -154,10 +156,13 @@ def handle(emulator: EmulatorState, realm: str, rest: str) -> Response:
         try:
             result = dispatch(ctx, rest)
             status = 200
-        except faults.QBOFault as fault:
+        except Exception as exc:
             if saved is not None:
                 rollback(ctx, saved)
-            result, status = fault.body(), fault.status
+            if not isinstance(exc, faults.QBOFault):
+                log.warning("request could not be processed", exc_info=True)
+                exc = faults.malformed(exc)
+            result, status = exc.body(), exc.status
         if isinstance(result, bytes):
             return Response(result, mimetype="application/pdf")
         text = json.dumps(result)

@@ -66,7 +66,8 @@ def run_batch(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(item, dict):
                 raise faults.required("BatchItemRequest")
             responses.append({"bId": bid} | run_item(ctx, item))
-        except faults.QBOFault as fault:
+        except Exception as exc:
             rollback(ctx, saved)
+            fault = exc if isinstance(exc, faults.QBOFault) else faults.malformed(exc)
             responses.append({"bId": bid, "Fault": fault.fault()})
     return {"BatchItemResponse": responses, "time": response_time()}

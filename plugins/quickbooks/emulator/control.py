@@ -134,7 +134,7 @@ def change_in_quickbooks(st: EmulatorState, realm: str, action: str, **args: Any
         saved = savepoint(ctx)
         try:
             result = apply_person_change(ctx, action, args)
-        except faults.QBOFault:
+        except Exception:
             rollback(ctx, saved)
             raise
         answer = public(copy.deepcopy(result))

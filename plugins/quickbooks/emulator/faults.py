@@ -151,6 +151,16 @@ def server_error() -> QBOFault:
     )
 
 
+def malformed(exc: Exception) -> QBOFault:
+    """Input the emulator could not make sense of (a Line that is not a list, a string where
+    an object belongs...). A 400, not a 500: retrying the same body cannot help."""
+    return QBOFault(
+        2010,
+        "Request has invalid or unsupported property",
+        f"Could not process the request: {type(exc).__name__}: {exc}",
+    )
+
+
 def auth_failed_body(detail: str) -> dict[str, Any]:
     """Intuit's 401 answer is not the usual envelope: a lower-case `fault` with `error`."""
     return {
