@@ -115,3 +115,10 @@ def test_parse_errors_are_4000(api: Api) -> None:
         answer = api.query(text)
         assert answer.status_code == 400
         assert answer.json()["Fault"]["Error"][0]["code"] == "4000", text
+
+
+def test_names_that_look_like_numbers_compare_as_text(api: Api) -> None:
+    api.post("customer", {"DisplayName": "NaN"})
+    api.post("customer", {"DisplayName": "007"})
+    assert rows(api, "select * from Customer where DisplayName = 'nan'")[0]["DisplayName"] == "NaN"
+    assert rows(api, "select * from Customer where DisplayName = '7'")[0]["DisplayName"] == "007"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from . import faults
@@ -211,10 +211,24 @@ def comparable(field_value: Any, literal: Any, path: str) -> tuple[Any, Any] | N
             return parse_timestamp(str(field_value)), parse_timestamp(literal)
         except ValueError:
             pass
-    try:
-        return Decimal(str(field_value)), Decimal(str(literal))
-    except InvalidOperation:
-        return str(field_value).casefold(), str(literal).casefold()
+    left, right = numeric(field_value), numeric(literal)
+    if left is not None and right is not None:
+        return left, right
+    return str(field_value).casefold(), str(literal).casefold()
+
+
+NUMBER = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
+
+
+def numeric(value: Any) -> Decimal | None:
+    """Numbers, and strings that spell one (Ids, amounts); never 'NaN' or 'Infinity' names."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | Decimal):
+        return Decimal(str(value))
+    if isinstance(value, str) and NUMBER.match(value):
+        return Decimal(value)
+    return None
 
 
 def matches(obj: dict[str, Any], cond: Condition) -> bool:
@@ -244,12 +258,10 @@ def matches(obj: dict[str, Any], cond: Condition) -> bool:
 def sort_key(value: Any) -> tuple[int, Any]:
     if value is None:
         return (0, "")
-    if isinstance(value, bool | int | float):
-        return (1, Decimal(str(value)))
-    try:
-        return (1, Decimal(str(value)))
-    except InvalidOperation:
-        return (2, str(value).casefold())
+    number = numeric(value)
+    if number is not None:
+        return (1, number)
+    return (2, str(value).casefold())
 
 
 def run(query: Query, objects: list[dict[str, Any]], name_list: bool) -> list[dict[str, Any]]:
