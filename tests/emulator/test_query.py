@@ -121,4 +121,5 @@ def test_names_that_look_like_numbers_compare_as_text(api: Api) -> None:
     api.post("customer", {"DisplayName": "NaN"})
     api.post("customer", {"DisplayName": "007"})
     assert rows(api, "select * from Customer where DisplayName = 'nan'")[0]["DisplayName"] == "NaN"
-    assert rows(api, "select * from Customer where DisplayName = '7'")[0]["DisplayName"] == "007"
+    assert rows(api, "select * from Customer where DisplayName = '007'")[0]["DisplayName"] == "007"
+    assert rows(api, "select * from Customer where DisplayName = '7'") == []

@@ -211,9 +211,13 @@ def comparable(field_value: Any, literal: Any, path: str) -> tuple[Any, Any] | N
             return parse_timestamp(str(field_value)), parse_timestamp(literal)
         except ValueError:
             pass
-    left, right = numeric(field_value), numeric(literal)
-    if left is not None and right is not None:
-        return left, right
+    # Numbers compare as numbers; so do Ids and references, which Intuit stores as strings
+    # but orders numerically. Other text (names, DocNumber) compares as text.
+    last = path.split(".")[-1].lower()
+    if isinstance(field_value, int | float) or last == "id" or last.endswith("ref"):
+        left, right = numeric(field_value), numeric(literal)
+        if left is not None and right is not None:
+            return left, right
     return str(field_value).casefold(), str(literal).casefold()
 
 
