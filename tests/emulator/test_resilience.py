@@ -174,3 +174,31 @@ def test_malformed_bodies_are_400_and_change_nothing(api: Api, emulator: Emulato
     )
     assert not_json.status_code == 400
     assert len(emulator.objects("Invoice")) == before
+
+
+def test_racing_replays_write_once(api: Api, emulator: Emulator, token: dict[str, Any]) -> None:
+    """Two workers retrying the same delivery at the same moment: one customer, one answer."""
+    start = threading.Barrier(6)
+    answers: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def post() -> None:
+        with requests.Session() as http:
+            start.wait(5)
+            answer = http.post(
+                api.base + "/customer",
+                json={"DisplayName": "Raced"},
+                params={"requestid": "race-1", "minorversion": 75},
+                headers={"Authorization": f"Bearer {token['access_token']}"},
+                timeout=5,
+            )
+            with lock:
+                answers.append((answer.status_code, answer.text))
+
+    workers = [threading.Thread(target=post) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(10)
+    assert len(answers) == 6 and len(set(answers)) == 1 and answers[0][0] == 200
+    assert [c["DisplayName"] for c in emulator.objects("Customer")].count("Raced") == 1

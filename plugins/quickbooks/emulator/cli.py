@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 
 import click
@@ -95,4 +94,3 @@ def command(
     finally:
         server.stop()
         click.echo("emulator stopped", err=True)
-    sys.exit(0)
