@@ -258,10 +258,24 @@ def live_refresh_grant(token_value: str) -> str | None:
     return str(record["grant"])
 
 
+def prune(now: float) -> None:
+    """Forget tokens that can never work again, so a long-lived state file stays small.
+    (An unknown token and a dead one get the same answer.)"""
+    data = oauth_data()
+    grace = state().config.refresh_grace
+    for key in [k for k, v in data["access"].items() if v["expires"] < now - 86400]:
+        del data["access"][key]
+    for key, record in list(data["refresh"].items()):
+        superseded = record.get("superseded_at")
+        if record["expires"] < now or (superseded is not None and superseded + grace < now):
+            del data["refresh"][key]
+
+
 def issue(grant_id: str) -> dict[str, Any]:
     config = state().config
     grant = oauth_data()["grants"][grant_id]
     now = epoch()
+    prune(now)
     access = "eyJ" + secrets.token_urlsafe(48)
     refresh = "RT1-" + secrets.token_urlsafe(36)
     oauth_data()["access"][access] = {

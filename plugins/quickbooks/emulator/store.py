@@ -127,8 +127,11 @@ def stamp_updated(obj: dict[str, Any]) -> None:
 
 def record_tombstone(company: Company, entity: str, ident: str) -> None:
     """Deleted objects stay visible to change data capture as `status: Deleted`."""
+    now = epoch()
+    # CDC looks back 30 days at most; older tombstones can go.
+    company["tombstones"] = [t for t in company["tombstones"] if t["epoch"] > now - 31 * 86400]
     company["tombstones"].append(
-        {"entity": entity, "Id": ident, "LastUpdatedTime": qbo_timestamp(), "epoch": epoch()}
+        {"entity": entity, "Id": ident, "LastUpdatedTime": qbo_timestamp(), "epoch": now}
     )
 
 
