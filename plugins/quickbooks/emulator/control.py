@@ -14,10 +14,10 @@ from .batch import rollback, savepoint
 from .clock import epoch
 from .context import Ctx
 from .entities import create_name, find
-from .oauth import revoke_grant
 from .seed import DEMO_NAME, DEMO_REALM, build_company
 from .state import EmulatorState
 from .store import empty_state, public
+from .tokens import revoke_grant
 
 bp = Blueprint("qbo_control", __name__, url_prefix="/_emulator")
 

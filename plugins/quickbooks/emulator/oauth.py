@@ -8,13 +8,13 @@ import hashlib
 import hmac
 import html
 import secrets
-import uuid
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
+from . import tokens
 from .clock import epoch
 from .state import EmulatorState
 
@@ -198,7 +198,8 @@ def token() -> Response:
     if not client_authenticated():
         return token_error("invalid_client", 401)
     grant_type = request.form.get("grant_type")
-    store = state().store
+    st = state()
+    store = st.store
     with store.lock:
         if grant_type == "authorization_code":
             record = oauth_data()["codes"].pop(request.form.get("code", ""), None)
@@ -210,105 +211,21 @@ def token() -> Response:
                 or not pkce_ok(record, request.form.get("code_verifier"))
             ):
                 return token_error("invalid_grant")
-            answer = issue(new_grant(record["realm"], record["scope"]))
+            answer = tokens.issue(st, tokens.new_grant(st, record["realm"], record["scope"]))
         elif grant_type == "refresh_token":
             presented = request.form.get("refresh_token", "")
-            grant_id = live_refresh_grant(presented)
+            grant_id = tokens.live_refresh_grant(st, presented)
             if grant_id is None:
                 return token_error("invalid_grant")
             old = oauth_data()["refresh"][presented]
             old.setdefault("superseded_at", epoch())
-            answer = issue(grant_id)
+            answer = tokens.issue(st, grant_id)
         else:
             return token_error("unsupported_grant_type")
     store.save()
     response = jsonify(answer)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def new_grant(realm: str, scope: str) -> str:
-    grant_id = uuid.uuid4().hex
-    oauth_data()["grants"][grant_id] = {
-        "realm": realm,
-        "scope": scope,
-        "revoked": False,
-        "hard_expires": epoch() + state().config.refresh_hard_ttl,
-    }
-    return grant_id
-
-
-def live_refresh_grant(token_value: str) -> str | None:
-    record = oauth_data()["refresh"].get(token_value)
-    if record is None:
-        return None
-    grant = oauth_data()["grants"].get(record["grant"])
-    now = epoch()
-    config = state().config
-    if (
-        grant is None
-        or grant["revoked"]
-        or now >= record["expires"]
-        or now >= grant["hard_expires"]
-    ):
-        return None
-    superseded = record.get("superseded_at")
-    if superseded is not None and now >= superseded + config.refresh_grace:
-        return None
-    return str(record["grant"])
-
-
-def prune(now: float) -> None:
-    """Forget tokens that can never work again, so a long-lived state file stays small.
-    (An unknown token and a dead one get the same answer.)"""
-    data = oauth_data()
-    grace = state().config.refresh_grace
-    for key in [k for k, v in data["access"].items() if v["expires"] < now - 86400]:
-        del data["access"][key]
-    for key, record in list(data["refresh"].items()):
-        superseded = record.get("superseded_at")
-        if record["expires"] < now or (superseded is not None and superseded + grace < now):
-            del data["refresh"][key]
-
-
-def issue(grant_id: str) -> dict[str, Any]:
-    config = state().config
-    grant = oauth_data()["grants"][grant_id]
-    now = epoch()
-    prune(now)
-    access = "eyJ" + secrets.token_urlsafe(48)
-    refresh = "RT1-" + secrets.token_urlsafe(36)
-    oauth_data()["access"][access] = {
-        "grant": grant_id,
-        "realm": grant["realm"],
-        "expires": now + config.access_ttl,
-    }
-    # The rolling 100-day life never reaches past the grant's hard limit.
-    refresh_expires = min(now + config.refresh_ttl, grant["hard_expires"])
-    oauth_data()["refresh"][refresh] = {"grant": grant_id, "expires": refresh_expires}
-    return {
-        "token_type": "bearer",
-        "access_token": access,
-        "expires_in": config.access_ttl,
-        "refresh_token": refresh,
-        "x_refresh_token_expires_in": max(0, round(refresh_expires - now)),
-        "x_refresh_token_hard_expires_in": max(0, round(grant["hard_expires"] - now)),
-    }
-
-
-def revoke_grant(st: EmulatorState, token_value: str) -> bool:
-    """Revoking either token of a connection revokes the whole connection (the grant)."""
-    data = st.store.data["oauth"]
-    with st.store.lock:
-        record = data["access"].get(token_value) or data["refresh"].get(token_value)
-        if record is None:
-            return False
-        grant_id = record["grant"]
-        data["grants"][grant_id]["revoked"] = True
-        for key in [k for k, v in data["access"].items() if v["grant"] == grant_id]:
-            del data["access"][key]
-    st.store.save()
-    return True
 
 
 @bp.post(REVOKE_PATH)
@@ -319,7 +236,7 @@ def revoke() -> Response:
     token_value = (body or {}).get("token") or request.form.get("token", "")
     if not token_value:
         return token_error("invalid_request")
-    revoke_grant(state(), token_value)
+    tokens.revoke_grant(state(), token_value)
     # Like RFC 7009 (and Intuit), unknown tokens are not an error.
     return Response(status=200)
 
@@ -329,18 +246,7 @@ def bearer_status(realm: str | None) -> tuple[str, str | None]:
     auth = request.headers.get("Authorization", "")
     if not auth.lower().startswith("bearer "):
         return "unauthorized", "Authorization header missing or not a Bearer token"
-    data = oauth_data()
-    record = data["access"].get(auth[7:].strip())
-    if record is None:
-        return "unauthorized", "Token revoked or invalid"
-    if record["expires"] <= epoch():
-        return "unauthorized", "Token expired"
-    grant = data["grants"].get(record["grant"])
-    if grant is None or grant["revoked"]:
-        return "unauthorized", "Token revoked"
-    if realm is not None and record["realm"] != realm:
-        return "forbidden", f"Token is not authorized for company {realm}"
-    return "ok", None
+    return tokens.access_status(state(), auth[7:].strip(), realm)
 
 
 @bp.get(USERINFO_PATH)

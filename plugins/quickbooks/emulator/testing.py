@@ -17,12 +17,12 @@ from urllib.parse import parse_qs, urlparse
 import requests
 
 from . import control
-from .oauth import revoke_grant
 from .seed import DEMO_REALM
 from .server import RunningServer, prepare_state
 from .state import Config, EmulatorState
 from .store import public, table
 from .throttle import Limits
+from .tokens import revoke_grant
 
 __all__ = ["Emulator", "Limits", "start_emulator", "DEMO_REALM"]
 

@@ -1,10 +1,5 @@
-"""Invoices, sales receipts and payments: validation, totals, payment application, void, delete.
-
-Balances are kept consistent on every write: an invoice's Balance is TotalAmt minus what
-payments apply to it, and a customer's Balance is its open invoice balances minus its
-payments' unapplied amounts. Applying a payment is a change to the invoice too (new
-SyncToken, new LastUpdatedTime, visible in CDC), as in QuickBooks.
-"""
+"""Invoices, sales receipts and payments: validation, totals, create, update, void, delete,
+send. How payments and balances tie together lives in balances.py."""
 
 from __future__ import annotations
 
@@ -14,6 +9,7 @@ from typing import Any
 
 from . import faults
 from .arithmetic import compute_sales_form, money, number, out, ref_value
+from .balances import applications, apply, detach_payments, refresh_customer, unapply
 from .clock import qbo_timestamp, today
 from .context import Change, Ctx
 from .entities import (
@@ -157,58 +153,6 @@ def existing(ctx: Ctx, entity: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- payments --------------------------------------------------------------------------------
-def applications(payment: dict[str, Any]) -> list[tuple[str, Decimal]]:
-    result = []
-    for line in payment.get("Line") or []:
-        amount = number(line.get("Amount"), "Line.Amount") or Decimal(0)
-        for link in line.get("LinkedTxn") or []:
-            if link.get("TxnType") == "Invoice":
-                result.append((str(link.get("TxnId")), amount))
-    return result
-
-
-def unapply(ctx: Ctx, payment: dict[str, Any]) -> None:
-    for invoice_id, amount in applications(payment):
-        invoice = editable(ctx.company, "Invoice", invoice_id)
-        if invoice is None:
-            continue
-        invoice["_applied"] = out(money(Decimal(str(invoice.get("_applied", 0))) - amount))
-        invoice["_payments"] = [p for p in invoice.get("_payments", []) if p != payment["Id"]]
-        settle_invoice(ctx, invoice)
-
-
-def apply(ctx: Ctx, payment: dict[str, Any]) -> None:
-    customer_id = ref_value(payment.get("CustomerRef"))
-    for invoice_id, amount in applications(payment):
-        invoice = editable(ctx.company, "Invoice", invoice_id)
-        if invoice is None:
-            raise faults.invalid_reference("Line.LinkedTxn.TxnId", invoice_id)
-        if invoice.get("_voided"):
-            raise faults.business(
-                f"Invoice {invoice_id} has been voided; payments can't be applied."
-            )
-        if ref_value(invoice.get("CustomerRef")) != customer_id:
-            raise faults.business(f"Invoice {invoice_id} belongs to another customer.")
-        if amount > Decimal(str(invoice["Balance"])):
-            raise faults.business(
-                f"The payment amount {out(amount)} exceeds the open balance "
-                f"{invoice['Balance']} of invoice {invoice_id}."
-            )
-        invoice["_applied"] = out(money(Decimal(str(invoice.get("_applied", 0))) + amount))
-        invoice.setdefault("_payments", []).append(payment["Id"])
-        settle_invoice(ctx, invoice)
-
-
-def settle_invoice(ctx: Ctx, invoice: dict[str, Any]) -> None:
-    total = Decimal(str(invoice["TotalAmt"]))
-    invoice["Balance"] = out(money(total - Decimal(str(invoice.get("_applied", 0)))))
-    invoice["LinkedTxn"] = [
-        {"TxnId": p, "TxnType": "Payment"} for p in invoice.get("_payments", [])
-    ]
-    stamp_updated(invoice)
-    ctx.note("Invoice", invoice, "Update")
-
-
 def prepare_payment(ctx: Ctx, payment: dict[str, Any]) -> None:
     customer = find_ref(ctx, "Customer", payment.get("CustomerRef"), "CustomerRef")
     payment["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
@@ -265,26 +209,6 @@ def update_payment(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- void, delete, send ----------------------------------------------------------------------
-def detach_payments(ctx: Ctx, invoice: dict[str, Any]) -> None:
-    """Voiding or deleting an invoice leaves its payments as unapplied credit, as QBO does."""
-    for payment_id in list(invoice.get("_payments", [])):
-        payment = editable(ctx.company, "Payment", payment_id)
-        if payment is None:
-            continue
-        kept = []
-        for line in payment.get("Line") or []:
-            if any(link.get("TxnId") == invoice["Id"] for link in line.get("LinkedTxn") or []):
-                continue
-            kept.append(line)
-        payment["Line"] = kept
-        applied = sum((amount for _, amount in applications(payment)), Decimal(0))
-        payment["UnappliedAmt"] = out(money(Decimal(str(payment["TotalAmt"])) - applied))
-        stamp_updated(payment)
-        ctx.note("Payment", payment, "Update")
-    invoice["_payments"] = []
-    invoice["_applied"] = 0.0
-
-
 def void(ctx: Ctx, entity: str, body: dict[str, Any]) -> dict[str, Any]:
     current = existing(ctx, entity, body)
     obj = copy.deepcopy(current)
@@ -341,21 +265,3 @@ def send(ctx: Ctx, ident: str, send_to: str | None) -> dict[str, Any]:
     stamp_updated(invoice)
     ctx.note("Invoice", invoice, "Emailed")
     return invoice
-
-
-def refresh_customer(ctx: Ctx, txn: dict[str, Any]) -> None:
-    """Recompute a customer's Balance (open invoices less unapplied payments). Intuit does not
-    bump the customer's SyncToken for this, so neither do we."""
-    customer_id = ref_value(txn.get("CustomerRef"))
-    customer = editable(ctx.company, "Customer", customer_id or "")
-    if customer is None:
-        return
-    balance = Decimal(0)
-    for invoice in table(ctx.company, "Invoice").values():
-        if ref_value(invoice.get("CustomerRef")) == customer_id:
-            balance += Decimal(str(invoice.get("Balance", 0)))
-    for payment in table(ctx.company, "Payment").values():
-        if ref_value(payment.get("CustomerRef")) == customer_id:
-            balance -= Decimal(str(payment.get("UnappliedAmt", 0)))
-    customer["Balance"] = out(money(balance))
-    customer["BalanceWithJobs"] = customer["Balance"]
