@@ -19,7 +19,7 @@ from hub.events import EVENT_TYPES, BookingCheck, EventIn, Invoice, parse_data
 from hub.hub import Hub
 from hub.openapi import openapi_document
 from hub.plugins import validation_errors
-from hub.store import EVENTS, body_hash
+from hub.store import EVENTS, body_hash, new_event_view
 
 MAX_BODY = 1024 * 1024
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -101,13 +101,15 @@ def post_event() -> Response | tuple[Response, int]:
         return jsonify({"errors": errors}), 422
     digest = body_hash(body)
     hub = _hub()
-    accepted = hub.accept_host_event(envelope.id, envelope.type, as_utc(envelope.occurred_at),
-                                     value, digest)
+    accepted = hub.accept_host_event(envelope.id, envelope.type,
+                                     as_utc(envelope.occurred_at), value, digest)
     if not accepted.created and accepted.body_hash != digest:
         return problem(409, f"an event with id {envelope.id!r} was already accepted with a "
                        "different body; send a change as a new event with its own id",
                        field="id")
-    view = hub.event(envelope.id)
+    occurred_at = as_utc(envelope.occurred_at)
+    view = (new_event_view(envelope.id, envelope.type, occurred_at, accepted)
+            if accepted.created else hub.event(envelope.id))
     answer = jsonify(view)
     answer.headers["Location"] = f"/api/v1/events/{envelope.id}"
     return answer, 202 if accepted.created else 200

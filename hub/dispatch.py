@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased
 
 from hub.clock import iso, utcnow
 from hub.context import Context
+from hub.db import reading
 from hub.errors import Hold, NeedsOperator, RetryLater, Skip
 from hub.events import EVENT_TYPES, parse_data
 from hub.plugins import call_impl, hookimpl_for
@@ -107,8 +108,7 @@ def claim(hub: Hub, owner: str, limit: int = 1, now: datetime | None = None) -> 
         .returning(DELIVERIES.c.pk, DELIVERIES.c.event_pk, DELIVERIES.c.plugin,
                    DELIVERIES.c.hook, DELIVERIES.c.attempts)
     )
-    with hub.engine.begin() as conn:
-        rows = conn.execute(stmt).all()
+    rows = hub.write(lambda conn: conn.execute(stmt).all())
     return [Claimed(*row) for row in sorted(rows)]
 
 
@@ -120,7 +120,7 @@ def backoff(attempt: int, base: float, cap: float) -> timedelta:
 
 def run(hub: Hub, job: Claimed, owner: str) -> str:
     """Run one claimed delivery and record its outcome; returns the new status."""
-    with hub.engine.connect() as conn:
+    with reading(hub.engine) as conn:
         event = conn.execute(select(EVENTS).where(EVENTS.c.pk == job.event_pk)).mappings().one()
     ctx = Context(
         hub=hub, plugin=job.plugin, source=event["source"], event_id=event["key"],
@@ -191,7 +191,8 @@ def _finish(hub: Hub, job: Claimed, owner: str, status: str, *, error: str | Non
         values["next_attempt_at"] = now + delay
     if refund:  # waiting is not failing: the attempt is given back
         values["attempts"] = DELIVERIES.c.attempts - 1
-    with hub.engine.begin() as conn:
+
+    def record(conn: Connection) -> None:
         # Only the lease holder may record an outcome: a worker that was presumed dead and
         # came back must not overwrite what its successor did.
         changed = conn.execute(
@@ -202,6 +203,8 @@ def _finish(hub: Hub, job: Claimed, owner: str, status: str, *, error: str | Non
         ).rowcount
         if changed and status == "dead" and ctx.event_type != "outbound":
             _announce_dead(hub, conn, job, ctx, error or "")
+
+    hub.write(record)
     if status == "dead":
         log.error("delivery of %s to %s parked: %s", ctx.event_id, job.plugin, error)
     return status
@@ -218,18 +221,19 @@ def _announce_dead(hub: Hub, conn: Connection, job: Claimed, ctx: Context, error
 def heartbeat(hub: Hub, owner: str) -> int:
     """Extend the leases this process holds; returns how many."""
     now = utcnow()
-    with hub.engine.begin() as conn:
-        return conn.execute(
-            update(DELIVERIES)
-            .where(DELIVERIES.c.lease_owner == owner, DELIVERIES.c.status == "running")
-            .values(lease_until=now + timedelta(seconds=hub.config.lease_seconds))
-        ).rowcount
+    count: int = hub.write(lambda conn: conn.execute(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.lease_owner == owner, DELIVERIES.c.status == "running")
+        .values(lease_until=now + timedelta(seconds=hub.config.lease_seconds))
+    ).rowcount)
+    return count
 
 
 def reclaim(hub: Hub, now: datetime | None = None) -> int:
     """Hand out again what dead or silent workers held. Returns how many deliveries."""
-    now = now or utcnow()
-    with hub.engine.begin() as conn:
+    moment = now or utcnow()
+
+    def take_back(conn: Connection) -> int:
         owners = conn.execute(
             select(DELIVERIES.c.lease_owner).where(DELIVERIES.c.status == "running").distinct()
         ).scalars().all()
@@ -237,12 +241,14 @@ def reclaim(hub: Hub, now: datetime | None = None) -> int:
         stmt = (
             update(DELIVERIES)
             .where(DELIVERIES.c.status == "running")
-            .where((DELIVERIES.c.lease_until < now) | DELIVERIES.c.lease_owner.in_(dead))
-            .values(status="pending", lease_owner=None, lease_until=None, next_attempt_at=now,
-                    updated_at=now,
+            .where((DELIVERIES.c.lease_until < moment) | DELIVERIES.c.lease_owner.in_(dead))
+            .values(status="pending", lease_owner=None, lease_until=None,
+                    next_attempt_at=moment, updated_at=moment,
                     last_error="the worker stopped during this attempt; delivering again")
         )
-        count = conn.execute(stmt).rowcount
+        return int(conn.execute(stmt).rowcount)
+
+    count: int = hub.write(take_back)
     if count:
         log.warning("reclaimed %d deliveries from stopped workers", count)
     return count

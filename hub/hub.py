@@ -21,7 +21,8 @@ from hub.crypto import Crypto
 from hub.db import make_engine, migrate, reading
 from hub.events import EVENT_TYPES, BookingCheck, Verdict, dump
 from hub.plugins import PluginStates, call_impl, discover, hookimpl_for, implementers
-from hub.store import DELIVERIES, EVENTS, Accepted, accept, accept_in, body_hash, event_view
+from hub.store import DELIVERIES, EVENTS, Accepted, accept_in, body_hash, event_view
+from hub.writer import GroupWriter
 
 log = logging.getLogger("hub")
 
@@ -44,6 +45,7 @@ class Hub:
         if migrate_db:
             migrate(self.engine, self._migration_dirs())
         self.states = PluginStates(self.engine, self.crypto, self.infos)
+        self.writer = GroupWriter(self.engine)
         # Set when work arrives so idle workers in this process start at once.
         self.wake = threading.Event()
         self._jobs: tuple[int, dict[str, jobs_module.Job]] | None = None
@@ -57,7 +59,12 @@ class Hub:
                 dirs.append(Path(found))
         return dirs
 
+    def write(self, fn: Any) -> Any:
+        """Run ``fn(conn)`` in a write transaction (group-committed on SQLite)."""
+        return self.writer.write(fn)
+
     def close(self) -> None:
+        self.writer.close()
         self.engine.dispose()
 
     # -- events ---------------------------------------------------------------------------
@@ -70,11 +77,12 @@ class Hub:
                           data: BaseModel, digest: str) -> Accepted:
         hook = EVENT_TYPES[event_type][0]
         payload = dump(data)
-        accepted = accept(
-            self.engine, source="host", key=event_id, type=event_type,
+        plugins = self.enabled_for(hook)
+        accepted: Accepted = self.write(lambda conn: accept_in(
+            conn, source="host", key=event_id, type=event_type,
             occurred_at=occurred_at, data=payload, digest=digest,
-            subject=subject_of(event_type, payload), hook=hook, plugins=self.enabled_for(hook),
-        )
+            subject=subject_of(event_type, payload), hook=hook, plugins=plugins,
+        ))
         if accepted.created:
             self.wake.set()
         return accepted
@@ -87,11 +95,12 @@ class Hub:
         hook, model = EVENT_TYPES[event_type]
         value = data if isinstance(data, BaseModel) else model.model_validate(data)
         payload = dump(value)
-        accepted = accept(
-            self.engine, source=source, key=key, type=event_type, occurred_at=utcnow(),
+        plugins = self.enabled_for(hook, exclude=source)
+        accepted: Accepted = self.write(lambda conn: accept_in(
+            conn, source=source, key=key, type=event_type, occurred_at=utcnow(),
             data=payload, digest=body_hash(payload), subject=subject_of(event_type, payload),
-            hook=hook, plugins=self.enabled_for(hook, exclude=source),
-        )
+            hook=hook, plugins=plugins,
+        ))
         if accepted.created:
             self.wake.set()
         return accepted.created
@@ -108,8 +117,10 @@ class Hub:
             data=message, digest="", subject=None, hook="on_host_event",
             plugins=self.enabled_for("on_host_event", exclude=source),
         )
-        accepted = accept_in(conn, **kwargs) if conn is not None else accept(self.engine,
-                                                                              **kwargs)
+        if conn is not None:
+            accepted = accept_in(conn, **kwargs)
+        else:
+            accepted = self.write(lambda c: accept_in(c, **kwargs))
         if accepted.created:
             self.wake.set()
         return accepted.created
@@ -123,13 +134,12 @@ class Hub:
     def retry(self, delivery_pks: list[int]) -> int:
         """Send parked or waiting deliveries again now, with a fresh set of attempts."""
         now = utcnow()
-        with self.engine.begin() as conn:
-            count = conn.execute(
-                update(DELIVERIES)
-                .where(DELIVERIES.c.pk.in_(delivery_pks),
-                       DELIVERIES.c.status.in_(("dead", "waiting", "pending", "skipped")))
-                .values(status="pending", attempts=0, next_attempt_at=now, updated_at=now)
-            ).rowcount
+        count: int = self.write(lambda conn: conn.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.pk.in_(delivery_pks),
+                   DELIVERIES.c.status.in_(("dead", "waiting", "pending", "skipped")))
+            .values(status="pending", attempts=0, next_attempt_at=now, updated_at=now)
+        ).rowcount)
         self.wake.set()
         return count
 
@@ -145,12 +155,11 @@ class Hub:
     def release(self, plugin: str) -> int:
         """Wake a plugin's waiting deliveries (after ``Hold``): the condition has cleared."""
         now = utcnow()
-        with self.engine.begin() as conn:
-            count = conn.execute(
-                update(DELIVERIES)
-                .where(DELIVERIES.c.plugin == plugin, DELIVERIES.c.status == "waiting")
-                .values(status="pending", next_attempt_at=now, updated_at=now)
-            ).rowcount
+        count: int = self.write(lambda conn: conn.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.plugin == plugin, DELIVERIES.c.status == "waiting")
+            .values(status="pending", next_attempt_at=now, updated_at=now)
+        ).rowcount)
         self.wake.set()
         return count
 

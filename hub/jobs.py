@@ -25,7 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from hub.clock import as_utc, iso, utcnow
 from hub.context import Context
 from hub.plugins import call_impl, hookimpl_for, implementers
-from hub.store import Accepted, accept
+from hub.store import Accepted, accept_in
 
 if TYPE_CHECKING:
     from hub.hub import Hub
@@ -101,11 +101,12 @@ def collect(hub: Hub) -> dict[str, Job]:
 def fire(hub: Hub, job: Job, fire_time: datetime) -> Accepted:
     """Record one firing; the same (job, fire time) from any clock is recorded once."""
     stamp = iso(as_utc(fire_time))
-    return accept(
-        hub.engine, source="scheduler", key=f"{job.id}@{stamp}", type="job",
+    accepted: Accepted = hub.write(lambda conn: accept_in(
+        conn, source="scheduler", key=f"{job.id}@{stamp}", type="job",
         occurred_at=as_utc(fire_time), data={"job": job.id, "fire_time": stamp},
         digest="", subject=f"job:{job.id}", hook="job", plugins=[job.plugin],
-    )
+    ))
+    return accepted
 
 
 class Clock:

@@ -18,10 +18,16 @@ log = logging.getLogger("hub.serve")
 def setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler logs every tick at INFO; the hub logs the firings that matter itself.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def run_roles(hub: Hub, *, web: bool, worker: bool, clock: bool, host: str = "127.0.0.1",
               port: int = 8000, threads: int = 16) -> None:
+    # The single SQLite writer thread releases the GIL on every statement; with the default
+    # 5 ms switch interval, getting it back behind busy request threads starves it.
+    sys.setswitchinterval(0.0005)
     stopping = threading.Event()
 
     def _stop(signum: int, _frame: FrameType | None) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.clock import iso, utcnow
@@ -33,23 +33,59 @@ class Accepted:
     pk: int
     created: bool
     body_hash: str
+    received_at: datetime | None = None
+    plugins: tuple[str, ...] = ()
+
+
+# Built once: constructing a statement costs more than running it on the accept path.
+_INSERT_EVENT = {
+    "postgresql": postgresql.insert(EVENTS).on_conflict_do_nothing(
+        constraint="uq_hub_event_source_key").returning(EVENTS.c.pk),
+    "sqlite": sqlite.insert(EVENTS).on_conflict_do_nothing(
+        index_elements=["source", "key"]).returning(EVENTS.c.pk),
+}
+_INSERT_DELIVERY = insert(DELIVERIES)
+_FIND_EVENT = select(EVENTS.c.pk, EVENTS.c.body_hash).where(
+    EVENTS.c.source == bindparam("s"), EVENTS.c.key == bindparam("k"))
 
 
 def _insert_ignoring_duplicate(conn: Connection, values: dict[str, Any]) -> int | None:
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(EVENTS).on_conflict_do_nothing(
-            constraint="uq_hub_event_source_key")
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(EVENTS).on_conflict_do_nothing(index_elements=["source", "key"])
-    else:  # pragma: no cover - only the two supported databases
-        stmt = insert(EVENTS)
-    return conn.execute(stmt.values(**values).returning(EVENTS.c.pk)).scalar()
+    return conn.execute(_INSERT_EVENT[conn.dialect.name], values).scalar()
 
 
-def accept(engine: Engine, **kwargs: Any) -> Accepted:
-    with engine.begin() as conn:
-        return accept_in(conn, **kwargs)
+# SQLite's accept path skips SQLAlchemy's execution machinery: it runs in the one writer thread
+# where every microsecond is paid by every request. Times are stored in SQLAlchemy's format.
+_SQLITE_INSERT_EVENT = (
+    "INSERT INTO hub_event (source, key, type, occurred_at, received_at, body_hash, data, "
+    "subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, key) DO NOTHING RETURNING pk")
+_SQLITE_FIND_EVENT = "SELECT pk, body_hash FROM hub_event WHERE source = ? AND key = ?"
+_SQLITE_INSERT_DELIVERY = (
+    "INSERT INTO hub_delivery (event_pk, plugin, hook, subject, status, attempts, "
+    "next_attempt_at, updated_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)")
+
+
+def sqlite_time(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _accept_sqlite(conn: Connection, source: str, key: str, type: str, occurred_at: datetime,
+                   data: str, digest: str, subject: str | None, hook: str,
+                   plugins: list[str], now: datetime) -> Accepted:
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        stamp = sqlite_time(now)
+        cursor.execute(_SQLITE_INSERT_EVENT, (source, key, type, sqlite_time(occurred_at),
+                                              stamp, digest, data, subject))
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(_SQLITE_FIND_EVENT, (source, key))
+            pk, existing = cursor.fetchone()
+            return Accepted(pk, False, existing)
+        cursor.executemany(_SQLITE_INSERT_DELIVERY,
+                           [(row[0], p, hook, subject, stamp, stamp) for p in plugins])
+        return Accepted(row[0], True, digest, now, tuple(plugins))
+    finally:
+        cursor.close()
 
 
 def accept_in(
@@ -58,23 +94,24 @@ def accept_in(
 ) -> Accepted:
     """Store an event and one delivery per plugin in the caller's transaction."""
     now = utcnow()
+    if conn.dialect.name == "sqlite":
+        return _accept_sqlite(conn, source, key, type, occurred_at,
+                              json.dumps(data, separators=(",", ":")), digest, subject, hook,
+                              plugins, now)
     pk = _insert_ignoring_duplicate(conn, dict(
         source=source, key=key, type=type, occurred_at=occurred_at, received_at=now,
         body_hash=digest, data=json.dumps(data, separators=(",", ":")), subject=subject,
     ))
     if pk is None:
-        row = conn.execute(
-            select(EVENTS.c.pk, EVENTS.c.body_hash)
-            .where(EVENTS.c.source == source, EVENTS.c.key == key)
-        ).one()
+        row = conn.execute(_FIND_EVENT, {"s": source, "k": key}).one()
         return Accepted(row.pk, False, row.body_hash)
     if plugins:
-        conn.execute(insert(DELIVERIES), [
+        conn.execute(_INSERT_DELIVERY, [
             dict(event_pk=pk, plugin=p, hook=hook, subject=subject, status="pending",
                  attempts=0, next_attempt_at=now, updated_at=now)
             for p in plugins
         ])
-    return Accepted(pk, True, digest)
+    return Accepted(pk, True, digest, now, tuple(plugins))
 
 
 def derive_status(statuses: list[tuple[str, str | None]]) -> str:
@@ -86,6 +123,20 @@ def derive_status(statuses: list[tuple[str, str | None]]) -> str:
     if any(err for s, err in statuses if s not in ("done", "skipped")):
         return "failed"
     return "pending"
+
+
+def new_event_view(key: str, event_type: str, occurred_at: datetime,
+                   accepted: Accepted) -> dict[str, Any]:
+    """What ``event_view`` would read back for an event just accepted, without reading."""
+    return {
+        "id": key, "type": event_type, "occurred_at": iso(occurred_at),
+        "received_at": iso(accepted.received_at or occurred_at),
+        "status": "pending" if accepted.plugins else "done",
+        "deliveries": [{"plugin": p, "status": "pending", "attempts": 0, "last_error": None,
+                        "result": None, "next_attempt_at": iso(accepted.received_at
+                                                               or occurred_at)}
+                       for p in accepted.plugins],
+    }
 
 
 def event_view(conn: Connection, source: str, key: str) -> dict[str, Any] | None:

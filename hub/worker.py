@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from hub.hub import Hub
 
 log = logging.getLogger("hub.worker")
+CLAIM_BATCH = 8
 
 
 def run_due(hub: Hub, now: datetime | None = None, limit: int = 10_000) -> int:
@@ -58,7 +59,8 @@ class Worker:
     def _loop(self) -> None:
         while not self.stopping.is_set():
             try:
-                claimed = dispatch.claim(self.hub, self.owner, limit=1)
+                # A few at a time: one claim's write serves several deliveries.
+                claimed = dispatch.claim(self.hub, self.owner, limit=CLAIM_BATCH)
             except Exception:
                 log.exception("could not claim work; trying again shortly")
                 self.stopping.wait(self.hub.config.poll_seconds)

@@ -1,0 +1,113 @@
+"""One writer with group commit, for SQLite.
+
+SQLite has one writer at a time and, with ``synchronous=FULL``, one fsync per commit: accepting
+events one transaction each is bound by the disk, not by the CPU. Here every write of this
+process goes to one thread that runs whatever is queued in a single transaction, each piece in
+one transaction, commits once, and only then answers each caller. Should a piece fail, the
+batch is rolled back and each piece run again in a transaction of its own, so one failure never
+takes the others down (failures are rare; savepoints for every piece would cost every write). A caller still returns only after its own write is durable; many callers share a commit.
+
+On PostgreSQL, which has many writers, writes run directly in their own transactions.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+log = logging.getLogger("hub.writer")
+T = TypeVar("T")
+_BATCH = 256
+
+
+class GroupWriter:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._queue: queue.SimpleQueue[tuple[Callable[[Connection], Any], Future[Any]] | None]
+        self._queue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self._conn: Connection
+
+    def write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(conn)`` in a transaction; return its result once committed."""
+        if self.engine.dialect.name != "sqlite":
+            with self.engine.begin() as conn:
+                return fn(conn)
+        if threading.current_thread() is self._thread:  # a write from inside a write
+            raise RuntimeError("GroupWriter.write called from the writer thread")
+        self._start()
+        future: Future[T] = Future()
+        self._queue.put((fn, future))
+        return future.result()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the hub is closed")
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="hub-writer",
+                                                daemon=True)
+                self._thread.start()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        if thread and thread.is_alive():
+            self._queue.put(None)
+            thread.join(10)
+
+    def _run(self) -> None:
+        # The writer keeps one connection for its life: a pool checkout and reset per batch
+        # costs more than the inserts.
+        self._conn = self.engine.connect()
+        try:
+            self._loop()
+        finally:
+            self._conn.close()
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < _BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # finish this batch, then stop
+                    break
+                batch.append(item)
+            self._commit(batch)
+
+    def _commit(self, batch: list[tuple[Callable[[Connection], Any], Future[Any]]]) -> None:
+        conn = self._conn
+        if len(batch) > 1:
+            try:
+                with conn.begin():
+                    values = [fn(conn) for fn, _future in batch]
+            except Exception:
+                pass  # run them one by one below, so only the failing piece fails
+            else:
+                for (_fn, future), value in zip(batch, values, strict=True):
+                    future.set_result(value)
+                return
+        for fn, future in batch:
+            try:
+                with conn.begin():
+                    value = fn(conn)
+            except Exception as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(value)
