@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m hub.demo
+	$(BIN)/python scripts/run_local.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

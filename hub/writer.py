@@ -1,11 +1,12 @@
 """One writer with group commit, for SQLite.
 
 SQLite has one writer at a time and, with ``synchronous=FULL``, one fsync per commit: accepting
-events one transaction each is bound by the disk, not by the CPU. Here every write of this
-process goes to one thread that runs whatever is queued in a single transaction, each piece in
-one transaction, commits once, and only then answers each caller. Should a piece fail, the
-batch is rolled back and each piece run again in a transaction of its own, so one failure never
-takes the others down (failures are rare; savepoints for every piece would cost every write). A caller still returns only after its own write is durable; many callers share a commit.
+events one transaction each is bound by the disk. Here every write of this process goes to one
+thread that runs whatever is queued in one transaction, commits once, and only then answers each
+caller: a caller still returns only after its own write is durable, but many share a commit.
+Should a piece fail, the batch is rolled back and each piece run again in a transaction of its
+own, so one failure never takes the others down (failures are rare; a savepoint around every
+piece would cost every write).
 
 On PostgreSQL, which has many writers, writes run directly in their own transactions.
 """
