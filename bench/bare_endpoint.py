@@ -33,22 +33,30 @@ def make_app(path: str):  # noqa: ANN201
         now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
         conn = connection(path)
         conn.execute("BEGIN IMMEDIATE")
-        cur = conn.execute(
-            "INSERT INTO hub_event (source, key, type, occurred_at, received_at, body_hash, "
-            "data, subject) VALUES ('host', ?, ?, ?, ?, '', ?, ?) RETURNING pk",
-            (event["id"], event["type"], now, now, json.dumps(event["data"]),
-             "invoice:" + event["data"]["external_id"]))
-        pk = cur.fetchone()[0]
-        conn.execute(
-            "INSERT INTO hub_delivery (event_pk, plugin, hook, subject, status, attempts, "
-            "next_attempt_at, updated_at) VALUES (?, 'noop', 'on_invoice_sent', ?, 'pending', "
-            "0, ?, ?)", (pk, "invoice:" + event["data"]["external_id"], now, now))
+        try:
+            _insert(conn, event, now)
+        except Exception:
+            conn.execute("ROLLBACK")
+            raise
         conn.execute("COMMIT")
         out = json.dumps({"id": event["id"], "status": "pending"}).encode()
         start_response("202 Accepted", [("Content-Type", "application/json"),
                                          ("Content-Length", str(len(out)))])
         return [out]
     return app
+
+
+def _insert(conn: sqlite3.Connection, event: dict, now: str) -> None:
+    subject = "invoice:" + event["data"]["external_id"]
+    cur = conn.execute(
+        "INSERT INTO hub_event (source, key, type, occurred_at, received_at, body_hash, "
+        "data, subject) VALUES ('host', ?, ?, ?, ?, '', ?, ?) RETURNING pk",
+        (event["id"], event["type"], now, now, json.dumps(event["data"]), subject))
+    pk = cur.fetchone()[0]
+    conn.execute(
+        "INSERT INTO hub_delivery (event_pk, plugin, hook, subject, status, attempts, "
+        "next_attempt_at, updated_at) VALUES (?, 'noop', 'on_invoice_sent', ?, 'pending', "
+        "0, ?, ?)", (pk, subject, now, now))
 
 
 if __name__ == "__main__":
