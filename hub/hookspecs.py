@@ -136,6 +136,16 @@ def migrations() -> Path | None:
 
 
 @hookspec
+def ui_card(ctx: Context) -> str | None:
+    """HTML for this plugin's own card on the settings UI's Integrations page (its status and
+    actions, e.g. QuickBooks' Connect button), or ``None`` for the generic card only.
+
+    Called on each page view; must be fast and must not raise (a raise is logged and the card
+    shown without it). Return markup you have escaped yourself (``markupsafe.escape``).
+    """
+
+
+@hookspec
 def describe_contact(external_id: str, ctx: Context) -> dict[str, Any] | None:
     """Facts this plugin holds about a host contact, merged into ``GET /api/v1/contacts/{id}``."""
 

@@ -143,6 +143,17 @@ class Hub:
         self.wake.set()
         return count
 
+    def dismiss(self, delivery_pks: list[int], who: str = "operator") -> int:
+        """Stop a parked or waiting delivery for good; it stays visible, marked dismissed."""
+        now = utcnow()
+        count: int = self.write(lambda conn: conn.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.pk.in_(delivery_pks),
+                   DELIVERIES.c.status.in_(("dead", "waiting", "pending")))
+            .values(status="skipped", result=f"dismissed by {who}", updated_at=now)
+        ).rowcount)
+        return count
+
     def retry_event(self, key: str, source: str = "host") -> int:
         with reading(self.engine) as conn:
             pks = conn.execute(

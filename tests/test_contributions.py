@@ -30,6 +30,14 @@ def test_a_plugin_adds_web_routes(make_hub) -> None:
     assert client.get("/extras/ping").get_json() == {"pong": "extras"}
 
 
+def test_a_plugin_contributes_its_card(make_hub) -> None:
+    from hub.plugins import call_impl, hookimpl_for
+
+    hub = make_hub(("extras", extras))
+    impl = hookimpl_for(hub.pm, "ui_card", "extras")
+    assert "ready" in call_impl(impl, ctx=hub.context("extras", "ui", "-"))
+
+
 def test_a_plugin_adds_commands(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("HUB_PLUGINS", "extras=tests.plugins.extras")
     result = CliRunner().invoke(build_cli(), ["extras-hello", "ann"], env=base_env(tmp_path))

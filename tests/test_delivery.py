@@ -110,6 +110,25 @@ def test_an_operator_retry_delivers_a_parked_event_again(db_hub) -> None:
     assert hub.event("evt_1")["status"] == "done"
 
 
+def test_an_operator_can_dismiss_a_parked_delivery(db_hub) -> None:
+    hub = db_hub(("qb", Recorder(fail=always(NeedsOperator("no email")))))
+    send(hub)
+    run_due(hub)
+    pk = _delivery_pk(hub)
+    assert hub.dismiss([pk]) == 1
+    state = deliveries(hub)["qb"]
+    assert state["status"] == "skipped" and state["result"] == "dismissed by operator"
+    assert hub.event("evt_1")["status"] == "done"
+
+
+def _delivery_pk(hub: Hub) -> int:
+    from sqlalchemy import select
+
+    from hub.store import DELIVERIES
+    with hub.engine.connect() as conn:
+        return int(conn.execute(select(DELIVERIES.c.pk)).scalar_one())
+
+
 def test_retry_later_names_its_own_wait(db_hub) -> None:
     plugin = Recorder(fail=always(RetryLater("throttled by QuickBooks", timedelta(seconds=61))))
     hub = db_hub(("qb", plugin))

@@ -40,6 +40,11 @@ def register_commands(cli: click.Group) -> None:
 
 
 @hookimpl
+def ui_card(ctx: Context) -> str | None:
+    return "<p>extras is <strong>ready</strong></p>"
+
+
+@hookimpl
 def describe_invoice(external_id: str, ctx: Context) -> dict[str, Any] | None:
     return {"quickbooks_id": f"qb-{external_id}"} if external_id == "inv-1" else None
 
