@@ -126,7 +126,8 @@ def _delivery_pk(hub: Hub) -> int:
 
     from hub.store import DELIVERIES
     with hub.engine.connect() as conn:
-        return int(conn.execute(select(DELIVERIES.c.pk)).scalar_one())
+        return int(conn.execute(select(DELIVERIES.c.pk).where(
+            DELIVERIES.c.hook == "on_invoice_sent")).scalar_one())
 
 
 def test_retry_later_names_its_own_wait(db_hub) -> None:
