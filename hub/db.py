@@ -74,16 +74,24 @@ def reading(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
-def migrate(engine: Engine, plugin_locations: list[Path] | None = None) -> None:
-    """Bring the core's and every plugin's tables to their newest revision."""
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("path_separator", "os")
-    locations = [MIGRATIONS / "versions", *(plugin_locations or [])]
-    cfg.set_main_option("version_locations", ":".join(str(p) for p in locations))
+def migrate(engine: Engine, plugin_locations: dict[str, Path] | None = None) -> None:
+    """Bring the core's and every plugin's tables to their newest revision.
+
+    Each plugin's revisions are tracked in a version table of its own, so plugins migrate
+    independently and an uninstalled plugin's history never stops the hub from starting.
+    """
+    chains = [("alembic_version", MIGRATIONS / "versions")]
+    chains += [(f"alembic_version_{name}", path)
+               for name, path in sorted((plugin_locations or {}).items())]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             # Several processes starting at once: one migrates, the others wait and find it done.
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "heads")
+        for version_table, location in chains:
+            cfg = AlembicConfig()
+            cfg.set_main_option("script_location", str(MIGRATIONS))
+            cfg.set_main_option("path_separator", "os")
+            cfg.set_main_option("version_locations", str(location))
+            cfg.attributes["connection"] = conn
+            cfg.attributes["version_table"] = version_table
+            command.upgrade(cfg, "heads")

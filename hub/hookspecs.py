@@ -130,8 +130,9 @@ def register_commands(cli: click.Group) -> None:
 def migrations() -> Path | None:
     """The directory of the plugin's Alembic revisions for its own tables, or ``None``.
 
-    The plugin's first revision must have ``down_revision = None`` and a ``branch_labels`` of the
-    plugin's name; the hub applies every branch's heads at start.
+    The plugin's first revision has ``down_revision = None``. The hub applies them at start and
+    tracks them in a version table of the plugin's own (``alembic_version_<plugin>``), so a
+    plugin's history never depends on which other plugins are installed.
     """
 
 

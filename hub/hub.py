@@ -51,12 +51,12 @@ class Hub:
         self._jobs: tuple[int, dict[str, jobs_module.Job]] | None = None
         self._jobs_lock = threading.Lock()
 
-    def _migration_dirs(self) -> list[Path]:
-        dirs = []
+    def _migration_dirs(self) -> dict[str, Path]:
+        dirs = {}
         for plugin in implementers(self.pm, "migrations"):
             found = call_impl(hookimpl_for(self.pm, "migrations", plugin))
             if found:
-                dirs.append(Path(found))
+                dirs[plugin] = Path(found)
         return dirs
 
     def write(self, fn: Any) -> Any:

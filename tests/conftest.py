@@ -103,7 +103,14 @@ def served(hub: Hub) -> Iterator[str]:
     from waitress import create_server
 
     server = create_server(create_app(hub), host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError:
+            pass  # closing the listener from the test thread ends the loop this way
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()

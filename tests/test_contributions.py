@@ -23,6 +23,7 @@ def test_a_plugin_brings_its_own_migrations(make_hub) -> None:
     hub = make_hub(("extras", extras))
     assert "extras_note" in inspect(hub.engine).get_table_names()
     make_hub(("extras", extras))  # a second start finds them applied
+    make_hub()  # and a hub without the plugin still starts on the same database
 
 
 def test_a_plugin_adds_web_routes(make_hub) -> None:

@@ -8,6 +8,7 @@ import hub.tables  # noqa: F401  (registers the core's tables on the metadata)
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
+    version_table=context.config.attributes.get("version_table", "alembic_version"),
     target_metadata=SQLModel.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
 )

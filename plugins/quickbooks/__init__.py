@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import click
+from flask import Blueprint
 from pydantic import BaseModel
 
 from hub import hookimpl
+from hub.context import Context
+from hub.errors import Skip
+from hub.jobs import JobRegistrar
+from plugins.quickbooks import connection
 from plugins.quickbooks.commands import add_commands
 from plugins.quickbooks.settings import Settings
 
@@ -16,5 +24,40 @@ def settings_model() -> type[BaseModel]:
 
 
 @hookimpl
+def migrations() -> Path:
+    return Path(__file__).parent / "versions"
+
+
+@hookimpl
 def register_commands(cli: click.Group) -> None:
     add_commands(cli)
+
+
+@hookimpl
+def register_blueprints(register: Callable[[Blueprint], None]) -> None:
+    from plugins.quickbooks.views import bp
+
+    register(bp)
+
+
+@hookimpl
+def ui_card(ctx: Context) -> str | None:
+    from plugins.quickbooks.views import card
+
+    return card(ctx.hub)
+
+
+@hookimpl
+def scheduled(register: JobRegistrar, settings: Settings) -> None:
+    register("refresh-token", refresh_token, minutes=10,
+             description="refresh the QuickBooks access token before it lapses (and daily)")
+
+
+def refresh_token(ctx: Context) -> None:
+    state = connection.status(ctx.hub)["status"]
+    if state != "connected":
+        raise Skip(f"QuickBooks is {state.replace('_', ' ')}: nothing to refresh")
+    outcome = connection.refresh(ctx.hub)
+    ctx.note({"refreshed": "access token refreshed", "fresh": "token still fresh",
+              "busy": "another worker was refreshing",
+              "refused": "Intuit refused the refresh: needs reconnect"}[outcome])

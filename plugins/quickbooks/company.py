@@ -1,0 +1,66 @@
+"""Facts about the connected company that shape the sync: name, country, home currency,
+multicurrency, discounts, sales tax. Read at connect and kept on the connection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quickbooks.exceptions import AuthorizationException, QuickbooksException
+from quickbooks.objects.company_info import CompanyInfo
+from quickbooks.objects.preferences import Preferences
+
+from hub.config import Config
+from plugins.quickbooks import oauth
+from plugins.quickbooks.client import make_client
+
+
+class CompanyNotFound(Exception):
+    """The company is not in this environment (or this app may not read it)."""
+
+
+def _read(api_base: str, realm_id: str, access_token: str) -> dict[str, Any]:
+    qb = make_client(api_base, realm_id, access_token)
+    try:
+        info = CompanyInfo.get(realm_id, qb=qb).to_dict()
+        prefs = Preferences.get(qb=qb).to_dict()
+    except AuthorizationException as exc:
+        raise CompanyNotFound(f"QuickBooks refused access to company {realm_id}: "
+                              f"{exc.detail or exc.message}") from None
+    except QuickbooksException as exc:
+        if exc.error_code in (404, 610, 3100) or "404" in str(exc.message):
+            raise CompanyNotFound(f"company {realm_id} was not found") from None
+        raise
+    finally:
+        qb.session.close()
+    currency = prefs.get("CurrencyPrefs") or {}
+    sales = prefs.get("SalesFormsPrefs") or {}
+    tax = prefs.get("TaxPrefs") or {}
+    address = info.get("CompanyAddr") or {}
+    return {
+        "name": info.get("CompanyName"),
+        "country": info.get("Country") or address.get("Country"),
+        "home_currency": (currency.get("HomeCurrency") or {}).get("value") or "USD",
+        "multicurrency": bool(currency.get("MultiCurrencyEnabled")),
+        "allow_discount": bool(sales.get("AllowDiscount")),
+        "using_sales_tax": bool(tax.get("UsingSalesTax")),
+        "automated_sales_tax": bool(tax.get("PartnerTaxEnabled")),
+    }
+
+
+def read_company(config: Config, environment: str, realm_id: str,
+                 access_token: str) -> dict[str, Any]:
+    """The company's facts; a company that lives in the *other* environment is said plainly."""
+    try:
+        return _read(oauth.api_base(config, environment), realm_id, access_token)
+    except CompanyNotFound:
+        if config.qbo_api_base:  # pointed at one QuickBooks explicitly: no other to try
+            raise
+        other = "production" if environment == "sandbox" else "sandbox"
+        try:
+            _read(oauth.api_base(config, other), realm_id, access_token)
+        except Exception:
+            raise CompanyNotFound(
+                f"company {realm_id} was not found in QuickBooks {environment}") from None
+        raise CompanyNotFound(
+            f"company {realm_id} is a {other} company, but the hub is set to {environment}: "
+            f"set QBO_ENVIRONMENT={other} and connect again") from None

@@ -1,0 +1,75 @@
+"""The two ways to connect: from the browser (authorize, then callback) and from the command
+line with a refresh token. Both read the company's facts before anything is saved, so a wrong
+company or environment fails loudly instead of half-connecting."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from plugins.quickbooks import connection, oauth
+from plugins.quickbooks.company import read_company
+
+if TYPE_CHECKING:
+    from hub.hub import Hub
+
+
+class ConnectError(Exception):
+    """Connecting failed; the message says why and what to do."""
+
+
+def _finish(hub: Hub, realm_id: str, environment: str, tokens: oauth.Tokens) -> str:
+    try:
+        company = read_company(hub.config, environment, realm_id, tokens.access_token)
+    except Exception as exc:
+        raise ConnectError(f"connected to Intuit, but could not read the company: {exc}") \
+            from None
+    connection.save_connection(hub, realm_id, environment, tokens, company)
+    return f"QuickBooks connected: {company.get('name') or realm_id} ({environment})"
+
+
+def with_refresh_token(hub: Hub, realm_id: str, refresh_token: str,
+                       environment: str | None = None) -> str:
+    """``hub quickbooks connect``: exchange the refresh token now, or fail loudly."""
+    environment = environment or hub.config.qbo_environment
+    realm_id = realm_id.strip()
+    if not realm_id.isdigit():
+        raise ConnectError(f"--realm-id {realm_id!r}: the company id is a number, shown in "
+                           "QuickBooks under Settings → Account and settings → Billing")
+    try:
+        tokens = oauth.refresh(hub.config, environment, refresh_token.strip())
+    except oauth.NotConfigured as exc:
+        raise ConnectError(str(exc)) from None
+    except oauth.OAuthFailure as exc:
+        hint = (" (the token is expired, revoked or from another app: get a new one)"
+                if exc.code == "invalid_grant" else "")
+        raise ConnectError(f"Intuit refused the refresh token: {exc}{hint}") from None
+    return _finish(hub, realm_id, environment, tokens)
+
+
+def start_browser(hub: Hub) -> str:
+    """The URL of Intuit's consent page; remembers the state and the PKCE verifier."""
+    try:
+        url, state, verifier = oauth.authorization_url(hub.config, hub.config.qbo_environment)
+    except (oauth.NotConfigured, oauth.OAuthFailure) as exc:
+        raise ConnectError(str(exc)) from None
+    connection.remember_state(hub, state, verifier)
+    return url
+
+
+def finish_browser(hub: Hub, *, state: str | None, code: str | None, realm_id: str | None,
+                   error: str | None = None) -> str:
+    """The callback: check the state we sent, exchange the code, read the company."""
+    if error:
+        raise ConnectError("the connection was not approved in QuickBooks "
+                           f"({error}); click Connect to try again")
+    verifier = connection.take_state(hub, state or "")
+    if verifier is None:
+        raise ConnectError("this connect link is not one this hub started, or it is more than "
+                           "15 minutes old; click Connect to start again")
+    if not code or not realm_id:
+        raise ConnectError("QuickBooks sent no authorization code or company id back")
+    try:
+        tokens = oauth.exchange_code(hub.config, hub.config.qbo_environment, code, verifier)
+    except oauth.OAuthFailure as exc:
+        raise ConnectError(f"Intuit refused the authorization code: {exc}") from None
+    return _finish(hub, realm_id, hub.config.qbo_environment, tokens)

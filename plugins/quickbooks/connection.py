@@ -1,0 +1,249 @@
+"""The QuickBooks connection: connect, stay connected, disconnect cleanly.
+
+What other integrations got wrong, and how this avoids it:
+- ``invalid_grant`` "twice a week" came from rotated refresh tokens not saved, or two refreshes
+  racing. Here a refresh is taken under a lease on the connection row (one process at a time,
+  on SQLite and PostgreSQL alike), and the rotated token is written the moment it arrives. If
+  the process dies in between, Intuit keeps the previous refresh token valid for 24 hours, so
+  the next refresh still works.
+- The access token is refreshed in the background before it expires, never per request.
+- A refused refresh turns the connection to "needs reconnect": deliveries wait (``Hold``), the
+  host is told once, and reconnecting releases them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from hub.clock import iso, utcnow
+from hub.db import reading
+from hub.errors import Hold, RetryLater, Skip
+from plugins.quickbooks import oauth
+from plugins.quickbooks.models import QboConnection
+
+if TYPE_CHECKING:
+    from hub.hub import Hub
+
+log = logging.getLogger("hub.quickbooks")
+TABLE = QboConnection.__table__
+REFRESH_AHEAD = timedelta(minutes=15)  # refresh when the access token has less than this left
+REFRESH_AT_LEAST = timedelta(hours=24)  # and at least daily, so the 100-day window rolls on
+LEASE = timedelta(seconds=60)
+WARN_AHEAD = timedelta(days=14)
+PLUGIN = "quickbooks"
+
+
+@dataclass(frozen=True)
+class Access:
+    """What an API call needs."""
+
+    realm_id: str
+    environment: str
+    access_token: str
+    company: dict[str, Any]
+
+
+def row(hub: Hub) -> dict[str, Any] | None:
+    with reading(hub.engine) as conn:
+        found = conn.execute(select(TABLE).where(TABLE.c.id == 1)).mappings().first()
+    return dict(found) if found else None
+
+
+def save_connection(hub: Hub, realm_id: str, environment: str, tokens: oauth.Tokens,
+                    company: dict[str, Any]) -> None:
+    """Store a new or renewed connection and release the deliveries that waited for it."""
+    now = utcnow()
+    values = dict(
+        realm_id=realm_id, environment=environment, status="connected",
+        access_token=hub.crypto.encrypt(tokens.access_token),
+        refresh_token=hub.crypto.encrypt(tokens.refresh_token),
+        access_expires_at=tokens.access_expires_at,
+        refresh_expires_at=tokens.refresh_expires_at,
+        refresh_hard_expires_at=tokens.refresh_hard_expires_at,
+        refreshing_until=None, last_refresh_at=now, connected_at=now,
+        company=json.dumps(company), last_error=None, updated_at=now,
+    )
+
+    def write(conn: Connection) -> None:
+        if conn.execute(update(TABLE).where(TABLE.c.id == 1).values(**values)).rowcount == 0:
+            conn.execute(insert(TABLE).values(id=1, **values))
+
+    hub.write(write)
+    released = hub.release(PLUGIN)
+    log.info("QuickBooks connected to company %s (%s); %d waiting deliveries released",
+             realm_id, environment, released)
+
+
+def require(hub: Hub) -> dict[str, Any]:
+    """The connection, or the right outcome for a delivery that needs one."""
+    current = row(hub)
+    if current is None or current["status"] == "disconnected":
+        raise Skip("QuickBooks is not connected: connect it on the Integrations page or with "
+                   "`hub quickbooks connect`")
+    if current["status"] == "needs_reconnect":
+        raise Hold("QuickBooks needs reconnecting (the connection was refused: "
+                   f"{current['last_error']}); click Reconnect on the Integrations page")
+    return current
+
+
+def access(hub: Hub) -> Access:
+    """A valid access token for an API call, refreshing first if it is about to lapse."""
+    current = require(hub)
+    if current["access_expires_at"] is None or \
+            current["access_expires_at"] - utcnow() < timedelta(minutes=2):
+        outcome = refresh(hub, force=True)
+        if outcome == "busy":
+            raise RetryLater("another worker is refreshing the QuickBooks token",
+                             timedelta(seconds=5))
+        current = require(hub)
+    return Access(current["realm_id"], current["environment"],
+                  hub.crypto.decrypt(current["access_token"]), json.loads(current["company"]))
+
+
+def refresh(hub: Hub, *, force: bool = False) -> str:
+    """Refresh the access token when due (or ``force``): 'refreshed', 'fresh', 'busy' or
+    'refused'. One process at a time per company, whatever the number of workers."""
+    now = utcnow()
+    current = require(hub)
+    due = (current["access_expires_at"] is None
+           or current["access_expires_at"] - now < REFRESH_AHEAD
+           or current["last_refresh_at"] is None
+           or now - current["last_refresh_at"] > REFRESH_AT_LEAST)
+    if not (due or force):
+        return "fresh"
+    taken = hub.write(lambda conn: conn.execute(
+        update(TABLE)
+        .where(TABLE.c.id == 1, TABLE.c.status == "connected",
+               (TABLE.c.refreshing_until.is_(None)) | (TABLE.c.refreshing_until < now),
+               TABLE.c.updated_at == current["updated_at"])
+        .values(refreshing_until=now + LEASE)
+    ).rowcount)
+    if not taken:
+        return "busy"
+    old = hub.crypto.decrypt(current["refresh_token"])
+    try:
+        tokens = oauth.refresh(hub.config, current["environment"], old)
+    except oauth.OAuthFailure as exc:
+        if exc.code == "invalid_grant":
+            needs_reconnect(hub, f"Intuit refused the refresh token ({exc})")
+            return "refused"
+        _release_lease(hub, str(exc))
+        raise RetryLater(f"could not refresh the QuickBooks token: {exc}") from None
+    done = utcnow()
+    hub.write(lambda conn: conn.execute(update(TABLE).where(TABLE.c.id == 1).values(
+        access_token=hub.crypto.encrypt(tokens.access_token),
+        refresh_token=hub.crypto.encrypt(tokens.refresh_token),
+        access_expires_at=tokens.access_expires_at,
+        refresh_expires_at=tokens.refresh_expires_at or current["refresh_expires_at"],
+        refresh_hard_expires_at=tokens.refresh_hard_expires_at
+        or current["refresh_hard_expires_at"],
+        refreshing_until=None, last_refresh_at=done, last_error=None, updated_at=done)))
+    return "refreshed"
+
+
+def _release_lease(hub: Hub, error: str) -> None:
+    hub.write(lambda conn: conn.execute(update(TABLE).where(TABLE.c.id == 1).values(
+        refreshing_until=None, last_error=error, updated_at=utcnow())))
+
+
+def needs_reconnect(hub: Hub, error: str) -> None:
+    """The grant is gone: stop calling QuickBooks, hold its work, tell the host once."""
+    current = row(hub)
+    if current is None:
+        return
+    now = utcnow()
+    hub.write(lambda conn: conn.execute(update(TABLE).where(TABLE.c.id == 1).values(
+        status="needs_reconnect", access_token=None, refresh_token=None,
+        refreshing_until=None, last_error=error, updated_at=now)))
+    log.error("QuickBooks needs reconnecting: %s", error)
+    hub.notify_host(PLUGIN, "sync.failed", {
+        "event": None, "plugin": PLUGIN, "attempts": 0, "failed_at": iso(now),
+        "error": f"QuickBooks needs reconnecting: {error}. Work waits until an operator "
+                 "reconnects.",
+    }, key=f"needs-reconnect:{iso(current['connected_at'])}")
+
+
+def disconnect(hub: Hub) -> str:
+    """Revoke at Intuit and delete the tokens here at once; returns what happened."""
+    current = row(hub)
+    if current is None or current["status"] == "disconnected":
+        return "QuickBooks was not connected"
+    note = "tokens revoked at Intuit and deleted here"
+    token = current["refresh_token"] and hub.crypto.decrypt(current["refresh_token"])
+    if token:
+        try:
+            oauth.revoke(hub.config, current["environment"], token)
+        except oauth.OAuthFailure as exc:
+            note = (f"tokens deleted here, but Intuit could not revoke them ({exc}); remove "
+                    "the app under Apps → Manage in QuickBooks to be sure")
+    hub.write(lambda conn: conn.execute(update(TABLE).where(TABLE.c.id == 1).values(
+        status="disconnected", access_token=None, refresh_token=None, refreshing_until=None,
+        access_expires_at=None, refresh_expires_at=None, refresh_hard_expires_at=None,
+        last_error=None, updated_at=utcnow())))
+    return f"QuickBooks disconnected: {note}. What was synced stays in QuickBooks."
+
+
+def status(hub: Hub) -> dict[str, Any]:
+    """Everything the operator is shown: state, company, expiries, warnings."""
+    current = row(hub)
+    if current is None:
+        return {"status": "not_connected", "warnings": []}
+    now = utcnow()
+    warnings = []
+    for label, at in (("refresh token (100 days unused)", current["refresh_expires_at"]),
+                      ("refresh token (5-year limit)", current["refresh_hard_expires_at"])):
+        if at is not None and current["status"] == "connected" and at - now < WARN_AHEAD:
+            warnings.append(f"the {label} lapses on {at:%Y-%m-%d}: reconnect before then")
+    company = json.loads(current["company"])
+    return {
+        "status": current["status"], "realm_id": current["realm_id"],
+        "environment": current["environment"], "company_name": company.get("name"),
+        "company": company, "connected_at": current["connected_at"],
+        "access_expires_at": current["access_expires_at"],
+        "refresh_expires_at": current["refresh_expires_at"],
+        "refresh_hard_expires_at": current["refresh_hard_expires_at"],
+        "last_refresh_at": current["last_refresh_at"], "last_sync_at": current["last_sync_at"],
+        "last_error": current["last_error"], "warnings": warnings,
+    }
+
+
+def take_state(hub: Hub, state: str, max_age: timedelta = timedelta(minutes=15)) -> str | None:
+    """The PKCE verifier of a connect this hub started, once; None when forged or stale."""
+    from plugins.quickbooks.models import QboOAuthState
+
+    states = QboOAuthState.__table__
+
+    def take(conn: Connection) -> str | None:
+        found = conn.execute(select(states).where(states.c.state == state)).mappings().first()
+        conn.execute(delete(states).where(states.c.created_at < utcnow() - max_age))
+        if found is None or found["created_at"] < utcnow() - max_age:
+            return None
+        conn.execute(delete(states).where(states.c.state == state))
+        return str(found["code_verifier"])
+
+    verifier = hub.write(take)
+    return hub.crypto.decrypt(verifier) if verifier else None
+
+
+def remember_state(hub: Hub, state: str, verifier: str) -> None:
+    from plugins.quickbooks.models import QboOAuthState
+
+    hub.write(lambda conn: conn.execute(insert(QboOAuthState.__table__).values(
+        state=state, code_verifier=hub.crypto.encrypt(verifier), created_at=utcnow())))
+
+
+def expires_in(at: datetime | None) -> str:
+    if at is None:
+        return "unknown"
+    left = at - utcnow()
+    if left.total_seconds() < 0:
+        return "expired"
+    if left > timedelta(days=2):
+        return f"{left.days} days"
+    return f"{int(left.total_seconds() // 60)} min"

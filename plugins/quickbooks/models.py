@@ -1,0 +1,44 @@
+"""The QuickBooks plugin's tables: the connection (one company per hub) and OAuth states.
+
+Tokens are stored encrypted (``hub.crypto``); times are naive UTC like the core's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Text
+from sqlmodel import Field, SQLModel
+
+
+class QboConnection(SQLModel, table=True):
+    __tablename__ = "qbo_connection"
+
+    id: int = Field(default=1, primary_key=True)  # one company per hub
+    realm_id: str = Field(max_length=40)
+    environment: str = Field(max_length=16)
+    # connected | needs_reconnect | disconnected
+    status: str = Field(max_length=20)
+    access_token: str | None = Field(default=None, sa_column=Column(Text))
+    refresh_token: str | None = Field(default=None, sa_column=Column(Text))
+    access_expires_at: datetime | None = Field(default=None, sa_type=DateTime())
+    refresh_expires_at: datetime | None = Field(default=None, sa_type=DateTime())
+    refresh_hard_expires_at: datetime | None = Field(default=None, sa_type=DateTime())
+    # Set while one process refreshes, so two workers never refresh at once.
+    refreshing_until: datetime | None = Field(default=None, sa_type=DateTime())
+    last_refresh_at: datetime | None = Field(default=None, sa_type=DateTime())
+    connected_at: datetime = Field(sa_type=DateTime())
+    last_sync_at: datetime | None = Field(default=None, sa_type=DateTime())
+    company: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    updated_at: datetime = Field(sa_type=DateTime())
+
+
+class QboOAuthState(SQLModel, table=True):
+    """A browser connect in flight: the ``state`` sent to Intuit and its PKCE verifier."""
+
+    __tablename__ = "qbo_oauth_state"
+
+    state: str = Field(primary_key=True, max_length=100)
+    code_verifier: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_type=DateTime())
