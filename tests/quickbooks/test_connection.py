@@ -1,0 +1,183 @@
+"""Connect once, stay connected, disconnect cleanly — against the bundled emulator."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from freezegun import freeze_time
+
+from hub.cli import build_cli
+from hub.clock import utcnow
+from hub.hub import Hub
+from hub.jobs import fire
+from hub.worker import run_due
+from plugins.quickbooks import connect, connection
+from plugins.quickbooks.emulator.testing import Emulator
+from tests.plugins.recorder import Recorder
+from tests.quickbooks.conftest import consent, qbo_env
+
+
+def test_browser_connect_checks_state_and_uses_pkce(qbo_hub: Hub, emulator: Emulator) -> None:
+    url = connect.start_browser(qbo_hub)
+    assert "code_challenge=" in url and "code_challenge_method=S256" in url
+    assert "scope=com.intuit.quickbooks.accounting" in url
+    back = consent(url)
+    message = connect.finish_browser(qbo_hub, state=back["state"], code=back["code"],
+                                     realm_id=back["realmId"])
+    assert message.startswith("QuickBooks connected: ") and "(sandbox)" in message
+    status = connection.status(qbo_hub)
+    assert status["status"] == "connected" and status["realm_id"] == emulator.realm_id
+    assert status["company"]["home_currency"] == "USD" and status["company"]["country"]
+
+
+def test_a_forged_or_replayed_state_is_refused(qbo_hub: Hub) -> None:
+    url = connect.start_browser(qbo_hub)
+    back = consent(url)
+    with pytest.raises(connect.ConnectError, match="not one this hub started"):
+        connect.finish_browser(qbo_hub, state="forged", code=back["code"],
+                               realm_id=back["realmId"])
+    connect.finish_browser(qbo_hub, state=back["state"], code=back["code"],
+                           realm_id=back["realmId"])
+    with pytest.raises(connect.ConnectError, match="not one this hub started"):
+        connect.finish_browser(qbo_hub, state=back["state"], code=back["code"],
+                               realm_id=back["realmId"])
+
+
+def test_a_stale_state_is_refused(qbo_hub: Hub) -> None:
+    with freeze_time(utcnow()) as clock:
+        url = connect.start_browser(qbo_hub)
+        clock.tick(timedelta(minutes=16))
+        state = url.split("state=", 1)[1].split("&", 1)[0]
+        with pytest.raises(connect.ConnectError, match="15 minutes"):
+            connect.finish_browser(qbo_hub, state=state, code="x", realm_id="1")
+
+
+def test_declining_on_the_consent_page_says_so(qbo_hub: Hub) -> None:
+    back = consent(connect.start_browser(qbo_hub), decision="cancel")
+    with pytest.raises(connect.ConnectError, match="not approved"):
+        connect.finish_browser(qbo_hub, state=back.get("state"), code=None, realm_id=None,
+                               error=back.get("error"))
+
+
+def test_cli_connect_status_and_a_refused_token(tmp_path: Path, emulator: Emulator,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
+    env = qbo_env(tmp_path, emulator)
+    cli = build_cli()
+    grant = emulator.connect()
+    runner = CliRunner()
+    bad = runner.invoke(cli, ["quickbooks", "connect", "--realm-id", grant["realmId"],
+                              "--refresh-token", "not-a-token"], env=env)
+    assert bad.exit_code == 1 and "Intuit refused the refresh token" in bad.output
+    assert "not connected" in runner.invoke(cli, ["quickbooks", "status"], env=env).output
+    ok = runner.invoke(cli, ["quickbooks", "connect", "--realm-id", grant["realmId"],
+                             "--refresh-token", grant["refresh_token"]], env=env)
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.startswith("QuickBooks connected: ")
+    status = runner.invoke(cli, ["quickbooks", "status"], env=env).output
+    assert "QuickBooks: connected" in status and "environment      sandbox" in status
+    assert "expires in 59 min" in status or "expires in 60 min" in status
+    # No token, whole, anywhere the operator looks or in the database file.
+    assert grant["refresh_token"] not in status
+    db = b"".join(p.read_bytes() for p in tmp_path.glob("hub.db*"))
+    assert grant["refresh_token"].encode() not in db
+
+
+def test_the_token_is_refreshed_in_the_background_before_it_lapses(
+    connected: Hub, emulator: Emulator
+) -> None:
+    job = connected.jobs()["quickbooks.refresh-token"]
+    with freeze_time(utcnow()) as clock:
+        first = connection.row(connected)
+        fire(connected, job, utcnow())
+        run_due(connected)
+        assert connection.row(connected)["access_token"] == first["access_token"]  # fresh
+        clock.tick(timedelta(minutes=50))  # 10 minutes left: inside the 15-minute margin
+        fire(connected, job, utcnow())
+        run_due(connected)
+        second = connection.row(connected)
+        assert second["access_token"] != first["access_token"]
+        assert second["refresh_token"] != first["refresh_token"]  # rotated, and saved
+        assert second["access_expires_at"] > utcnow() + timedelta(minutes=55)
+
+
+def test_the_rotated_token_survives_a_restart(make_qbo_hub, emulator: Emulator) -> None:
+    hub = make_qbo_hub()
+    grant = emulator.connect()
+    connect.with_refresh_token(hub, grant["realmId"], grant["refresh_token"])
+    assert connection.refresh(hub, force=True) == "refreshed"
+    hub.close()
+    with freeze_time(utcnow() + timedelta(hours=25)):  # the previous token is dead by now
+        again = make_qbo_hub()  # a new process on the same database
+        assert connection.refresh(again) == "refreshed"
+        assert connection.status(again)["status"] == "connected"
+
+
+def test_two_workers_asking_at_once_cause_one_refresh(make_qbo_hub, emulator: Emulator
+                                                      ) -> None:
+    one, two = make_qbo_hub(), make_qbo_hub()
+    grant = emulator.connect()
+    connect.with_refresh_token(one, grant["realmId"], grant["refresh_token"])
+    emulator.set_latency(0.5)  # keep the first refresh in flight while the second asks
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def ask(hub: Hub) -> None:
+        start.wait()
+        outcomes.append(connection.refresh(hub, force=True))
+
+    with freeze_time(utcnow() + timedelta(minutes=50), tick=True):
+        threads = [threading.Thread(target=ask, args=(h,)) for h in (one, two)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    emulator.set_latency(0)
+    assert sorted(outcomes) == ["busy", "refreshed"]
+    assert connection.refresh(two, force=True) == "refreshed"  # the saved token still works
+
+
+def test_a_refused_refresh_holds_work_until_reconnect(connected: Hub, emulator: Emulator,
+                                                      host: Recorder) -> None:
+    current = connected.crypto.decrypt(connection.row(connected)["refresh_token"])
+    emulator.revoke(current)  # the app was disconnected in QuickBooks
+    assert connection.refresh(connected, force=True) == "refused"
+    status = connection.status(connected)
+    assert status["status"] == "needs_reconnect" and "invalid_grant" in status["last_error"]
+    with pytest.raises(Exception, match="needs reconnecting"):
+        connection.require(connected)
+    run_due(connected)
+    told = [m for hook, m, _ in host.calls if hook == "on_host_event"]
+    assert [m["type"] for m in told] == ["sync.failed"]
+    assert "needs reconnecting" in told[0]["data"]["error"]
+    grant = emulator.connect()
+    connect.with_refresh_token(connected, grant["realmId"], grant["refresh_token"])
+    assert connection.status(connected)["status"] == "connected"
+
+
+def test_disconnect_revokes_and_removes_the_tokens(connected: Hub, emulator: Emulator) -> None:
+    token = connected.crypto.decrypt(connection.row(connected)["refresh_token"])
+    message = connection.disconnect(connected)
+    assert message.startswith("QuickBooks disconnected: tokens revoked at Intuit")
+    row = connection.row(connected)
+    assert row["status"] == "disconnected"
+    assert row["access_token"] is None and row["refresh_token"] is None
+    # Revoked at Intuit: the old refresh token is refused there.
+    from plugins.quickbooks import oauth
+    with pytest.raises(oauth.OAuthFailure) as refused:
+        oauth.refresh(connected.config, "sandbox", token)
+    assert refused.value.code == "invalid_grant"
+    with pytest.raises(Exception, match="not connected"):
+        connection.require(connected)
+
+
+def test_expiry_warnings_fourteen_days_ahead(connected: Hub) -> None:
+    row = connection.row(connected)
+    assert connection.status(connected)["warnings"] == []
+    with freeze_time(row["refresh_expires_at"] - timedelta(days=13)):
+        [warning] = connection.status(connected)["warnings"]
+        assert "100 days unused" in warning and "reconnect before then" in warning
