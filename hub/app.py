@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from hub import api
+from hub import api, ui
 from hub.hub import Hub
 from hub.plugins import call_impl, hookimpl_for, implementers
 
@@ -21,6 +21,7 @@ def create_app(hub: Hub) -> Flask:
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(api.bp)
+    app.register_blueprint(ui.bp)
 
     def register(blueprint: Blueprint) -> None:
         app.register_blueprint(blueprint)

@@ -1,0 +1,134 @@
+"""The UI's blueprint and what every one of its pages shares: sign-in required, CSRF checked on
+every POST, secure cookies over https, and headers that keep the pages out of frames and caches.
+
+The blueprint's guards run only for its own routes: the host API under ``/api/v1`` keeps its
+bearer key and never sees a session.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, Flask, Response, current_app, redirect, render_template, request,
+                   url_for)
+from flask.blueprints import BlueprintSetupState
+from flask.sessions import SecureCookieSessionInterface
+
+from hub import clock
+from hub.hub import Hub
+from hub.ui import auth, csrf
+
+bp = Blueprint("ui", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/ui/static")
+
+# Reachable without signing in (the sign-in and first-visit pages themselves).
+PUBLIC = {"ui.static", "ui.signin", "ui.setup"}
+LIMITER = "hub.ui.limiter"
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the cookie marked Secure whenever the request came
+    over https (``SESSION_COOKIE_SECURE=True`` forces it, e.g. behind a TLS-terminating proxy
+    that does not say so)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    app = state.app
+    if type(app.session_interface) is SecureCookieSessionInterface:
+        app.session_interface = SessionInterface()
+    app.extensions[LIMITER] = auth.Limiter()
+
+
+def current_hub() -> Hub:
+    return current_app.config["HUB"]  # type: ignore[no-any-return]
+
+
+def limiter() -> auth.Limiter:
+    return current_app.extensions[LIMITER]  # type: ignore[no-any-return]
+
+
+def safe_next(target: str | None, default: str = "ui.integrations") -> str:
+    """A redirect target from a form, only if it stays on this site (no open redirects)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") \
+                and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for(default)
+
+
+@bp.before_request
+def _guard() -> Any:
+    if request.endpoint == "ui.static":
+        return None
+    if request.method == "POST" and not csrf.valid():
+        return render_template(
+            "ui/message.html", title="This form has expired",
+            message="The page was open too long or came from somewhere else. Go back, reload "
+                    "the page and try again.",
+        ), 400
+    if request.endpoint in PUBLIC:
+        return None
+    hub = current_hub()
+    if not auth.password_is_set(hub):
+        return redirect(url_for("ui.setup"))
+    if not auth.signed_in(hub):
+        here = request.full_path if request.query_string else request.path
+        return redirect(url_for("ui.signin", next=here if request.method == "GET" else None))
+    return None
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    # No scripts at all on these pages; nobody may frame them (clickjacking on the toggles).
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'",
+    )
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.endpoint != "ui.static":
+        response.headers["Cache-Control"] = "no-store"  # settings and customer data
+    return response
+
+
+@bp.context_processor
+def _context() -> dict[str, Any]:
+    return {"csrf_token": csrf.token, "csrf_field": csrf.FIELD}
+
+
+@bp.app_template_filter("ui_when")
+def when(value: datetime | None) -> str:
+    """A stored naive-UTC time as people read it, with how long ago."""
+    if value is None:
+        return ""
+    seconds = int((clock.utcnow() - value).total_seconds())
+    if seconds < 0:
+        ago = "in " + _span(-seconds)
+    elif seconds < 45:
+        ago = "just now"
+    else:
+        ago = _span(seconds) + " ago"
+    return f"{value:%Y-%m-%d %H:%M} UTC ({ago})"
+
+
+def _span(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = round(seconds / size)
+            return f"{n} {unit}" + ("" if n == 1 else "s")
+    return f"{seconds} seconds"
+
+
+@bp.app_template_filter("ui_title")
+def title(name: str) -> str:
+    """A plugin's name as a heading: ``review_requests`` → ``Review requests``."""
+    return name.replace("_", " ").capitalize()

@@ -1,0 +1,78 @@
+"""Activity: every event, newest first, with what each plugin did about it, and the operator's
+two actions on a stuck delivery: send it again (Retry) or stop trying (Dismiss)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from hub.ui import queries
+from hub.ui.blueprint import bp, current_hub, safe_next
+
+STATUSES = ("attention", "dead", "waiting", "pending", "done", "skipped")
+
+
+def _filters() -> queries.Filters:
+    status = request.args.get("status", "")
+    return queries.Filters(
+        about=request.args.get("about", "")[:300],
+        q=request.args.get("q", "")[:300],
+        status=status if status in STATUSES else "",
+        plugin=request.args.get("plugin", "")[:100],
+    )
+
+
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@bp.get("/activity")
+def activity() -> Any:
+    hub = current_hub()
+    filters, page = _filters(), _page()
+    events, total = queries.list_events(hub, filters, page)
+    pages = max(1, math.ceil(total / queries.PAGE_SIZE))
+    return render_template(
+        "ui/activity.html", nav="activity", events=events, total=total, page=page,
+        pages=pages, filters=filters, plugins=queries.delivery_plugins(hub),
+        here=request.full_path if request.query_string else request.path,
+    )
+
+
+@bp.get("/activity/events/<int:pk>")
+def event(pk: int) -> Any:
+    found = queries.event_detail(current_hub(), pk)
+    if found is None:
+        abort(404)
+    data = json.dumps(found.data, indent=2, ensure_ascii=False, sort_keys=False)
+    return render_template("ui/event.html", nav="activity", event=found, data=data,
+                           here=request.path)
+
+
+@bp.post("/activity/deliveries/<int:pk>/retry")
+def retry(pk: int) -> Any:
+    if current_hub().retry([pk]):
+        flash("Sent again. It will be tried in the next few seconds.")
+    else:
+        flash("Nothing to retry: that delivery already finished or was dismissed.")
+    return redirect(safe_next(request.form.get("next"), "ui.activity"))
+
+
+@bp.post("/activity/deliveries/<int:pk>/dismiss")
+def dismiss(pk: int) -> Any:
+    if current_hub().dismiss([pk]):
+        flash("Dismissed. The hub will not try it again; it stays listed here.")
+    else:
+        flash("Nothing to dismiss: that delivery already finished.")
+    return redirect(safe_next(request.form.get("next"), "ui.activity"))
+
+
+@bp.app_template_global("ui_page_url")
+def page_url(filters: queries.Filters, page: int) -> str:
+    return url_for("ui.activity", page=page, **filters.args())
