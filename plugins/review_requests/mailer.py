@@ -136,6 +136,9 @@ def send(smtp: smtplib.SMTP, server: SmtpServer, message: EmailMessage) -> None:
         raise _refused_or_down(exc.smtp_code, "the sender (HUB_MAIL_FROM)", server) from None
     except smtplib.SMTPResponseException as exc:
         raise _refused_or_down(exc.smtp_code, "the message", server) from None
+    except smtplib.SMTPNotSupportedError:  # an address with non-ASCII in it, no SMTPUTF8
+        raise MailRefused(f"the mail server at {server.where} cannot take this address "
+                          "(it does not support SMTPUTF8)") from None
     except (OSError, smtplib.SMTPException) as exc:
         raise MailDown(f"the mail server at {server.where} hung up while sending "
                        f"({type(exc).__name__}); trying again later") from None
@@ -146,19 +149,20 @@ def send(smtp: smtplib.SMTP, server: SmtpServer, message: EmailMessage) -> None:
 def domain_of(mail_from: str) -> str:
     """The domain of ``HUB_MAIL_FROM``, for Message-IDs (``hub@localhost`` -> ``localhost``)."""
     _name, addr = parseaddr(mail_from)
-    domain = addr.rpartition("@")[2].strip()
-    return domain or "ledgerline-hub.invalid"
+    _local, at, domain = addr.rpartition("@")
+    return domain.strip() if at and domain.strip() else "ledgerline-hub.invalid"
 
 
 def compose(*, mail_from: str, to_email: str, to_name: str | None, subject: str, body: str,
             message_id: str, when: datetime | None = None) -> EmailMessage:
     message = EmailMessage()
     message["From"] = mail_from
+    # Names and subjects are one line even if the host sent a line break in a contact's name.
+    name = " ".join((to_name or "").split())
     try:
-        message["To"] = Address(display_name=to_name or "", addr_spec=to_email)
+        message["To"] = Address(display_name=name, addr_spec=to_email)
     except (ValueError, HeaderParseError, IndexError):
         message["To"] = to_email  # a name or address the header classes will not quote
-    # A subject is one line even if a contact's name was sent with a line break in it.
     message["Subject"] = " ".join(subject.split())
     message["Message-ID"] = message_id
     message["Date"] = format_datetime((when or datetime.now(UTC)).astimezone(UTC))
