@@ -21,6 +21,7 @@ log = logging.getLogger("hub.ui")
 class Card:
     info: PluginInfo
     title: str
+    description: str
     enabled: bool
     health: queries.Health
     own_html: Markup | None = None
@@ -50,7 +51,7 @@ def _cards(hub: Hub, failed: str | None = None, submitted: dict[str, str] | None
     cards = []
     for name, info in hub.infos.items():
         enabled = hub.states.enabled(name)
-        card = Card(info=info, title=getattr(info.module, "TITLE", None) or title(name),
+        card = Card(info=info, title=_title(info), description=_description(info),
                     enabled=enabled, health=health.get(name, queries.Health()))
         if enabled:
             card.own_html = _own_card(hub, name)
@@ -67,6 +68,19 @@ def _cards(hub: Hub, failed: str | None = None, submitted: dict[str, str] | None
     # Built-ins first, each group alphabetically: the same order on every visit.
     cards.sort(key=lambda c: (not c.info.builtin, c.info.name))
     return cards
+
+
+def _title(info: PluginInfo) -> str:
+    # An optional module-level TITLE ("QuickBooks"), read like ENABLED_BY_DEFAULT is.
+    return getattr(info.module, "TITLE", None) or title(info.name)
+
+
+def _description(info: PluginInfo) -> str:
+    """The first paragraph of the plugin's docstring (``PluginInfo.description`` keeps only its
+    first line, which may stop mid-sentence), without reStructuredText's literal quotes."""
+    doc = (getattr(info.module, "__doc__", None) or "").strip()
+    paragraph = " ".join(doc.split("\n\n", 1)[0].split()) if doc else info.description
+    return paragraph.replace("``", "")
 
 
 def _current(hub: Hub, name: str) -> Any:
@@ -101,8 +115,7 @@ def set_enabled(name: str) -> Any:
     info = _info(name)
     on = request.form.get("enabled") == "on"
     current_hub().states.set_enabled(info.name, on)
-    label = getattr(info.module, "TITLE", None) or title(name)
-    flash(f"{label} is now {'on' if on else 'off'}.")
+    flash(f"{_title(info)} is now {'on' if on else 'off'}.")
     return redirect(url_for("ui.integrations") + f"#plugin-{name}")
 
 
@@ -119,10 +132,9 @@ def save_settings(name: str) -> Any:
     except SettingsError as exc:
         cards = _cards(hub, failed=name, submitted=submitted, errors=exc.errors)
         return render_template("ui/integrations.html", cards=cards, nav="integrations",
-                               problem=f"{title(name)}: some settings were not saved. "
+                               problem=f"{_title(info)}: some settings were not saved. "
                                        "See the notes beside them."), 422
-    label = getattr(info.module, "TITLE", None) or title(name)
-    flash(f"{label} settings saved.")
+    flash(f"{_title(info)} settings saved.")
     return redirect(url_for("ui.integrations") + f"#plugin-{name}")
 
 
