@@ -53,8 +53,8 @@ def ui_card(ctx: Context) -> str | None:
         problems.append("HUB_SMTP_URL is not set, so mail cannot be sent")
     sent = counts.get("sent", 0)
     pending = counts.get("sending", 0)
-    html = Markup("<p>{} customers asked for a review{}.</p>").format(
-        sent, Markup("; {} under way").format(pending) if pending else "")
+    html = Markup("<p>Customers asked for a review: {}{}.</p>").format(
+        sent, Markup(" (and {} under way)").format(pending) if pending else "")
     for problem in problems:
         html += Markup('<p class="warning">{}</p>').format(escape(problem))
     return str(html)

@@ -83,6 +83,13 @@ def _refused_or_down(code: int, what: str, server: SmtpServer) -> MailError:
     return MailDown(text + "; trying again later") if 400 <= code < 500 else MailRefused(text)
 
 
+def _untrusted(server: SmtpServer, exc: ssl.SSLCertVerificationError) -> MailRefused:
+    # Retrying cannot make a certificate trusted: someone must fix the server or the URL.
+    return MailRefused(f"the mail server at {server.where} presented a certificate this "
+                       f"machine does not trust ({exc.verify_message}); fix the server's "
+                       "certificate or HUB_SMTP_URL, then retry")
+
+
 @contextmanager
 def session(server: SmtpServer) -> Iterator[smtplib.SMTP]:
     """A connected, greeted and logged-in SMTP session, closed (politely if possible) after."""
@@ -93,6 +100,8 @@ def session(server: SmtpServer) -> Iterator[smtplib.SMTP]:
                                                   timeout=TIMEOUT_SECONDS, context=context)
         else:
             smtp = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT_SECONDS)
+    except ssl.SSLCertVerificationError as exc:
+        raise _untrusted(server, exc) from None
     except (OSError, smtplib.SMTPException) as exc:  # refused, unreachable, TLS failed
         raise MailDown(f"could not reach the mail server at {server.where} "
                        f"({type(exc).__name__}); trying again later") from None
@@ -114,6 +123,8 @@ def session(server: SmtpServer) -> Iterator[smtplib.SMTP]:
                               "HUB_SMTP_URL") from None
         except smtplib.SMTPResponseException as exc:
             raise _refused_or_down(exc.smtp_code, "the greeting", server) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise _untrusted(server, exc) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise MailDown(f"the mail server at {server.where} hung up ({type(exc).__name__}); "
                            "trying again later") from None
