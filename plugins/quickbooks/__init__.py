@@ -12,8 +12,9 @@ from pydantic import BaseModel
 from hub import hookimpl
 from hub.context import Context
 from hub.errors import Skip
+from hub.events import Contact
 from hub.jobs import JobRegistrar
-from plugins.quickbooks import connection
+from plugins.quickbooks import api, connection, customers
 from plugins.quickbooks.commands import add_commands
 from plugins.quickbooks.settings import Settings
 
@@ -45,6 +46,12 @@ def ui_card(ctx: Context) -> str | None:
     from plugins.quickbooks.views import card
 
     return card(ctx.hub)
+
+
+@hookimpl
+def on_contact(contact: Contact, ctx: Context) -> None:
+    with api.calling(ctx.hub) as qbo:
+        customers.sync(ctx, qbo, contact)
 
 
 @hookimpl

@@ -1,7 +1,8 @@
 """python-quickbooks, pointed at the right API base with our token and a timeout.
 
 python-quickbooks reads only ``session.access_token`` and calls ``session.request``; it sets no
-timeout of its own, so the session adds one.
+timeout of its own and misses some faults, so the session adds the one and raises the others
+(``plugins.quickbooks.faults``) before python-quickbooks reads the answer.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from typing import Any
 
 import requests
 from quickbooks import QuickBooks
+
+from plugins.quickbooks import faults
 
 MINOR_VERSION = 75
 TIMEOUT = 30
@@ -23,7 +26,18 @@ class TokenSession(requests.Session):
     def request(self, method: str | bytes, url: str | bytes,  # type: ignore[override]
                 *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", TIMEOUT)
-        return super().request(method, url, *args, **kwargs)
+        try:
+            answer = super().request(method, url, *args, **kwargs)
+        except requests.RequestException as exc:
+            raise faults.Unavailable(f"QuickBooks did not answer ({exc.__class__.__name__})"
+                                     ) from None
+        if answer.status_code >= 400:
+            try:
+                body = answer.json()
+            except ValueError:
+                body = None
+            raise faults.from_response(answer.status_code, body, answer.text)
+        return answer
 
 
 def make_client(api_base: str, realm_id: str, access_token: str) -> QuickBooks:

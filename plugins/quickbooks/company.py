@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from quickbooks.exceptions import AuthorizationException, QuickbooksException
 from quickbooks.objects.company_info import CompanyInfo
 from quickbooks.objects.preferences import Preferences
 
 from hub.config import Config
-from plugins.quickbooks import oauth
+from plugins.quickbooks import faults, oauth
 from plugins.quickbooks.client import make_client
 
 
@@ -23,12 +22,12 @@ def _read(api_base: str, realm_id: str, access_token: str) -> dict[str, Any]:
     try:
         info = CompanyInfo.get(realm_id, qb=qb).to_dict()
         prefs = Preferences.get(qb=qb).to_dict()
-    except AuthorizationException as exc:
-        raise CompanyNotFound(f"QuickBooks refused access to company {realm_id}: "
-                              f"{exc.detail or exc.message}") from None
-    except QuickbooksException as exc:
-        if exc.error_code in (404, 610, 3100) or "404" in str(exc.message):
-            raise CompanyNotFound(f"company {realm_id} was not found") from None
+    except faults.AuthFailed as exc:
+        raise CompanyNotFound(f"QuickBooks refused access to company {realm_id}: {exc}"
+                              ) from None
+    except faults.Fault as exc:
+        if exc.status in (403, 404) or exc.code in ("610", "3100"):
+            raise CompanyNotFound(f"company {realm_id} was not found ({exc})") from None
         raise
     finally:
         qb.session.close()

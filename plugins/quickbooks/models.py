@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Text
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -42,3 +42,25 @@ class QboOAuthState(SQLModel, table=True):
     state: str = Field(primary_key=True, max_length=100)
     code_verifier: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_type=DateTime())
+
+
+class QboLink(SQLModel, table=True):
+    """A host record and the QuickBooks object it became (or came from).
+
+    ``origin`` says which side made it: "host" for what the hub pushed, "qbo" for what was
+    imported from QuickBooks — and those are never pushed back. ``digest`` is what was last
+    written, so an unchanged contact costs no call at all.
+    """
+
+    __tablename__ = "qbo_link"
+    __table_args__ = (UniqueConstraint("kind", "external_id", name="uq_qbo_link_kind_external"),
+                      Index("ix_qbo_link_qbo", "kind", "qbo_id"))
+
+    pk: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # customer | invoice | payment | sales_receipt | item
+    external_id: str = Field(max_length=300)
+    qbo_id: str = Field(max_length=40)
+    sync_token: str | None = Field(default=None, max_length=20)
+    digest: str | None = Field(default=None, max_length=64)
+    origin: str = Field(default="host", max_length=8)
+    updated_at: datetime = Field(sa_type=DateTime())

@@ -1,0 +1,75 @@
+"""Calls to the Accounting API through python-quickbooks, with every failure turned into the
+right delivery outcome: throttled or down → retried later, a refused token → refreshed and
+retried, a business fault → shown to the operator with QuickBooks' own words."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from hub.errors import NeedsOperator, RetryLater
+from plugins.quickbooks import connection, faults, oauth
+from plugins.quickbooks.client import make_client
+
+if TYPE_CHECKING:
+    from hub.hub import Hub
+
+
+def quote(value: str) -> str:
+    """A string literal for Intuit's query language (quotes escaped with a backslash)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class Api:
+    def __init__(self, hub: Hub, access: connection.Access) -> None:
+        self.company = access.company
+        self.realm_id = access.realm_id
+        self.qb = make_client(oauth.api_base(hub.config, access.environment), access.realm_id,
+                              access.access_token)
+
+    def query(self, entity: str, where: str = "", tail: str = "") -> list[dict[str, Any]]:
+        sql = f"SELECT * FROM {entity}" + (f" WHERE {where}" if where else "") + \
+            (f" {tail}" if tail else "")
+        answer = self.qb.query(sql)
+        return list((answer.get("QueryResponse") or {}).get(entity, []))
+
+    def read(self, entity: str, qbo_id: str) -> dict[str, Any]:
+        return dict(self.qb.get_single_object(entity, qbo_id)[entity])
+
+    def create(self, entity: str, body: dict[str, Any], request_id: str) -> dict[str, Any]:
+        answer = self.qb.create_object(entity, json.dumps(body, default=str),
+                                       request_id=request_id)
+        return dict(answer[entity])
+
+    def update(self, entity: str, body: dict[str, Any], request_id: str) -> dict[str, Any]:
+        answer = self.qb.update_object(entity, json.dumps(body, default=str),
+                                       request_id=request_id)
+        return dict(answer[entity])
+
+    def close(self) -> None:
+        self.qb.session.close()
+
+
+@contextmanager
+def calling(hub: Hub) -> Iterator[Api]:
+    """An Api for one delivery; failures leave as RetryLater, NeedsOperator, Hold or Skip."""
+    api = Api(hub, connection.access(hub))
+    try:
+        yield api
+    except faults.Throttled as exc:
+        raise RetryLater(str(exc), timedelta(seconds=60)) from None
+    except faults.Unavailable as exc:
+        raise RetryLater(str(exc)) from None
+    except faults.AuthFailed as exc:
+        # Expired early or revoked: refresh now (a refused refresh holds the work instead).
+        connection.refresh(hub, force=True)
+        raise RetryLater(f"{exc}; token refreshed, trying again", timedelta(seconds=1)) \
+            from None
+    except faults.Fault as exc:
+        raise NeedsOperator(f"QuickBooks refused the change: {exc} (code {exc.code}). Fix it "
+                            "in the host or in QuickBooks, then retry.") from None
+    finally:
+        api.close()
