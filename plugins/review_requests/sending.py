@@ -13,7 +13,8 @@ Exactly once, step by step:
 
 1. Nothing is sent for a partly paid or void invoice, without an address, or without
    ``review_url`` (Skip, with the reason).
-2. A quick read: if another delivery already holds this customer, Skip without touching SMTP.
+2. A quick read: if another delivery already holds this customer, Skip without touching SMTP
+   (and if this very delivery sent and marked it before it stopped, finish without sending).
 3. Connect and log in to the mail server (down: RetryLater, nothing reserved yet).
 4. Reserve the customer in one transaction (insert on the unique customer key). Only the
    delivery that wins the row may send; any other delivery (a second invoice, the same payment
@@ -23,9 +24,12 @@ Exactly once, step by step:
    in one transaction.
 
 The honest gap: if the process dies after the server accepted the message (step 5) and before
-the row is marked sent, the *same* delivery's next attempt sends again. The window is one local
-database commit; the repeat carries the same Message-ID, so receivers that deduplicate on it
-(most do) show one message. A different delivery never sends, whatever happens.
+the row is marked sent, the *same* delivery's next attempt sends again. The window is from the
+server's 250 to one local commit, milliseconds; the repeat carries the same Message-ID, so
+receivers that deduplicate on it (Gmail does) show one message. The other way to lose the
+guarantee is an attempt that outlives its lease (5 minutes, renewed by the worker's heartbeat)
+while another worker runs the same delivery; the SMTP timeout of 30 s keeps attempts far
+shorter. A different delivery never sends, whatever happens.
 """
 
 from __future__ import annotations
@@ -67,7 +71,10 @@ def _check_invoice(invoice: Invoice) -> str:
     """The address to write to, or Skip saying why this invoice asks for nothing."""
     if invoice.status == "void":
         raise Skip(f"invoice {_label(invoice)} is void")
-    if invoice.balance != 0 or invoice.paid <= 0:
+    if invoice.paid <= 0:
+        raise Skip(f"invoice {_label(invoice)} has nothing paid on it (total "
+                   f"{invoice.computed_total})")
+    if invoice.balance != 0:
         raise Skip(f"invoice {_label(invoice)} is not fully paid (balance {invoice.balance}); "
                    "a review is requested on a fully paid invoice")
     email = invoice.billing_email or invoice.contact.email
@@ -110,8 +117,8 @@ def request_review(invoice: Invoice, ctx: Context) -> None:
 
     with reading(ctx.engine) as conn:
         held = models.find(conn, customer)
-    if held is not None and held.delivery_key != ctx.idempotency_key:
-        raise _already(held)
+    if held is not None and _settled(held, ctx, invoice, to_email, settings):
+        return
 
     wanted = models.Request(
         customer=customer, status="sending", delivery_key=ctx.idempotency_key,
@@ -124,13 +131,7 @@ def request_review(invoice: Invoice, ctx: Context) -> None:
     try:
         with mailer.session(server) as smtp:
             held = ctx.hub.write(lambda conn: models.reserve(conn, wanted))
-            if held.delivery_key != ctx.idempotency_key:
-                raise _already(held)
-            if held.status == "sent":
-                # This delivery sent it and marked it, then stopped before the hub recorded
-                # it done: nothing to send; make sure the host was told (once per customer).
-                ctx.notify_host(MESSAGE_TYPE, message_data, key=customer)
-                ctx.note(f"review request to {to_email} was already sent by this delivery")
+            if _settled(held, ctx, invoice, to_email, settings):
                 return
             mailer.send(smtp, server, _compose(invoice, to_email, settings, wanted.message_id,
                                                config.mail_from))
@@ -141,6 +142,22 @@ def request_review(invoice: Invoice, ctx: Context) -> None:
         raise NeedsOperator(str(exc)) from None
     ctx.note(f"review request sent to {to_email} for invoice {_label(invoice)} "
              f"(Message-ID {wanted.message_id})")
+
+
+def _settled(held: models.Request, ctx: Context, invoice: Invoice, to_email: str,
+             settings: Settings) -> bool:
+    """Skip if another delivery holds the customer; True if this one has sent already."""
+    if held.delivery_key != ctx.idempotency_key:
+        raise _already(held)
+    if held.status != "sent":
+        return False  # ours, not yet known to be accepted: (re)send under the same Message-ID
+    # This delivery sent and marked it, then stopped before the hub recorded it done. The host
+    # was told in the same transaction as the mark; asking again is a no-op under the same key.
+    data = {**_message_data(invoice, to_email, settings, held),
+            "sent_at": iso(held.sent_at or held.reserved_at)}
+    ctx.notify_host(MESSAGE_TYPE, data, key=held.customer)
+    ctx.note(f"review request to {to_email} was already sent by this delivery")
+    return True
 
 
 def _values(invoice: Invoice, settings: Settings) -> dict[str, str]:

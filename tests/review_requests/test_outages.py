@@ -76,7 +76,7 @@ def test_a_refused_password_needs_the_operator_and_is_never_shown(
     assert "wrong-password" not in str(host.messages)
 
 
-@pytest.mark.parametrize("run", range(3))
+@pytest.mark.parametrize("run", range(2))
 def test_two_workers_on_one_database_paying_two_invoices_of_one_customer_send_one_mail(
         run: int, make_reviews_hub: Any, mail: MailServer, host: HostInbox,
         database_url: str) -> None:
