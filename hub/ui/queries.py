@@ -181,3 +181,12 @@ def delivery_plugins(hub: Hub) -> list[str]:
     with reading(hub.engine) as conn:
         seen = set(conn.execute(select(DELIVERIES.c.plugin).distinct()).scalars())
     return sorted(seen | set(hub.infos))
+
+
+def stuck_deliveries(hub: Hub, plugin: str) -> list[int]:
+    """A plugin's stopped and waiting deliveries, for "Retry all" after the cause is fixed."""
+    with reading(hub.engine) as conn:
+        return list(conn.execute(
+            select(DELIVERIES.c.pk).where(DELIVERIES.c.plugin == plugin,
+                                          DELIVERIES.c.status.in_(NEEDS_ATTENTION))
+        ).scalars())

@@ -73,6 +73,18 @@ def dismiss(pk: int) -> Any:
     return redirect(safe_next(request.form.get("next"), "ui.activity"))
 
 
+@bp.post("/activity/plugins/<name>/retry")
+def retry_all(name: str) -> Any:
+    """Every stopped or waiting delivery of one integration, sent again (after a fix)."""
+    hub = current_hub()
+    if name not in hub.infos:
+        abort(404)
+    count = hub.retry(queries.stuck_deliveries(hub, name))
+    flash(f"Sent {count} again. They will be tried in the next few seconds." if count
+          else "Nothing was waiting to be sent again.")
+    return redirect(safe_next(request.form.get("next"), "ui.activity"))
+
+
 @bp.app_template_global("ui_page_url")
 def page_url(filters: queries.Filters, page: int) -> str:
     return url_for("ui.activity", page=page, **filters.args())

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, SecretStr
 from hub import hookimpl
 from hub.app import create_app
 from hub.context import Context
+from hub.errors import NeedsOperator
 from hub.events import Email, Money
 from hub.hub import Hub
 from hub.ui import auth, forms
@@ -155,3 +156,28 @@ def test_dismiss_from_activity(ui_client: FlaskClient, make_hub: Any) -> None:
 def _far_future() -> Any:
     from datetime import datetime
     return datetime(2100, 1, 1)
+
+
+def test_retry_all_of_one_integration_from_its_card(make_hub: Any) -> None:
+    failing = {"on": True}
+
+    def fail(hook: str, _ctx: Context) -> None:
+        if failing["on"] and hook != "on_host_event":
+            raise NeedsOperator("reconnect QuickBooks")
+
+    hub: Hub = make_hub(("qb", Recorder(fail=fail)), ("recorder", Recorder()))
+    auth.set_first_password(hub, PASSWORD)
+    client = create_app(hub).test_client()
+    token = client_sign_in(client)
+    send(hub, "evt_1")
+    send(hub, "evt_2", external_id="inv-2")
+    run_due(hub)
+    page = client.get("/integrations").text
+    assert "2 stopped" in page and "Retry all 2" in page and "reconnect QuickBooks" in page
+    failing["on"] = False
+    answer = client.post("/activity/plugins/qb/retry", data={"csrf_token": token})
+    assert answer.status_code == 302
+    assert run_due(hub) == 2
+    assert "2 stopped" not in client.get("/integrations").text
+    assert client.post("/activity/plugins/nope/retry",
+                       data={"csrf_token": token}).status_code == 404
