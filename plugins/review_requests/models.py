@@ -67,12 +67,11 @@ def reserve(conn: Connection, wanted: Request) -> Request:
     now stands. The caller may send only if the returned ``delivery_key`` is its own."""
     values = {name: getattr(wanted, name) for name in Request.__dataclass_fields__}
     if conn.dialect.name == "postgresql":
-        stmt = postgresql.insert(REVIEW_REQUESTS).values(**values).on_conflict_do_nothing(
-            constraint="uq_review_request_customer")
+        conn.execute(postgresql.insert(REVIEW_REQUESTS).values(**values)
+                     .on_conflict_do_nothing(constraint="uq_review_request_customer"))
     else:
-        stmt = sqlite.insert(REVIEW_REQUESTS).values(**values).on_conflict_do_nothing(
-            index_elements=["customer"])
-    conn.execute(stmt)
+        conn.execute(sqlite.insert(REVIEW_REQUESTS).values(**values)
+                     .on_conflict_do_nothing(index_elements=["customer"]))
     found = find(conn, wanted.customer)
     assert found is not None  # inserted now or earlier, and rows are never deleted
     return found

@@ -55,11 +55,12 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     review_url: AnyHttpUrl | None = Field(
-        None, description="the link the customer is asked to follow; nothing is sent without it")
-    subject: str = Field(DEFAULT_SUBJECT, min_length=1, max_length=200,
+        default=None,
+        description="the link the customer is asked to follow; nothing is sent without it")
+    subject: str = Field(default=DEFAULT_SUBJECT, min_length=1, max_length=200,
                          description="the subject; {name}, {review_url} and {invoice_number} "
                          "are filled in")
-    body: str = Field(DEFAULT_BODY, min_length=1, max_length=10_000,
+    body: str = Field(default=DEFAULT_BODY, min_length=1, max_length=10_000,
                       description="the message; {name}, {review_url}, {invoice_number} are "
                       "filled in")
 

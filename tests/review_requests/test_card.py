@@ -11,7 +11,9 @@ from tests.review_requests.conftest import MailServer, paid, send_paid
 
 def card(hub: Any) -> str:
     ctx = hub.context("review_requests", "ui", "card")
-    return plugins.review_requests.ui_card(ctx)  # type: ignore[no-any-return]
+    shown = plugins.review_requests.ui_card(ctx)
+    assert shown is not None
+    return shown
 
 
 def test_the_card_counts_requests_and_names_what_is_missing(make_reviews_hub: Any,

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hub.cli import build_cli
 from hub.plugins import SettingsError
@@ -33,13 +35,29 @@ def test_a_bad_placeholder_is_refused_with_the_reason(template: str, message: st
 def test_good_templates_fill_in_every_placeholder() -> None:
     assert check_template("{name} {review_url} {invoice_number} {{braces}}") == {
         "name", "review_url", "invoice_number"}
-    settings = Settings(subject="Invoice {invoice_number}: {{thanks}}",
-                        body="Hi {name}, {review_url}", review_url="https://example.com/r")
+    settings = Settings.model_validate({"subject": "Invoice {invoice_number}: {{thanks}}",
+                                        "body": "Hi {name}, {review_url}",
+                                        "review_url": "https://example.com/r"})
     values = {"name": "Ann", "review_url": str(settings.review_url), "invoice_number": "7"}
     assert fill(settings.subject, values) == "Invoice 7: {thanks}"
     assert fill(settings.body, values) == "Hi Ann, https://example.com/r"
     # A name with braces in it is data, not a template.
     assert fill("Hi {name}", {"name": "{review_url}"}) == "Hi {review_url}"
+
+
+@given(template=st.lists(st.sampled_from(list("{}!:.[]0 ab") + [
+    "{name}", "{review_url}", "{invoice_number}", "{{", "}}"]), max_size=12).map("".join),
+       values=st.dictionaries(st.sampled_from(["name", "review_url", "invoice_number"]),
+                              st.text(max_size=10)))
+def test_a_template_that_is_accepted_always_fills(template: str, values: dict[str, str]
+                                                  ) -> None:
+    """Whatever the operator types: refused when saved, or filled at send time, never a crash
+    in between."""
+    try:
+        check_template(template)
+    except ValueError:
+        return
+    assert isinstance(fill(template, values), str)
 
 
 def test_the_body_must_carry_the_link_and_the_subject_is_one_line() -> None:
