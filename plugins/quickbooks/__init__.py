@@ -12,9 +12,9 @@ from pydantic import BaseModel
 from hub import hookimpl
 from hub.context import Context
 from hub.errors import Skip
-from hub.events import Contact
+from hub.events import Contact, Invoice, Payment
 from hub.jobs import JobRegistrar
-from plugins.quickbooks import api, connection, customers
+from plugins.quickbooks import api, connection, customers, invoices, receipts
 from plugins.quickbooks.commands import add_commands
 from plugins.quickbooks.settings import Settings
 
@@ -52,6 +52,27 @@ def ui_card(ctx: Context) -> str | None:
 def on_contact(contact: Contact, ctx: Context) -> None:
     with api.calling(ctx.hub) as qbo:
         customers.sync(ctx, qbo, contact)
+
+
+@hookimpl
+def on_invoice_sent(invoice: Invoice, ctx: Context) -> None:
+    invoices.on_invoice(ctx, invoice)
+
+
+@hookimpl
+def on_invoice_updated(invoice: Invoice, ctx: Context) -> None:
+    invoices.on_invoice(ctx, invoice)
+
+
+@hookimpl
+def on_invoice_paid(invoice: Invoice, ctx: Context) -> None:
+    # Created first if it never was (the invoicing seed's path: paid is the first we hear).
+    invoices.on_invoice(ctx, invoice)
+
+
+@hookimpl
+def on_payment(payment: Payment, ctx: Context) -> None:
+    receipts.push(ctx, payment)
 
 
 @hookimpl

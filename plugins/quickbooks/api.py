@@ -49,6 +49,20 @@ class Api:
                                        request_id=request_id)
         return dict(answer[entity])
 
+    def operation(self, entity: str, qbo_id: str, op: str, request_id: str,
+                  sync_token: str | None = None) -> dict[str, Any]:
+        """``void`` or ``delete`` (POST ?operation=), or ``send`` (POST /{id}/send)."""
+        base = f"{self.qb.api_url}/company/{self.realm_id}/{entity.lower()}"
+        if op == "send":
+            answer = self.qb.make_request("POST", f"{base}/{qbo_id}/send",
+                                          content_type="application/octet-stream",
+                                          request_id=request_id)
+        else:
+            answer = self.qb.make_request(
+                "POST", base, json.dumps({"Id": qbo_id, "SyncToken": sync_token}),
+                params={"operation": op}, request_id=request_id)
+        return dict(answer.get(entity) or {})
+
     def close(self) -> None:
         self.qb.session.close()
 

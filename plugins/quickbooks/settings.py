@@ -19,6 +19,9 @@ class Settings(BaseModel):
     default_item: str = Field(
         "Services", min_length=1, max_length=100,
         description="the QuickBooks service item for lines whose item it does not know")
+    create_missing_items: bool = Field(
+        False, description="create a service item for a line whose item QuickBooks does not "
+        "have (off: such lines use default_item, so a misspelling never makes a junk item)")
     income_account: str | None = Field(
         None, description="the income account for items the hub creates (empty: the company's "
         "default)")

@@ -1,0 +1,174 @@
+"""Host invoices as QuickBooks invoices: created when sent, kept in step, voided, paid.
+
+Payments are settled against QuickBooks' own balance for the invoice: the hub pays the
+difference between what QuickBooks says is owed and what the host says is owed. A retry after a
+lost answer therefore finds nothing left to pay, and a payment recorded by hand in QuickBooks
+is never paid a second time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+from hub.clock import utcnow
+from hub.context import Context
+from hub.errors import NeedsOperator, Skip
+from hub.events import Invoice
+from plugins.quickbooks import customers, faults, links
+from plugins.quickbooks.api import Api, calling
+from plugins.quickbooks.invoice_body import lines_body
+from plugins.quickbooks.items import item_ref
+from plugins.quickbooks.settings import Settings
+
+KIND = "invoice"
+
+
+def billing_email(invoice: Invoice) -> str:
+    email = invoice.billing_email or invoice.contact.email
+    if not email:
+        raise NeedsOperator(
+            f"set the client's email before sending the invoice: invoice "
+            f"{invoice.number or invoice.external_id} has no billing_email and "
+            f"{invoice.contact.name} has no email")
+    return email
+
+
+def currency_ref(currency: str | None, company: dict[str, Any]) -> dict[str, str] | None:
+    home = company.get("home_currency") or "USD"
+    wanted = currency or home
+    if wanted != home and not company.get("multicurrency"):
+        raise NeedsOperator(
+            f"the invoice is in {wanted} but the QuickBooks company keeps its books in {home} "
+            "with multicurrency off: send it in " + home + ", or turn multicurrency on in "
+            "QuickBooks (Settings → Account and settings → Advanced → Currency)")
+    return {"value": wanted} if company.get("multicurrency") else None
+
+
+def body(ctx: Context, api: Api, invoice: Invoice, customer_id: str) -> dict[str, Any]:
+    lines, notes = lines_body(invoice.lines, invoice.discount, invoice.tax, api.company,
+                              lambda name: item_ref(ctx, api, name), invoice.computed_total)
+    out: dict[str, Any] = {
+        "CustomerRef": {"value": customer_id}, "Line": lines,
+        "TxnDate": invoice.issue_date.isoformat(),
+        "BillEmail": {"Address": billing_email(invoice)},
+    }
+    if invoice.number:
+        out["DocNumber"] = invoice.number
+    if invoice.due_date:
+        out["DueDate"] = invoice.due_date.isoformat()
+    currency = currency_ref(invoice.currency, api.company)
+    if currency:
+        out["CurrencyRef"] = currency
+    if notes:
+        out["PrivateNote"] = ("; ".join(notes))[:4000]
+    return out
+
+
+def _digest(value: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+def push(ctx: Context, invoice: Invoice) -> None:
+    """Bring QuickBooks in line with the host's invoice: create, update, void, settle."""
+    with calling(ctx.hub) as api:
+        link = links.get(ctx.hub, KIND, invoice.external_id)
+        if link and link["origin"] == "qbo":
+            raise Skip("this invoice was imported from QuickBooks; changes made in the host "
+                       "are not pushed back")
+        if invoice.status == "void":
+            _void(ctx, api, link)
+            return
+        billing_email(invoice)  # a clear error before any call
+        customer_id = customers.sync(ctx, api, invoice.contact, invoice.billing_email)
+        wanted = body(ctx, api, invoice, customer_id)
+        digest = _digest(wanted)
+        if link is None:
+            saved = api.create("Invoice", wanted, ctx.request_id("invoice-create"))
+            ctx.note(f"Invoice {saved['Id']} (#{saved.get('DocNumber', '-')}) created")
+            settings = ctx.settings
+            if isinstance(settings, Settings) and settings.send_invoices:
+                api.operation("Invoice", saved["Id"], "send", ctx.request_id("invoice-send"))
+                ctx.note("QuickBooks emailed it to the customer")
+        elif link["digest"] != digest:
+            saved = _update(ctx, api, link, wanted)
+            ctx.note(f"Invoice {saved['Id']} updated")
+        else:
+            saved = api.read("Invoice", str(link["qbo_id"]))
+        links.put(ctx.hub, KIND, invoice.external_id, str(saved["Id"]),
+                  sync_token=str(saved.get("SyncToken")), digest=digest)
+        total = Decimal(str(saved.get("TotalAmt", "0")))
+        if total != invoice.computed_total:
+            ctx.note(f"DRIFT: QuickBooks' total is {total}, the host's "
+                     f"{invoice.computed_total}; check tax settings in QuickBooks")
+        if invoice.paid > 0:
+            settle(ctx, api, invoice, saved, customer_id)
+
+
+def _update(ctx: Context, api: Api, link: dict[str, Any],
+            wanted: dict[str, Any]) -> dict[str, Any]:
+    current = {"Id": link["qbo_id"], "SyncToken": link["sync_token"]}
+    for attempt in range(3):
+        # A sparse update replaces the whole Line list, which is what we send.
+        payload = {**wanted, "Id": current["Id"], "SyncToken": current["SyncToken"],
+                   "sparse": True}
+        try:
+            return api.update("Invoice", payload, ctx.request_id(
+                "invoice-update", str(current["Id"]), str(current["SyncToken"]),
+                _digest(wanted)))
+        except faults.Fault as exc:
+            if exc.code != "5010" or attempt == 2:
+                raise
+            current = api.read("Invoice", str(current["Id"]))  # changed meanwhile: re-read
+    raise AssertionError("unreachable")
+
+
+def _void(ctx: Context, api: Api, link: dict[str, Any] | None) -> None:
+    if link is None:
+        ctx.note("voided before it reached QuickBooks: nothing to void")
+        return
+    if link["digest"] == "void":
+        ctx.note(f"Invoice {link['qbo_id']} already void")
+        return
+    current = api.read("Invoice", str(link["qbo_id"]))
+    try:
+        api.operation("Invoice", str(current["Id"]), "void",
+                      ctx.request_id("invoice-void", str(current["SyncToken"])),
+                      sync_token=str(current["SyncToken"]))
+    except faults.Fault:
+        # Voided already (a retry after a lost answer): QuickBooks shows it zeroed.
+        if Decimal(str(api.read("Invoice", str(current["Id"])).get("TotalAmt", "1"))) != 0:
+            raise
+    links.put(ctx.hub, KIND, link["external_id"], str(current["Id"]), sync_token=None,
+              digest="void")
+    ctx.note(f"Invoice {current['Id']} voided")
+
+
+def settle(ctx: Context, api: Api, invoice: Invoice, saved: dict[str, Any],
+           customer_id: str) -> None:
+    """Record a payment for what QuickBooks still shows owed beyond the host's balance."""
+    owed_in_qbo = Decimal(str(saved.get("Balance", "0")))
+    owed_in_host = invoice.balance
+    to_pay = owed_in_qbo - owed_in_host
+    if to_pay <= 0:
+        if to_pay < 0:
+            ctx.note(f"QuickBooks shows {owed_in_qbo} owed, less than the host's "
+                     f"{owed_in_host}: left as it is")
+        return
+    payment = api.create("Payment", {
+        "CustomerRef": {"value": customer_id}, "TotalAmt": str(to_pay),
+        "TxnDate": utcnow().date().isoformat(),
+        "Line": [{"Amount": str(to_pay),
+                  "LinkedTxn": [{"TxnId": str(saved["Id"]), "TxnType": "Invoice"}]}],
+    }, ctx.request_id("payment", str(saved["Id"]), str(owed_in_qbo), str(owed_in_host)))
+    links.put(ctx.hub, "payment", f"{invoice.external_id}@{owed_in_host}",
+              str(payment["Id"]), sync_token=str(payment.get("SyncToken")), digest=None)
+    ctx.note(f"Payment {payment['Id']} of {to_pay} recorded on invoice {saved['Id']}")
+
+
+def on_invoice(ctx: Context, invoice: Invoice) -> None:
+    if ctx.source == "quickbooks":
+        return  # what QuickBooks told us is never written back to it
+    push(ctx, invoice)

@@ -1,0 +1,50 @@
+"""Money taken outside an invoice (order forms, subscriptions, memberships, calendar
+bookings) as QuickBooks sales receipts, for the customer found or created by email."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hub.context import Context
+from hub.events import Line, Payment
+from plugins.quickbooks import customers, links
+from plugins.quickbooks.api import calling
+from plugins.quickbooks.invoice_body import lines_body
+from plugins.quickbooks.invoices import currency_ref
+from plugins.quickbooks.items import item_ref
+from plugins.quickbooks.settings import Settings
+
+KIND = "sales_receipt"
+SOURCES = {"order_form": "order form", "subscription": "subscription payment",
+           "membership": "membership checkout", "calendar": "calendar booking",
+           "other": "payment"}
+
+
+def push(ctx: Context, payment: Payment) -> None:
+    link = links.get(ctx.hub, KIND, payment.external_id)
+    if link:
+        ctx.note(f"Sales receipt {link['qbo_id']} already recorded")
+        return
+    settings = ctx.settings
+    assert isinstance(settings, Settings)
+    lines = payment.lines or [Line(item=settings.default_item, unit_price=payment.amount,
+                                   description=SOURCES[payment.source].capitalize())]
+    with calling(ctx.hub) as api:
+        customer_id = customers.sync(ctx, api, payment.contact)
+        body_lines, _notes = lines_body(lines, None, None, api.company,
+                                        lambda name: item_ref(ctx, api, name), payment.amount)
+        body = {"CustomerRef": {"value": customer_id}, "Line": body_lines,
+                "PrivateNote": f"{SOURCES[payment.source]} {payment.external_id} "
+                               f"({payment.method})"[:4000]}
+        if payment.paid_at:
+            body["TxnDate"] = payment.paid_at.date().isoformat()
+        if email := payment.contact.email:
+            body["BillEmail"] = {"Address": email}
+        currency = currency_ref(payment.currency, api.company)
+        if currency:
+            body["CurrencyRef"] = currency
+        saved = api.create("SalesReceipt", body, ctx.request_id("sales-receipt"))
+    links.put(ctx.hub, KIND, payment.external_id, str(saved["Id"]),
+              sync_token=str(saved.get("SyncToken")), digest=None)
+    ctx.note(f"Sales receipt {saved['Id']} of {Decimal(str(saved.get('TotalAmt', 0)))} "
+             "recorded")
