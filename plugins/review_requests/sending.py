@@ -34,6 +34,7 @@ shorter. A different delivery never sends, whatever happens.
 
 from __future__ import annotations
 
+from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import TYPE_CHECKING, Any
 
@@ -166,7 +167,7 @@ def _values(invoice: Invoice, settings: Settings) -> dict[str, str]:
 
 
 def _compose(invoice: Invoice, to_email: str, settings: Settings, message_id: str,
-             mail_from: str) -> Any:
+             mail_from: str) -> EmailMessage:
     values = _values(invoice, settings)
     return mailer.compose(mail_from=mail_from, to_email=to_email, to_name=invoice.contact.name,
                           subject=fill(settings.subject, values),
