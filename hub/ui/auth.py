@@ -78,10 +78,7 @@ def _fingerprint(hub: Hub) -> str:
 
 
 def sign_in(hub: Hub) -> None:
-    csrf = session.get("csrf")
-    session.clear()  # a fresh session on sign-in: nothing carried over from before
-    if csrf:
-        session["csrf"] = csrf
+    session.clear()  # a fresh session, and CSRF token, on sign-in: nothing carried over
     session["operator"] = _fingerprint(hub)
     session["signed_in_at"] = clock.utcnow().isoformat()
 

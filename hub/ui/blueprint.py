@@ -65,8 +65,10 @@ def safe_next(target: str | None, default: str = "ui.integrations") -> str:
     """A redirect target from a form, only if it stays on this site (no open redirects)."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") \
-                and not target.startswith("//") and "\\" not in target:
+        # Browsers drop tabs and newlines from URLs, so "/\t/evil.example" would be "//evil..."
+        plain = all(" " < ch != "\\" for ch in target)
+        if plain and not parts.scheme and not parts.netloc and target.startswith("/") \
+                and not target.startswith("//"):
             return target
     return url_for(default)
 
@@ -106,6 +108,15 @@ def _headers(response: Response) -> Response:
     if request.endpoint != "ui.static":
         response.headers["Cache-Control"] = "no-store"  # settings and customer data
     return response
+
+
+@bp.errorhandler(404)
+def _not_found(_error: Exception) -> Any:
+    return render_template(
+        "ui/message.html", title="Not found", nav="",
+        message="There is nothing at this address. It may have been removed, or the link is "
+                "mistyped.",
+    ), 404
 
 
 @bp.context_processor

@@ -104,6 +104,15 @@ def _default(info: FieldInfo) -> Any:
     return PydanticUndefined
 
 
+def _sentence(text: str | None) -> str:
+    """A field's description as a sentence under its input: capital first, full stop last."""
+    text = (text or "").strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def _label(name: str, info: FieldInfo) -> str:
     return info.title or name.replace("_", " ").capitalize()
 
@@ -119,7 +128,7 @@ def fields_for(model: type[BaseModel], current: BaseModel | None,
         default = _default(info)
         current_value = getattr(current, name, None) if current is not None else None
         f = FormField(
-            name=name, label=_label(name, info), kind=kind, help=info.description or "",
+            name=name, label=_label(name, info), kind=kind, help=_sentence(info.description),
             choices=choices, required=default is PydanticUndefined and not optional,
             errors=(errors or {}).get(name, []),
         )

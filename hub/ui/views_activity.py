@@ -38,6 +38,8 @@ def activity() -> Any:
     filters, page = _filters(), _page()
     events, total = queries.list_events(hub, filters, page)
     pages = max(1, math.ceil(total / queries.PAGE_SIZE))
+    if page > pages:  # an old link to a page that no longer exists: show the last one
+        return redirect(page_url(filters, pages))
     return render_template(
         "ui/activity.html", nav="activity", events=events, total=total, page=page,
         pages=pages, filters=filters, plugins=queries.delivery_plugins(hub),

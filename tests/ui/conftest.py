@@ -73,11 +73,14 @@ def csrf_of(html: str) -> str:
 
 
 def client_sign_in(client: FlaskClient, password: str = PASSWORD) -> str:
-    """Sign a test client in through the form; returns the session's CSRF token."""
+    """Sign a test client in through the form; returns the signed-in session's CSRF token
+    (a new one: signing in starts a fresh session)."""
     token = csrf_of(client.get("/signin").text)
     answer = client.post("/signin", data={"csrf_token": token, "password": password})
     assert answer.status_code == 302, answer.text
-    return token
+    fresh = csrf_of(client.get("/money").text)
+    assert fresh != token
+    return fresh
 
 
 def send(hub: Hub, event_id: str = "evt_1", event_type: str = "invoice.sent",

@@ -48,7 +48,7 @@ def test_an_input_per_field_by_type_with_defaults_and_help() -> None:
     assert (f["key"].kind, f["key"].value, f["key"].secret_set) == ("password", "", True)
     assert (f["mode"].kind, f["mode"].choices) == ("select", ["per_session", "monthly"])
     assert f["body"].kind == "textarea" and f["note"].kind == "text"
-    assert f["minutes"].help == "how often" and f["minutes"].default_text == "5"
+    assert f["minutes"].help == "How often." and f["minutes"].default_text == "5"
     assert f["name"].label == "Company name" and f["name"].required
     assert f["minutes"].label == "Minutes" and not f["minutes"].required
 
@@ -127,7 +127,9 @@ def test_activity_pages_and_filters(ui_client: FlaskClient, signed_up: Hub) -> N
     assert "1 event match" in ui_client.get("/activity?about=c-1").text
     assert "10 events match" in ui_client.get("/activity?q=evt_1").text  # evt_10 to evt_19
     assert "Nothing matches" in ui_client.get("/activity?q=%25").text  # % is literal
-    assert ui_client.get("/activity/events/999").status_code == 404
+    missing = ui_client.get("/activity/events/999")
+    assert missing.status_code == 404 and "Not found" in missing.text
+    assert ui_client.get("/activity?page=9").location == "/activity?page=2"
 
 
 def test_dismiss_from_activity(ui_client: FlaskClient, make_hub: Any) -> None:

@@ -140,7 +140,8 @@ def test_a_signed_in_browser_is_signed_out_when_the_password_changes(
     assert moved.get("/integrations").location.startswith("/signin")
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil"])
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil",
+                                    "/\t/evil.example", "javascript:alert(1)"])
 def test_sign_in_never_redirects_off_site(
         ui_client: FlaskClient, signed_up: Hub, target: str) -> None:
     token = csrf_of(ui_client.get("/signin").text)
