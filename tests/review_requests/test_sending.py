@@ -240,3 +240,18 @@ def test_the_message_id_is_stable_per_delivery(reviews_hub: Hub) -> None:
     ctx = Context(hub=reviews_hub, plugin="review_requests", source="host", event_id="evt_1",
                   event_type="invoice.paid", occurred_at=row["reserved_at"])
     assert row["message_id"] == f"<{ctx.request_id('review-request')}@example.com>"
+
+
+def test_a_restarted_hub_remembers_who_was_asked(make_reviews_hub: Any,
+                                                 mail: MailServer) -> None:
+    before = make_reviews_hub(mail.url)
+    send_paid(before, "evt_1", paid())
+    run_due(before)
+    before.close()  # the process stops; a new one starts on the same database
+
+    after = make_reviews_hub(mail.url)
+    send_paid(after, "evt_2", paid("inv-2", "1002"))
+    assert not send_paid(after, "evt_1", paid())
+    run_due(after)
+    assert len(mail.inbox.messages) == 1
+    assert delivery(after, "evt_2")["status"] == "skipped"
