@@ -27,7 +27,7 @@ from hub.tables import Meta
 PASSWORD_KEY = "ui.password_hash"
 MIN_PASSWORD_LENGTH = 10
 SESSION_HOURS = 12  # an operator signs in once a working day, not once a month
-META = Meta.__table__
+META = Meta.__table__  # type: ignore[attr-defined]
 
 
 def stored_hash(hub: Hub) -> str | None:

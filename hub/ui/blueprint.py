@@ -7,6 +7,9 @@ bearer key and never sees a session.
 
 from __future__ import annotations
 
+import functools
+import typing
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,7 +50,7 @@ class SessionInterface(SecureCookieSessionInterface):
 
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
-    app = state.app
+    app = typing.cast(Flask, state.app)
     if type(app.session_interface) is SecureCookieSessionInterface:
         app.session_interface = SessionInterface()
     app.extensions[LIMITER] = auth.Limiter()
@@ -77,13 +80,19 @@ def safe_next(target: str | None, default: str = "ui.integrations") -> str:
 def _guard() -> Any:
     if request.endpoint == "ui.static":
         return None
-    if request.method == "POST" and not csrf.valid():
+    return refusal(public=request.endpoint in PUBLIC)
+
+
+def refusal(public: bool = False) -> Any:
+    """The answer for a request the operator has not made: a POST without this session's CSRF
+    token, or any request before signing in. None when it may go ahead."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf.valid():
         return render_template(
             "ui/message.html", title="This form has expired",
             message="The page was open too long or came from somewhere else. Go back, reload "
                     "the page and try again.",
         ), 400
-    if request.endpoint in PUBLIC:
+    if public:
         return None
     hub = current_hub()
     if not auth.password_is_set(hub):
@@ -92,6 +101,19 @@ def _guard() -> Any:
         here = request.full_path if request.query_string else request.path
         return redirect(url_for("ui.signin", next=here if request.method == "GET" else None))
     return None
+
+
+def operator_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """For a plugin's own routes behind its ``ui_card`` buttons (QuickBooks' Connect,
+    Disconnect): the same sign-in and CSRF checks as the UI's pages. Put the token in those
+    forms with ``hub.ui.csrf.hidden_field()``."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        refused = refusal()
+        return refused if refused is not None else view(*args, **kwargs)
+
+    return guarded
 
 
 @bp.after_request

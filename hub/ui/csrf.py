@@ -10,6 +10,7 @@ import hmac
 import secrets
 
 from flask import request, session
+from markupsafe import Markup, escape
 
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
@@ -22,6 +23,11 @@ def token() -> str:
         value = secrets.token_urlsafe(32)
         session["csrf"] = value
     return str(value)
+
+
+def hidden_field() -> Markup:
+    """The token as a hidden input, for forms a plugin writes into its ``ui_card``."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(FIELD, escape(token()))
 
 
 def valid() -> bool:

@@ -89,4 +89,5 @@ def retry_all(name: str) -> Any:
 
 @bp.app_template_global("ui_page_url")
 def page_url(filters: queries.Filters, page: int) -> str:
-    return url_for("ui.activity", page=page, **filters.args())
+    values: dict[str, Any] = {**filters.args(), "page": page}
+    return url_for("ui.activity", **values)

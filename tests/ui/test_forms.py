@@ -17,7 +17,7 @@ from hub.hub import Hub
 from hub.ui import auth, forms
 from hub.worker import run_due
 from tests.plugins.recorder import Recorder
-from tests.ui.conftest import PASSWORD, client_sign_in, send
+from tests.ui.conftest import PASSWORD, client_sign_in, csrf_of, send
 
 
 class Everything(BaseModel):
@@ -183,3 +183,49 @@ def test_retry_all_of_one_integration_from_its_card(make_hub: Any) -> None:
     assert "2 stopped" not in client.get("/integrations").text
     assert client.post("/activity/plugins/nope/retry",
                        data={"csrf_token": token}).status_code == 404
+
+
+class ConnectCard:
+    """A plugin with a button on its card, posting to its own guarded route."""
+
+    def __init__(self) -> None:
+        from flask import Blueprint
+
+        from hub.ui import csrf_field, operator_only
+
+        self.connected = False
+        self.blueprint = Blueprint("connect_card", __name__, url_prefix="/connect-card")
+        self.csrf_field = csrf_field
+
+        @self.blueprint.post("/connect")
+        @operator_only
+        def connect() -> Any:
+            self.connected = True
+            return "connected"
+
+    @hookimpl
+    def register_blueprints(self, register: Any) -> None:
+        register(self.blueprint)
+
+    @hookimpl
+    def ui_card(self, ctx: Context) -> str | None:
+        return ('<form method="post" action="/connect-card/connect">'
+                f'{self.csrf_field()}<button>Connect</button></form>')
+
+
+def test_a_plugin_card_button_posts_to_a_route_guarded_like_the_ui(make_hub: Any) -> None:
+    plugin = ConnectCard()
+    hub: Hub = make_hub(("connect_card", plugin))
+    auth.set_first_password(hub, PASSWORD)
+    client = create_app(hub).test_client()
+    assert client.post("/connect-card/connect").status_code == 400  # no token
+    anonymous = csrf_of(client.get("/signin").text)
+    answer = client.post("/connect-card/connect", data={"csrf_token": anonymous})
+    assert answer.location.startswith("/signin")  # a token, but nobody signed in
+    token = client_sign_in(client)
+    assert client.post("/connect-card/connect").status_code == 400  # no token
+    assert not plugin.connected
+    page = client.get("/integrations").text
+    assert f'name="csrf_token" value="{token}"' in page.split("Connect</button>")[0]
+    assert client.post("/connect-card/connect", data={"csrf_token": token}).text == "connected"
+    assert plugin.connected
