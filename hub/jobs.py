@@ -109,6 +109,26 @@ def fire(hub: Hub, job: Job, fire_time: datetime) -> Accepted:
     return accepted
 
 
+def fire_soon(hub: Hub, job: Job) -> bool:
+    """Run ``job`` as soon as a worker can, unless a firing is already waiting to start (a
+    burst of webhooks then costs one run, and one arriving after a run has begun gets its own).
+    Returns whether a new firing was recorded."""
+    from sqlalchemy import select
+
+    from hub.db import reading
+    from hub.store import DELIVERIES
+
+    with reading(hub.engine) as conn:
+        waiting = conn.execute(select(DELIVERIES.c.pk).where(
+            DELIVERIES.c.subject == f"job:{job.id}", DELIVERIES.c.status == "pending",
+            DELIVERIES.c.attempts == 0).limit(1)).first()
+    if waiting is not None:
+        return False
+    created = fire(hub, job, utcnow()).created
+    hub.wake.set()
+    return created
+
+
 class Clock:
     """APScheduler in the background, turning firings into stored job events."""
 

@@ -97,3 +97,17 @@ def test_jobs_list_and_run_from_the_command_line(tmp_path) -> None:
     assert "recorder.tick: done" in ran.output
     missing = runner.invoke(cli, ["jobs", "run", "recorder.nope"], env=env)
     assert missing.exit_code == 1 and "no job 'recorder.nope'" in missing.output
+
+
+def test_fire_soon_coalesces_only_with_a_firing_not_yet_started(make_hub, recorder) -> None:
+    from hub.jobs import fire_soon
+
+    hub = make_hub(("recorder", recorder))
+    job = hub.jobs()["recorder.tick"]
+    assert fire_soon(hub, job) is True
+    assert fire_soon(hub, job) is False  # one is already waiting: a burst costs one run
+    run_due(hub)
+    assert len(recorder.job_runs) == 1
+    assert fire_soon(hub, job) is True  # after a run began, news gets a run of its own
+    run_due(hub)
+    assert len(recorder.job_runs) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Blueprint
@@ -14,7 +15,7 @@ from hub.context import Context
 from hub.errors import Skip
 from hub.events import Contact, Invoice, Payment
 from hub.jobs import JobRegistrar
-from plugins.quickbooks import api, connection, customers, invoices, receipts
+from plugins.quickbooks import api, connection, customers, invoices, links, mirror, receipts, sweep
 from plugins.quickbooks.commands import add_commands
 from plugins.quickbooks.settings import Settings
 
@@ -36,9 +37,10 @@ def register_commands(cli: click.Group) -> None:
 
 @hookimpl
 def register_blueprints(register: Callable[[Blueprint], None]) -> None:
-    from plugins.quickbooks.views import bp
+    from plugins.quickbooks import views, webhooks
 
-    register(bp)
+    register(views.bp)
+    register(webhooks.bp)
 
 
 @hookimpl
@@ -79,6 +81,38 @@ def on_payment(payment: Payment, ctx: Context) -> None:
 def scheduled(register: JobRegistrar, settings: Settings) -> None:
     register("refresh-token", refresh_token, minutes=10,
              description="refresh the QuickBooks access token before it lapses (and daily)")
+    register("sweep", sweep_changes, minutes=settings.poll_minutes,
+             description="bring what changed in QuickBooks to the host")
+
+
+def sweep_changes(ctx: Context) -> None:
+    state = connection.status(ctx.hub)["status"]
+    if state != "connected":
+        raise Skip(f"QuickBooks is {state.replace('_', ' ')}: nothing to sweep")
+    sweep.run(ctx)
+
+
+@hookimpl
+def describe_contact(external_id: str, ctx: Context) -> dict[str, Any] | None:
+    link = links.get(ctx.hub, "customer", external_id)
+    if link is None:
+        return None
+    facts: dict[str, Any] = {"quickbooks_id": link["qbo_id"]}
+    known = mirror.customer(ctx.hub, link["qbo_id"])
+    if known and known.get("email"):
+        found = mirror.balances(ctx.hub, known["email"])
+        if found:
+            facts.update(outstanding=f"{found['outstanding']:.2f}",
+                         overdue=f"{found['overdue']:.2f}")
+    return facts
+
+
+@hookimpl
+def describe_invoice(external_id: str, ctx: Context) -> dict[str, Any] | None:
+    link = links.get(ctx.hub, "invoice", external_id)
+    if link is None:
+        return None
+    return {"quickbooks_id": link["qbo_id"], "quickbooks_void": link["digest"] == "void"}
 
 
 def refresh_token(ctx: Context) -> None:

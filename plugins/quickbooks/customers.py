@@ -132,7 +132,8 @@ def _create(ctx: Context, api: Api, fields: dict[str, Any], email: str | None,
     names += [f"{base} ({n})" for n in range(2, 6)]
     for name in names:
         try:
-            return api.create("Customer", {**fields, "DisplayName": name},
+            return api.create("Customer", {**fields, "DisplayName": name,
+                                           "Notes": links.marker(external_id)},
                               ctx.request_id("customer-create", name))
         except faults.Fault as exc:
             if exc.code != "6240":

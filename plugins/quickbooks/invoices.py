@@ -62,8 +62,7 @@ def body(ctx: Context, api: Api, invoice: Invoice, customer_id: str) -> dict[str
     currency = currency_ref(invoice.currency, api.company)
     if currency:
         out["CurrencyRef"] = currency
-    if notes:
-        out["PrivateNote"] = ("; ".join(notes))[:4000]
+    out["PrivateNote"] = " ".join([links.marker(invoice.external_id), *notes])[:4000]
     return out
 
 
@@ -97,8 +96,11 @@ def push(ctx: Context, invoice: Invoice) -> None:
             ctx.note(f"Invoice {saved['Id']} updated")
         else:
             saved = api.read("Invoice", str(link["qbo_id"]))
+        # The balance the host knows: a sweep that finds QuickBooks showing another one tells
+        # the host; our own payments leave them equal, so they are never echoed back.
         links.put(ctx.hub, KIND, invoice.external_id, str(saved["Id"]),
-                  sync_token=str(saved.get("SyncToken")), digest=digest)
+                  sync_token=str(saved.get("SyncToken")), digest=digest,
+                  balance=str(invoice.balance))
         total = Decimal(str(saved.get("TotalAmt", "0")))
         if total != invoice.computed_total:
             ctx.note(f"DRIFT: QuickBooks' total is {total}, the host's "

@@ -31,9 +31,11 @@ def by_qbo_id(hub: Hub, kind: str, qbo_id: str) -> dict[str, Any] | None:
 
 
 def put(hub: Hub, kind: str, external_id: str, qbo_id: str, *, sync_token: str | None,
-        digest: str | None, origin: str = "host") -> None:
-    values = dict(qbo_id=qbo_id, sync_token=sync_token, digest=digest, origin=origin,
-                  updated_at=utcnow())
+        digest: str | None, origin: str = "host", balance: str | None = None) -> None:
+    values: dict[str, Any] = dict(qbo_id=qbo_id, sync_token=sync_token, digest=digest,
+                                  origin=origin, updated_at=utcnow())
+    if balance is not None:
+        values["balance"] = balance
 
     def write(conn: Connection) -> None:
         changed = conn.execute(update(TABLE).where(
@@ -42,3 +44,25 @@ def put(hub: Hub, kind: str, external_id: str, qbo_id: str, *, sync_token: str |
             conn.execute(insert(TABLE).values(kind=kind, external_id=external_id, **values))
 
     hub.write(write)
+
+
+def set_balance(hub: Hub, kind: str, external_id: str, balance: str) -> None:
+    hub.write(lambda conn: conn.execute(update(TABLE).where(
+        TABLE.c.kind == kind, TABLE.c.external_id == external_id).values(
+        balance=balance, updated_at=utcnow())))
+
+
+MARKER = "ledgerline:"
+
+
+def marker(external_id: str) -> str:
+    """Written into what the hub creates, so a sweep recognises the hub's own objects even
+    when their link was never saved (the process died between the create and the link)."""
+    return f"{MARKER}{external_id}"
+
+
+def marked(text: str | None) -> str | None:
+    """The host external_id a marker names, if ``text`` starts with one."""
+    if text and text.startswith(MARKER):
+        return text[len(MARKER):].split(" ", 1)[0].split("\n", 1)[0] or None
+    return None

@@ -5,7 +5,7 @@ Tokens are stored encrypted (``hub.crypto``); times are naive UTC like the core'
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -29,6 +29,8 @@ class QboConnection(SQLModel, table=True):
     last_refresh_at: datetime | None = Field(default=None, sa_type=DateTime())
     connected_at: datetime = Field(sa_type=DateTime())
     last_sync_at: datetime | None = Field(default=None, sa_type=DateTime())
+    # Where the next change sweep starts (CDC's changedSince); None until the first import.
+    cdc_cursor: datetime | None = Field(default=None, sa_type=DateTime())
     company: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     updated_at: datetime = Field(sa_type=DateTime())
@@ -63,4 +65,36 @@ class QboLink(SQLModel, table=True):
     sync_token: str | None = Field(default=None, max_length=20)
     digest: str | None = Field(default=None, max_length=64)
     origin: str = Field(default="host", max_length=8)
+    # For invoices: the balance the host last knew, so a change made in QuickBooks is told to
+    # the host once, and the hub's own payments (the echo) are not told back at all.
+    balance: str | None = Field(default=None, max_length=30)
+    updated_at: datetime = Field(sa_type=DateTime())
+
+
+class QboCustomerMirror(SQLModel, table=True):
+    """What QuickBooks says about each customer, kept current by the sweep (booking gate,
+    reports, imports)."""
+
+    __tablename__ = "qbo_customer_mirror"
+
+    qbo_id: str = Field(primary_key=True, max_length=40)
+    display_name: str = Field(max_length=500)
+    email: str | None = Field(default=None, max_length=254, index=True)  # lowercased
+    active: bool = True
+    updated_at: datetime = Field(sa_type=DateTime())
+
+
+class QboInvoiceMirror(SQLModel, table=True):
+    """Each QuickBooks invoice's total, balance and due date: outstanding and overdue
+    balances are sums over these, answered locally."""
+
+    __tablename__ = "qbo_invoice_mirror"
+
+    qbo_id: str = Field(primary_key=True, max_length=40)
+    customer_id: str = Field(max_length=40, index=True)
+    doc_number: str | None = Field(default=None, max_length=40)
+    total: str = Field(max_length=30)
+    balance: str = Field(max_length=30)
+    txn_date: date | None = None
+    due_date: date | None = None
     updated_at: datetime = Field(sa_type=DateTime())

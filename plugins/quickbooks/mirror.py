@@ -1,0 +1,159 @@
+"""QuickBooks customers and invoices as the host's values, and the local mirror of balances.
+
+Lines of an invoice read from QuickBooks are given to the host as one line each at their exact
+amount (quantity and unit price go into the description): QuickBooks may hold unit prices to
+seven places, the host's contract to two, and the total must come out to the cent.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from hub.clock import utcnow
+from hub.db import reading
+from hub.events import Contact, Invoice
+from plugins.quickbooks.models import QboCustomerMirror, QboInvoiceMirror
+
+if TYPE_CHECKING:
+    from hub.hub import Hub
+
+CUSTOMERS = QboCustomerMirror.__table__
+INVOICES = QboInvoiceMirror.__table__
+
+
+def _email(customer: dict[str, Any]) -> str | None:
+    address = (customer.get("PrimaryEmailAddr") or {}).get("Address")
+    return address.strip() if isinstance(address, str) and address.strip() else None
+
+
+def contact_from(customer: dict[str, Any], external_id: str) -> Contact:
+    address = customer.get("BillAddr") or {}
+    values: dict[str, Any] = {
+        "external_id": external_id,
+        "name": customer.get("DisplayName") or f"Customer {customer['Id']}",
+        "email": _email(customer),
+        "phone": ((customer.get("PrimaryPhone") or {}).get("FreeFormNumber") or "")[:30] or None,
+        "company": customer.get("CompanyName") or None,
+        "address": {k: v for k, v in {
+            "line1": address.get("Line1"), "line2": address.get("Line2"),
+            "city": address.get("City"), "region": address.get("CountrySubDivisionCode"),
+            "postal_code": address.get("PostalCode"), "country": address.get("Country"),
+        }.items() if v} or None,
+    }
+    try:
+        return Contact.model_validate(values)
+    except ValidationError:
+        # An address QuickBooks accepted but the contract would not (a malformed email):
+        # the contact still arrives, without that field.
+        return Contact.model_validate({**values, "email": None, "phone": None})
+
+
+def invoice_from(qbo: dict[str, Any], external_id: str, contact: Contact) -> Invoice:
+    total = Decimal(str(qbo.get("TotalAmt", "0")))
+    balance = Decimal(str(qbo.get("Balance", "0")))
+    lines = []
+    discount = None
+    for line in qbo.get("Line") or []:
+        kind = line.get("DetailType")
+        amount = Decimal(str(line.get("Amount", "0")))
+        if kind == "SalesItemLineDetail":
+            detail = line.get("SalesItemLineDetail") or {}
+            described = line.get("Description") or ""
+            qty = detail.get("Qty")
+            if qty not in (None, 0, 1, "1"):
+                described = (f"{described} ({qty} × {detail.get('UnitPrice')})").strip()
+            lines.append({"item": ((detail.get("ItemRef") or {}).get("name") or "Item")[:100],
+                          "description": described or None, "unit_price": f"{amount:.2f}",
+                          "service_date": detail.get("ServiceDate")})
+        elif kind == "DiscountLineDetail" and amount:
+            discount = {"amount": f"{amount:.2f}"}
+    tax = Decimal(str((qbo.get("TxnTaxDetail") or {}).get("TotalTax", "0")))
+    if not lines:
+        lines = [{"item": "Total", "unit_price": f"{total:.2f}"}]
+    # QuickBooks voids by zeroing every amount; an invoice that had lines and totals 0 is void.
+    voided = total == 0 and bool(qbo.get("Line"))
+    status = ("void" if voided else "paid" if balance == 0 and total > 0
+              else "partially_paid" if balance < total else "sent")
+    return Invoice.model_validate({
+        "external_id": external_id, "number": (qbo.get("DocNumber") or None),
+        "contact": contact.model_dump(mode="json", exclude_none=True), "status": status,
+        "issue_date": qbo.get("TxnDate") or date.today().isoformat(),
+        "due_date": qbo.get("DueDate"), "currency": (qbo.get("CurrencyRef") or {}).get("value"),
+        "billing_email": (qbo.get("BillEmail") or {}).get("Address"), "lines": lines,
+        "discount": discount, "tax": {"amount": f"{tax:.2f}"} if tax else None,
+        "amount_paid": f"{max(total - balance, Decimal(0)):.2f}",
+    })
+
+
+def _upsert(conn: Connection, table: Any, key: str, values: dict[str, Any]) -> None:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).values(**values)
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=[key], set_={k: v for k, v in values.items() if k != key}))
+
+
+def mirror_customers(hub: Hub, customers: list[dict[str, Any]]) -> None:
+    now = utcnow()
+
+    def write(conn: Connection) -> None:
+        for c in customers:
+            if c.get("status") == "Deleted":
+                conn.execute(delete(CUSTOMERS).where(CUSTOMERS.c.qbo_id == str(c["Id"])))
+                continue
+            email = _email(c)
+            _upsert(conn, CUSTOMERS, "qbo_id", dict(
+                qbo_id=str(c["Id"]), display_name=str(c.get("DisplayName") or c["Id"]),
+                email=email.lower() if email else None, active=bool(c.get("Active", True)),
+                updated_at=now))
+
+    hub.write(write)
+
+
+def mirror_invoices(hub: Hub, invoices: list[dict[str, Any]]) -> None:
+    now = utcnow()
+
+    def write(conn: Connection) -> None:
+        for i in invoices:
+            if i.get("status") == "Deleted":
+                conn.execute(delete(INVOICES).where(INVOICES.c.qbo_id == str(i["Id"])))
+                continue
+            _upsert(conn, INVOICES, "qbo_id", dict(
+                qbo_id=str(i["Id"]), customer_id=str((i.get("CustomerRef") or {}).get("value")),
+                doc_number=i.get("DocNumber"), total=str(i.get("TotalAmt", "0")),
+                balance=str(i.get("Balance", "0")),
+                txn_date=date.fromisoformat(i["TxnDate"]) if i.get("TxnDate") else None,
+                due_date=date.fromisoformat(i["DueDate"]) if i.get("DueDate") else None,
+                updated_at=now))
+
+    hub.write(write)
+
+
+def customer(hub: Hub, qbo_id: str) -> dict[str, Any] | None:
+    with reading(hub.engine) as conn:
+        found = conn.execute(select(CUSTOMERS).where(CUSTOMERS.c.qbo_id == qbo_id)
+                             ).mappings().first()
+    return dict(found) if found else None
+
+
+def balances(hub: Hub, email: str, today: date | None = None) -> dict[str, Any] | None:
+    """Outstanding and overdue balance of the customers with this email; None if unknown."""
+    today = today or utcnow().date()
+    with reading(hub.engine) as conn:
+        ids = conn.execute(select(CUSTOMERS.c.qbo_id).where(
+            CUSTOMERS.c.email == email.strip().lower())).scalars().all()
+        if not ids:
+            return None
+        rows = conn.execute(select(INVOICES.c.balance, INVOICES.c.due_date).where(
+            INVOICES.c.customer_id.in_(ids))).all()
+        seen = conn.execute(select(func.max(INVOICES.c.updated_at))).scalar()
+    outstanding = sum((Decimal(b) for b, _ in rows), Decimal("0"))
+    overdue_rows = [Decimal(b) for b, due in rows if due and due < today and Decimal(b) > 0]
+    return {"customer_ids": list(ids), "outstanding": outstanding,
+            "overdue": sum(overdue_rows, Decimal("0")), "overdue_invoices": len(overdue_rows),
+            "open_invoices": sum(1 for b, _ in rows if Decimal(b) > 0), "as_of": seen}
