@@ -7,7 +7,7 @@ request is refused, because ``0.1 + 0.2`` is how a penny of drift gets into the 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal
 
@@ -257,6 +257,18 @@ class BookingCheck(Strict):
 
     email: Email
     service: str | None = None
+
+
+class Balance(BaseModel):
+    """What a customer owes, as a plugin that keeps the books' mirror knows it."""
+
+    outstanding: Decimal
+    overdue: Decimal
+    open_invoices: int = 0
+    overdue_invoices: int = 0
+    as_of: datetime | None = None
+    stale: bool = False  # older than its source's refresh interval, or the source unreachable
+    source: str = ""
 
 
 class Verdict(BaseModel):

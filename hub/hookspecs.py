@@ -27,7 +27,15 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from hub.context import Context
-    from hub.events import Booking, BookingCheck, Contact, Invoice, Payment, Verdict
+    from hub.events import (
+        Balance,
+        Booking,
+        BookingCheck,
+        Contact,
+        Invoice,
+        Payment,
+        Verdict,
+    )
     from hub.jobs import JobRegistrar
 
 hookspec = pluggy.HookspecMarker("hub")
@@ -94,6 +102,16 @@ def check_booking(check: BookingCheck, ctx: Context) -> Verdict | None:
     Called synchronously for ``POST /api/v1/bookings/check`` on every enabled plugin; the booking
     is refused if any plugin refuses. Must be fast (answer from local data) and must not raise:
     a raise is logged and counted as no opinion.
+    """
+
+
+@hookspec(firstresult=True)
+def customer_balance(email: str, ctx: Context) -> Balance | None:
+    """What the customer with this email owes, from the answering plugin's local data, or
+    ``None`` when it does not know the customer. The first answer wins.
+
+    Called synchronously (the booking gate asks on every check): must answer from local data,
+    fast, and must not raise. ``stale`` says the data is older than it should be.
     """
 
 

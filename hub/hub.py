@@ -19,7 +19,7 @@ from hub.config import Config
 from hub.context import Context, stable_key
 from hub.crypto import Crypto
 from hub.db import make_engine, migrate, reading
-from hub.events import EVENT_TYPES, BookingCheck, Verdict, dump
+from hub.events import EVENT_TYPES, Balance, BookingCheck, Verdict, dump
 from hub.plugins import PluginStates, call_impl, discover, hookimpl_for, implementers
 from hub.store import DELIVERIES, EVENTS, Accepted, accept_in, body_hash, event_view
 from hub.writer import GroupWriter
@@ -207,6 +207,20 @@ class Hub:
         if refusals:
             return refusals[0]
         return verdicts[0] if verdicts else Verdict(allowed=True)
+
+    def customer_balance(self, email: str) -> Balance | None:
+        """What the customer owes, from the first enabled plugin that knows them."""
+        for plugin in self.enabled_for("customer_balance"):
+            impl = hookimpl_for(self.pm, "customer_balance", plugin)
+            try:
+                found = call_impl(impl, email=email,
+                                  ctx=self.context(plugin, "customer_balance", email))
+            except Exception:
+                log.exception("plugin %s failed to give a balance", plugin)
+                continue
+            if found is not None:
+                return found  # type: ignore[no-any-return]
+        return None
 
     def describe(self, kind: str, external_id: str) -> dict[str, Any]:
         """What the plugins know of a contact or invoice, merged (``describe_<kind>`` hooks)."""

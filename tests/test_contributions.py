@@ -39,6 +39,13 @@ def test_a_plugin_contributes_its_card(make_hub) -> None:
     assert "ready" in call_impl(impl, ctx=hub.context("extras", "ui", "-"))
 
 
+def test_a_plugin_answers_what_a_customer_owes(make_hub) -> None:
+    hub = make_hub(("extras", extras))
+    owed = hub.customer_balance("owes@example.com")
+    assert owed is not None and owed.outstanding == Decimal("130.00") and owed.source == "extras"
+    assert hub.customer_balance("clear@example.com") is None
+
+
 def test_a_plugin_adds_commands(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("HUB_PLUGINS", "extras=tests.plugins.extras")
     result = CliRunner().invoke(build_cli(), ["extras-hello", "ann"], env=base_env(tmp_path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,10 @@ from flask import Blueprint
 from pydantic import BaseModel
 
 from hub import hookimpl
+from hub.clock import utcnow
 from hub.context import Context
 from hub.errors import Skip
-from hub.events import Contact, Invoice, Payment
+from hub.events import Balance, Contact, Invoice, Payment
 from hub.jobs import JobRegistrar
 from plugins.quickbooks import api, connection, customers, invoices, links, mirror, receipts, sweep
 from plugins.quickbooks.commands import add_commands
@@ -105,6 +107,25 @@ def describe_contact(external_id: str, ctx: Context) -> dict[str, Any] | None:
             facts.update(outstanding=f"{found['outstanding']:.2f}",
                          overdue=f"{found['overdue']:.2f}")
     return facts
+
+
+@hookimpl
+def customer_balance(email: str, ctx: Context) -> Balance | None:
+    found = mirror.balances(ctx.hub, email)
+    if found is None:
+        return None
+    status = connection.status(ctx.hub)
+    settings = ctx.settings
+    assert isinstance(settings, Settings)
+    synced = status.get("last_sync_at")
+    # Stale when the last sweep is older than two sweep intervals, or QuickBooks is not
+    # connected (nothing will bring the mirror up to date).
+    stale = (status["status"] != "connected" or synced is None
+             or utcnow() - synced > timedelta(minutes=2 * settings.poll_minutes))
+    return Balance(outstanding=found["outstanding"], overdue=found["overdue"],
+                   open_invoices=found["open_invoices"],
+                   overdue_invoices=found["overdue_invoices"], as_of=synced, stale=stale,
+                   source="quickbooks")
 
 
 @hookimpl

@@ -129,6 +129,15 @@ def test_a_payment_made_in_quickbooks_is_told_once_and_reaches_the_other_plugins
     assert len(told(host, "invoice.payment_updated")) == 1  # once
     found = mirror.balances(connected, "parent@example.com")
     assert found is not None and found["outstanding"] == Decimal("89.98")
+    owed = connected.customer_balance("Parent@Example.com ")
+    assert owed is not None and owed.outstanding == Decimal("89.98") and not owed.stale
+    from datetime import timedelta
+
+    from freezegun import freeze_time
+
+    from hub.clock import utcnow
+    with freeze_time(utcnow() + timedelta(minutes=11)):  # two 5-minute sweeps missed
+        assert connected.customer_balance("parent@example.com").stale
 
 
 def test_the_hubs_own_payments_are_not_echoed(connected: Hub, emulator: Emulator,

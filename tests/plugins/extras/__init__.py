@@ -3,6 +3,7 @@ migration branch), a web route, a command, and facts for the read API."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from flask import Blueprint
 
 from hub import hookimpl
 from hub.context import Context
+from hub.events import Balance
 
 blueprint = Blueprint("extras", __name__, url_prefix="/extras")
 
@@ -37,6 +39,14 @@ def register_commands(cli: click.Group) -> None:
     def hello(name: str) -> None:
         """Say hello (a plugin's own command)."""
         click.echo(f"hello {name} from extras")
+
+
+@hookimpl
+def customer_balance(email: str, ctx: Context) -> Balance | None:
+    if email != "owes@example.com":
+        return None
+    return Balance(outstanding=Decimal("130.00"), overdue=Decimal("65.00"), open_invoices=2,
+                   overdue_invoices=1, source="extras")
 
 
 @hookimpl
