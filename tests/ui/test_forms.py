@@ -229,3 +229,39 @@ def test_a_plugin_card_button_posts_to_a_route_guarded_like_the_ui(make_hub: Any
     assert f'name="csrf_token" value="{token}"' in page.split("Connect</button>")[0]
     assert client.post("/connect-card/connect", data={"csrf_token": token}).text == "connected"
     assert plugin.connected
+
+
+def _as_browser_submits(fields: list[forms.FormField]) -> dict[str, str]:
+    """What a browser posts for an untouched form: unticked boxes and empty secrets absent."""
+    form = {}
+    for f in fields:
+        if f.kind == "checkbox":
+            if f.checked:
+                form[f.name] = "on"
+        elif f.kind != "password":
+            form[f.name] = f.value
+    return form
+
+
+def test_the_built_in_plugins_forms_save_back_unchanged(make_hub: Any) -> None:
+    from plugins.booking_gate.settings import Settings as Gate
+    from plugins.quickbooks.settings import Settings as QuickBooks
+    from plugins.review_requests.settings import Settings as Reviews
+
+    class Declares:
+        def __init__(self, model: type[BaseModel]) -> None:
+            self.model = model
+
+        @hookimpl
+        def settings_model(self) -> type[BaseModel]:
+            return self.model
+
+    hub: Hub = make_hub(("gate", Declares(Gate)), ("qb", Declares(QuickBooks)),
+                        ("reviews", Declares(Reviews)))
+    hub.states.update_settings("gate", {"threshold": "100.00", "exempt": "a@x.io, b@x.io"})
+    hub.states.update_settings("qb", {"monthly_services": "Math, Piano", "billing": "monthly"})
+    for name, model in (("gate", Gate), ("qb", QuickBooks), ("reviews", Reviews)):
+        before = hub.states.settings(name)
+        submitted = _as_browser_submits(forms.fields_for(model, before))
+        after = hub.states.update_settings(name, forms.updates_from(model, submitted))
+        assert after == before, name
