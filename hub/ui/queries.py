@@ -114,8 +114,12 @@ def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
         if ":" in about:
             where.append(EVENTS.c.subject == about)
         else:
-            # "INV-7" finds invoice:INV-7, and a contact, payment or booking with that id.
-            where.append(EVENTS.c.subject.like("%:" + _like(about), escape="\\"))
+            # "INV-7" finds invoice:INV-7 (and a contact, payment or booking with that id);
+            # "c-1" also finds that customer's invoices and payments, which name the contact
+            # inside their data. A scan of the data column: fine for one business's events.
+            inside = '"external_id":' + json.dumps(about)
+            where.append(or_(EVENTS.c.subject.like("%:" + _like(about), escape="\\"),
+                             EVENTS.c.data.like("%" + _like(inside) + "%", escape="\\")))
     if filters.q.strip():
         where.append(EVENTS.c.key.like("%" + _like(filters.q.strip()) + "%", escape="\\"))
     delivery: list[ColumnElement[bool]] = []

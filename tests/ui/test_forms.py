@@ -124,7 +124,9 @@ def test_activity_pages_and_filters(ui_client: FlaskClient, signed_up: Hub) -> N
     assert "evt_00" in second and "evt_29" not in second
     assert "1 event match" in ui_client.get("/activity?about=INV-7").text
     assert "1 event match" in ui_client.get("/activity?about=invoice:INV-7").text
-    assert "1 event match" in ui_client.get("/activity?about=c-1").text
+    # A customer's own events and every invoice that names them.
+    assert "31 events match" in ui_client.get("/activity?about=c-1").text
+    assert "1 event match" in ui_client.get("/activity?about=contact:c-1").text
     assert "10 events match" in ui_client.get("/activity?q=evt_1").text  # evt_10 to evt_19
     assert "Nothing matches" in ui_client.get("/activity?q=%25").text  # % is literal
     missing = ui_client.get("/activity/events/999")
