@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel
 
 from hub import hookimpl
+from hub.context import Context
+from hub.events import Booking, BookingCheck, Verdict
+from plugins.booking_gate import refusals, rules
 from plugins.booking_gate.settings import Settings
 
 # Off until the operator picks a threshold: the default (0.00) would refuse anyone who owes.
@@ -14,3 +19,48 @@ ENABLED_BY_DEFAULT = False
 @hookimpl
 def settings_model() -> type[BaseModel]:
     return Settings
+
+
+@hookimpl
+def migrations() -> Path:
+    return Path(__file__).parent / "versions"
+
+
+def verdict_for(email: str, ctx: Context) -> Verdict:
+    """The gate's answer from local data only: whichever plugin keeps the books' mirror
+    answers ``customer_balance`` without calling out."""
+    settings = ctx.settings
+    assert isinstance(settings, Settings)
+    balance = ctx.hub.customer_balance(email)
+    # None means "client unknown" when some source is on; with none on, nothing can know.
+    available = balance is not None or bool(ctx.hub.enabled_for("customer_balance"))
+    return rules.decide(email, balance, settings, source_available=available)
+
+
+@hookimpl
+def check_booking(check: BookingCheck, ctx: Context) -> Verdict:
+    return verdict_for(check.email, ctx)
+
+
+@hookimpl
+def on_booking(booking: Booking, ctx: Context) -> None:
+    # Only a new booking is gated: a session that happened (completed) is billed whatever the
+    # balance, and a cancellation needs no permission.
+    if booking.status != "booked":
+        ctx.note(f"booking {booking.external_id} is {booking.status}: not gated")
+        return
+    email = booking.contact.email
+    if not email:
+        ctx.note(f"booking {booking.external_id} has no client email: not gated")
+        return
+    verdict = verdict_for(email, ctx)
+    if verdict.allowed:
+        if refusals.lift(ctx, booking.external_id):
+            ctx.note(f"booking {booking.external_id} now allowed; its earlier refusal lifted")
+        else:
+            ctx.note(f"booking {booking.external_id} allowed")
+        return
+    if refusals.refuse(ctx, booking, verdict):
+        ctx.note(f"booking {booking.external_id} refused: {verdict.reason}")
+    else:
+        ctx.note(f"booking {booking.external_id} already refused: {verdict.reason}")
