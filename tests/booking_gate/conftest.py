@@ -50,3 +50,7 @@ def check(client: FlaskClient, email: str) -> dict[str, Any]:
 
 def told(host: Recorder, kind: str) -> list[dict[str, Any]]:
     return [m for hook, m, _ in host.calls if hook == "on_host_event" and m["type"] == kind]
+
+
+# The QuickBooks emulator, for the end-to-end test with the real QuickBooks plugin.
+from tests.quickbooks.conftest import emulator, qbo_env  # noqa: E402, F401

@@ -1,0 +1,80 @@
+"""End to end with the real QuickBooks plugin and its emulator: a debt made in QuickBooks
+refuses the client after a sweep, and a payment recorded in QuickBooks lifts it within one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+
+import plugins.booking_gate
+import plugins.quickbooks
+from hub.app import create_app
+from hub.clock import utcnow
+from hub.config import load_config
+from hub.hub import Hub
+from hub.jobs import fire
+from hub.worker import run_due
+from plugins.quickbooks import connect
+from plugins.quickbooks.emulator.testing import Emulator
+from tests.booking_gate.conftest import check, qbo_env
+from tests.plugins.recorder import Recorder
+
+
+def sweep(hub: Hub) -> None:
+    fire(hub, hub.jobs()["quickbooks.sweep"], utcnow())
+    run_due(hub)
+
+
+@pytest.fixture
+def qbo_gate(tmp_path: Path, emulator: Emulator, host: Recorder,
+             monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator speaks plain http
+    hub = Hub(load_config(qbo_env(tmp_path, emulator), dotenv=False), entrypoints=False,
+              plugins=[("quickbooks", plugins.quickbooks),
+                       ("booking_gate", plugins.booking_gate), ("host", host)])
+    try:
+        grant = emulator.connect()
+        connect.with_refresh_token(hub, grant["realmId"], grant["refresh_token"])
+        hub.states.set_enabled("booking_gate", True)
+        hub.states.update_settings("booking_gate", {"threshold": "50.00", "currency": "USD"})
+        yield hub
+    finally:
+        hub.close()
+
+
+def test_a_debt_in_quickbooks_refuses_and_its_payment_lifts_the_refusal(
+        qbo_gate: Hub, emulator: Emulator) -> None:
+    # The emulator's demo company: Amy's Bird Sanctuary owes one invoice, due yesterday.
+    [amy] = [c for c in emulator.objects("Customer")
+             if c.get("PrimaryEmailAddr", {}).get("Address") == "birds@example.com"]
+    [invoice] = [i for i in emulator.objects("Invoice")
+                 if i["CustomerRef"]["value"] == amy["Id"] and i["Balance"] > 0]
+    owed = f"{invoice['Balance']:.2f}"
+    client = create_app(qbo_gate).test_client()
+
+    sweep(qbo_gate)
+    answer = check(client, "Birds@Example.com")
+    assert answer["allowed"] is False and answer["stale"] is False
+    assert answer["balance"] == owed and answer["threshold"] == "50.00"
+    assert answer["reason"].startswith(f"Outstanding balance ${owed} exceeds the $50.00 limit")
+    assert check(client, "cars@example.com")["allowed"] is True  # owes nothing
+
+    emulator.record_payment(invoice["Id"], invoice["Balance"])
+    sweep(qbo_gate)
+    answer = check(client, "birds@example.com")
+    assert answer == {"allowed": True, "reason": None, "balance": "0.00",
+                      "threshold": "50.00", "stale": False}
+
+    # Two sweeps missed (QuickBooks unreachable): the mirror is stale, and by default the
+    # gate lets the client book, saying so; an operator who prefers it can refuse instead.
+    assert check(client, "diner@example.com")["allowed"] is False
+    with freeze_time(utcnow() + timedelta(minutes=11)):
+        answer = check(client, "diner@example.com")
+        assert answer["allowed"] is True and answer["stale"] is True
+        qbo_gate.states.update_settings("booking_gate", {"when_stale": "refuse"})
+        answer = check(client, "diner@example.com")
+        assert answer["allowed"] is False and answer["stale"] is True
