@@ -14,10 +14,20 @@ from pydantic import BaseModel
 from hub import hookimpl
 from hub.clock import utcnow
 from hub.context import Context
-from hub.errors import Skip
-from hub.events import Balance, Contact, Invoice, Payment
+from hub.errors import RetryLater, Skip
+from hub.events import Balance, Booking, Contact, Invoice, Payment
 from hub.jobs import JobRegistrar
-from plugins.quickbooks import api, connection, customers, invoices, links, mirror, receipts, sweep
+from plugins.quickbooks import (
+    api,
+    billing,
+    connection,
+    customers,
+    invoices,
+    links,
+    mirror,
+    receipts,
+    sweep,
+)
 from plugins.quickbooks.commands import add_commands
 from plugins.quickbooks.settings import Settings
 
@@ -75,6 +85,37 @@ def on_invoice_paid(invoice: Invoice, ctx: Context) -> None:
 
 
 @hookimpl
+def on_booking(booking: Booking, ctx: Context) -> None:
+    settings = ctx.settings
+    assert isinstance(settings, Settings)
+    if booking.status == "booked":
+        raise Skip("nothing to bill until the booking is completed")
+    if billing.mode(booking, settings) == "monthly":
+        ctx.note(billing.record_session(ctx.hub, booking))
+        return
+    if booking.status == "cancelled":
+        ctx.note("cancelled: a per-session booking is billed only once completed")
+        return
+    invoices.push(ctx, billing.per_session_invoice(booking))
+
+
+def close_months(ctx: Context) -> None:
+    """On the 1st: bill the month just ended, and any earlier month a stopped hub missed."""
+    settings = ctx.settings
+    assert isinstance(settings, Settings)
+    this_month = utcnow().strftime("%Y-%m")
+    failed = []
+    for month in billing.months_to_close(ctx.hub, this_month):
+        for result in billing.close_month(ctx.hub, month, settings):
+            if result.error:
+                failed.append(f"{result.client}: {result.error}")
+            else:
+                ctx.note(f"{month} {result.client}: {result.sessions} sessions billed")
+    if failed:
+        raise RetryLater("some monthly invoices could not be written: " + "; ".join(failed))
+
+
+@hookimpl
 def on_payment(payment: Payment, ctx: Context) -> None:
     receipts.push(ctx, payment)
 
@@ -85,6 +126,8 @@ def scheduled(register: JobRegistrar, settings: Settings) -> None:
              description="refresh the QuickBooks access token before it lapses (and daily)")
     register("sweep", sweep_changes, minutes=settings.poll_minutes,
              description="bring what changed in QuickBooks to the host")
+    register("close-month", close_months, cron="0 6 1 * *",
+             description="bill monthly-billed sessions of the month just ended")
 
 
 def sweep_changes(ctx: Context) -> None:

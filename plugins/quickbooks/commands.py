@@ -66,6 +66,37 @@ def disconnect_command(hub: Hub) -> None:
     click.echo(connection.disconnect(hub))
 
 
+@click.group("billing")
+def billing_group() -> None:
+    """Monthly summary invoices for bookings billed monthly."""
+
+
+@billing_group.command("close-month")
+@click.argument("month", metavar="YYYY-MM")
+@pass_hub
+def close_month_command(hub: Hub, month: str) -> None:
+    """Bill now the monthly-billed sessions of MONTH; running it again bills nothing twice."""
+    import re
+
+    from plugins.quickbooks import billing
+    from plugins.quickbooks.settings import Settings
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise click.BadParameter("write the month as YYYY-MM, e.g. 2026-03",
+                                 param_hint="MONTH")
+    settings = hub.states.settings("quickbooks")
+    assert isinstance(settings, Settings)
+    results = billing.close_month(hub, month, settings)
+    if not results:
+        click.echo(f"{month}: no monthly sessions waiting to be billed")
+    for i, result in enumerate(results, start=1):
+        state = f"FAILED: {result.error}" if result.error else "billed"
+        click.echo(f"[{i}/{len(results)}] {result.client}: {result.sessions} sessions, "
+                   f"invoice {result.invoice_external_id} {state}")
+    if any(r.error for r in results):
+        sys.exit(1)
+
+
 def add_commands(cli: click.Group) -> None:
     from plugins.quickbooks.emulator.cli import command as emulator
 
@@ -73,3 +104,5 @@ def add_commands(cli: click.Group) -> None:
                         commands=dict(quickbooks.commands))
     group.add_command(emulator)
     cli.add_command(group)
+    cli.add_command(click.Group("billing", help=billing_group.help,
+                                commands=dict(billing_group.commands)))

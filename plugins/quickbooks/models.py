@@ -98,3 +98,18 @@ class QboInvoiceMirror(SQLModel, table=True):
     txn_date: date | None = None
     due_date: date | None = None
     updated_at: datetime = Field(sa_type=DateTime())
+
+
+class QboBookingSession(SQLModel, table=True):
+    """A completed booking billed monthly, waiting for its month's invoice."""
+
+    __tablename__ = "qbo_booking_session"
+
+    booking_id: str = Field(primary_key=True, max_length=300)
+    client_key: str = Field(max_length=300, index=True)  # lowercased email, else contact id
+    month: str = Field(max_length=7, index=True)  # YYYY-MM of the session's start
+    booking: str = Field(sa_column=Column(Text, nullable=False))  # the Booking, as JSON
+    # pending | billed | cancelled
+    status: str = Field(max_length=12)
+    invoice_external_id: str | None = Field(default=None, max_length=300)
+    updated_at: datetime = Field(sa_type=DateTime())
