@@ -31,6 +31,8 @@ from plugins.quickbooks import (
 from plugins.quickbooks.commands import add_commands
 from plugins.quickbooks.settings import Settings
 
+TITLE = "QuickBooks"  # how the settings UI names this plugin
+
 
 @hookimpl
 def settings_model() -> type[BaseModel]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.events import Email
@@ -27,8 +29,8 @@ class Settings(BaseModel):
         "default)")
     send_invoices: bool = Field(
         False, description="ask QuickBooks to email each new invoice to the customer")
-    billing: str = Field(
-        "per_session", pattern="^(per_session|monthly)$",
+    billing: Literal["per_session", "monthly"] = Field(
+        "per_session",
         description="per_session or monthly, for bookings that do not say")
     monthly_clients: list[Email] = Field(
         default_factory=list, description="emails of clients billed monthly")

@@ -1,14 +1,15 @@
-"""The QuickBooks routes: Connect, the OAuth callback, Disconnect. Operator-only, like every
-page of the settings UI; the two POSTs carry the UI's CSRF token."""
+"""The QuickBooks routes: Connect, the OAuth callback, Disconnect. Guarded by the settings UI's
+own sign-in and CSRF checks (``hub.ui.operator_only``), as every page of the UI is."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template_string, request
+from flask import Blueprint, current_app, redirect, render_template_string, request
 from markupsafe import escape
 
 from hub.hub import Hub
+from hub.ui import csrf_field, operator_only
 from plugins.quickbooks import connect, connection
 
 bp = Blueprint("quickbooks", __name__, url_prefix="/quickbooks")
@@ -26,22 +27,12 @@ def _hub() -> Hub:
     return current_app.config["HUB"]  # type: ignore[no-any-return]
 
 
-@bp.before_request
-def _operator_only() -> Any:
-    from hub.ui import auth, csrf
-
-    if not auth.signed_in(_hub()):
-        return redirect("/")
-    if request.method == "POST" and not csrf.valid():
-        abort(400, "the form expired; go back, reload the page and try again")
-    return None
-
-
 def _page(title: str, message: str, kind: str, status: int = 200) -> tuple[str, int]:
     return render_template_string(PAGE, title=title, message=message, kind=kind), status
 
 
 @bp.post("/connect")
+@operator_only
 def start() -> Any:
     try:
         return redirect(connect.start_browser(_hub()))
@@ -50,6 +41,7 @@ def start() -> Any:
 
 
 @bp.get("/callback")
+@operator_only
 def callback() -> Any:
     args = request.args
     try:
@@ -62,19 +54,18 @@ def callback() -> Any:
 
 
 @bp.post("/disconnect")
+@operator_only
 def disconnect() -> Any:
     return _page("QuickBooks disconnected", connection.disconnect(_hub()), "ok")
 
 
 def card(hub: Hub) -> str:
     """The QuickBooks card on the Integrations page: state, company, tokens, actions."""
-    from hub.ui import csrf
-
     s = connection.status(hub)
-    token = escape(csrf.token())
-    connect_form = (f'<form method="post" action="/quickbooks/connect" class="inline">'
-                    f'<input type="hidden" name="csrf" value="{token}">'
-                    '<button type="submit" class="primary">{label}</button></form>')
+    token = str(csrf_field())
+    connect_form = ('<form method="post" action="/quickbooks/connect" class="inline">'
+                    + token.replace("{", "{{").replace("}", "}}")
+                    + '<button type="submit" class="primary">{label}</button></form>')
     if s["status"] in ("not_connected", "disconnected"):
         return ('<p><span class="pill off">Not connected</span></p>'
                 + connect_form.format(label="Connect QuickBooks"))
@@ -95,6 +86,5 @@ def card(hub: Hub) -> str:
         f'<dt>Last sync</dt><dd>{escape(str(s["last_sync_at"] or "never"))}</dd></dl>')
     parts += [f'<p class="warning">{escape(w)}</p>' for w in s["warnings"]]
     parts.append('<form method="post" action="/quickbooks/disconnect" class="inline">'
-                 f'<input type="hidden" name="csrf" value="{token}">'
-                 '<button type="submit" class="danger">Disconnect</button></form>')
+                 + token + '<button type="submit" class="danger">Disconnect</button></form>')
     return "".join(parts)

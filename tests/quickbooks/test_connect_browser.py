@@ -1,0 +1,62 @@
+"""Connecting QuickBooks as an operator does it: in a real browser, from the Integrations
+page's QuickBooks card, through the emulator's consent page and back."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hub.app import create_app
+from hub.hub import Hub
+from plugins.quickbooks import connection
+from tests.conftest import free_port
+from tests.ui.conftest import PASSWORD, browser, shot  # noqa: F401  (browser is a fixture)
+
+
+@pytest.fixture
+def site_and_hub(make_qbo_hub: Any) -> Iterator[tuple[str, Hub]]:
+    from waitress import create_server, wasyncore
+
+    port = free_port()
+    hub = make_qbo_hub(QBO_REDIRECT_URI=f"http://127.0.0.1:{port}/quickbooks/callback",
+                       HUB_ADMIN_PASSWORD=PASSWORD)
+    server: Any = create_server(create_app(hub), host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}", hub
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    thread.join(5)
+    server.task_dispatcher.shutdown()
+
+
+def test_connect_and_disconnect_from_the_quickbooks_card(browser: Any,  # noqa: F811
+                                                         site_and_hub: tuple[str, Hub]) -> None:
+    site, hub = site_and_hub
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    try:
+        page.goto(site + "/")
+        page.fill("#password", PASSWORD)
+        page.click("button:has-text('Sign in')")
+        page.click("button:has-text('Connect QuickBooks')")
+        # Intuit's consent page (the emulator's): pick the company, approve.
+        page.wait_for_selector("button:has-text('Connect')")
+        shot(page, "quickbooks-consent")
+        page.click("button[value=connect]")
+        page.wait_for_selector("h1:has-text('QuickBooks connected')")
+        assert "(sandbox)" in page.inner_text("main")
+        shot(page, "quickbooks-connected")
+        assert connection.status(hub)["status"] == "connected"
+        page.goto(site + "/")
+        card = page.inner_text("body")
+        assert "QuickBooks connected" in card and "Environment" in card
+        shot(page, "integrations-quickbooks-connected")
+        page.click("button:has-text('Disconnect')")
+        page.wait_for_selector("h1:has-text('QuickBooks disconnected')")
+        assert connection.status(hub)["status"] == "disconnected"
+    finally:
+        context.close()
