@@ -281,6 +281,10 @@ def keys_rotate(hub: Hub) -> None:
     """Re-encrypt every stored secret under the first key of HUB_ENCRYPTION_KEYS."""
     count = hub.states.rotate_secrets()
     click.echo(f"re-encrypted {count} secret settings")
+    for plugin in implementers(hub.pm, "reencrypt"):
+        done = call_impl(hookimpl_for(hub.pm, "reencrypt", plugin), rotate=hub.crypto.rotate,
+                         ctx=hub.context(plugin, "keys.rotate", "-"))
+        click.echo(f"{plugin}: re-encrypted {done} stored secrets")
 
 
 def build_cli() -> click.Group:

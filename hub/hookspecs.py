@@ -135,6 +135,15 @@ def settings_model() -> type[BaseModel] | None:
 
 
 @hookspec
+def reencrypt(rotate: Callable[[str], str], ctx: Context) -> int:
+    """Re-encrypt every secret the plugin stores, passing each stored token through ``rotate``
+    (which decrypts with any configured key and encrypts with the newest); return how many.
+
+    Called by ``hub keys rotate``, after a new key was put first in ``HUB_ENCRYPTION_KEYS``.
+    """
+
+
+@hookspec
 def register_blueprints(register: Callable[[Blueprint], None]) -> None:
     """Contribute Flask blueprints (webhook receivers, settings pages). Called at app creation."""
 

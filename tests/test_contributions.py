@@ -50,6 +50,8 @@ def test_a_plugin_adds_commands(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("HUB_PLUGINS", "extras=tests.plugins.extras")
     result = CliRunner().invoke(build_cli(), ["extras-hello", "ann"], env=base_env(tmp_path))
     assert result.output == "hello ann from extras\n"
+    rotated = CliRunner().invoke(build_cli(), ["keys", "rotate"], env=base_env(tmp_path))
+    assert "extras: re-encrypted 0 stored secrets" in rotated.output
     monkeypatch.delenv("HUB_PLUGINS")
     assert "extras-hello" not in build_cli().commands  # nothing left behind
 

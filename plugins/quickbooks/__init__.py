@@ -174,6 +174,11 @@ def customer_balance(email: str, ctx: Context) -> Balance | None:
 
 
 @hookimpl
+def reencrypt(rotate: Callable[[str], str], ctx: Context) -> int:
+    return connection.reencrypt(ctx.hub, rotate)
+
+
+@hookimpl
 def describe_invoice(external_id: str, ctx: Context) -> dict[str, Any] | None:
     link = links.get(ctx.hub, "invoice", external_id)
     if link is None:
@@ -186,6 +191,8 @@ def refresh_token(ctx: Context) -> None:
     if state != "connected":
         raise Skip(f"QuickBooks is {state.replace('_', ' ')}: nothing to refresh")
     outcome = connection.refresh(ctx.hub)
+    if outcome != "refused" and connection.refresh_company(ctx.hub):
+        ctx.note("company facts read again")
     ctx.note({"refreshed": "access token refreshed", "fresh": "token still fresh",
               "busy": "another worker was refreshing",
               "refused": "Intuit refused the refresh: needs reconnect"}[outcome])

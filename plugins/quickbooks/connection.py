@@ -67,7 +67,8 @@ def save_connection(hub: Hub, realm_id: str, environment: str, tokens: oauth.Tok
         refresh_expires_at=tokens.refresh_expires_at,
         refresh_hard_expires_at=tokens.refresh_hard_expires_at,
         refreshing_until=None, last_refresh_at=now, connected_at=now,
-        company=json.dumps(company), last_error=None, updated_at=now,
+        company=json.dumps({**company, "read_at": now.isoformat()}), last_error=None,
+        updated_at=now,
     )
 
     def write(conn: Connection) -> None:
@@ -145,6 +146,28 @@ def refresh(hub: Hub, *, force: bool = False) -> str:
         or current["refresh_hard_expires_at"],
         refreshing_until=None, last_refresh_at=done, last_error=None, updated_at=done)))
     return "refreshed"
+
+
+COMPANY_EVERY = timedelta(hours=24)
+
+
+def refresh_company(hub: Hub, force: bool = False) -> bool:
+    """Read the company's facts again when a day old: preferences change (multicurrency turned
+    on, discounts allowed) and the sync must follow. Returns whether they were read."""
+    from plugins.quickbooks.company import read_company
+
+    current = require(hub)
+    facts = json.loads(current["company"])
+    read_at = facts.get("read_at")
+    if not force and read_at and utcnow() - datetime.fromisoformat(read_at) < COMPANY_EVERY:
+        return False
+    now_access = access(hub)
+    fresh = read_company(hub.config, current["environment"], current["realm_id"],
+                         now_access.access_token)
+    fresh["read_at"] = utcnow().isoformat()
+    hub.write(lambda conn: conn.execute(update(TABLE).where(TABLE.c.id == 1).values(
+        company=json.dumps(fresh), updated_at=utcnow())))
+    return True
 
 
 def _release_lease(hub: Hub, error: str) -> None:
@@ -236,6 +259,30 @@ def remember_state(hub: Hub, state: str, verifier: str) -> None:
 
     hub.write(lambda conn: conn.execute(insert(QboOAuthState.__table__).values(
         state=state, code_verifier=hub.crypto.encrypt(verifier), created_at=utcnow())))
+
+
+def reencrypt(hub: Hub, rotate: Any) -> int:
+    """Tokens and connect-in-flight verifiers under the newest key (``hub keys rotate``)."""
+    from plugins.quickbooks.models import QboOAuthState
+
+    states = QboOAuthState.__table__
+
+    def write(conn: Connection) -> int:
+        count = 0
+        found = conn.execute(select(TABLE).where(TABLE.c.id == 1)).mappings().first()
+        if found:
+            values = {k: rotate(found[k]) for k in ("access_token", "refresh_token")
+                      if found[k]}
+            if values:
+                conn.execute(update(TABLE).where(TABLE.c.id == 1).values(**values))
+                count += len(values)
+        for state, verifier in conn.execute(select(states.c.state, states.c.code_verifier)):
+            conn.execute(update(states).where(states.c.state == state)
+                         .values(code_verifier=rotate(verifier)))
+            count += 1
+        return count
+
+    return int(hub.write(write))
 
 
 def expires_in(at: datetime | None) -> str:
