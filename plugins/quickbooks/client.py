@@ -12,22 +12,24 @@ from typing import Any
 import requests
 from quickbooks import QuickBooks
 
-from plugins.quickbooks import faults
+from plugins.quickbooks import faults, limits
 
 MINOR_VERSION = 75
 TIMEOUT = 30
 
 
 class TokenSession(requests.Session):
-    def __init__(self, access_token: str) -> None:
+    def __init__(self, access_token: str, realm_id: str = "") -> None:
         super().__init__()
         self.access_token = access_token
+        self.limit = limits.company(realm_id)
 
     def request(self, method: str | bytes, url: str | bytes,  # type: ignore[override]
                 *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", TIMEOUT)
         try:
-            answer = super().request(method, url, *args, **kwargs)
+            with self.limit.request():
+                answer = super().request(method, url, *args, **kwargs)
         except requests.RequestException as exc:
             raise faults.Unavailable(f"QuickBooks did not answer ({exc.__class__.__name__})"
                                      ) from None
@@ -44,5 +46,5 @@ def make_client(api_base: str, realm_id: str, access_token: str) -> QuickBooks:
     qb = QuickBooks(company_id=realm_id, minorversion=MINOR_VERSION)
     qb.api_url_v3 = api_base
     qb.sandbox_api_url_v3 = api_base
-    qb.session = TokenSession(access_token)
+    qb.session = TokenSession(access_token, realm_id)
     return qb

@@ -89,3 +89,13 @@ def consent(authorize_url: str, decision: str = "connect") -> dict[str, str]:
                            allow_redirects=False, timeout=10)
     back = urlparse(answer.headers["Location"])
     return {k: v[0] for k, v in parse_qs(back.query).items()}
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits() -> Iterator[None]:
+    """Each test starts with an empty request count (the limiter is process-wide)."""
+    from plugins.quickbooks import limits
+
+    limits.reset()
+    yield
+    limits.reset()

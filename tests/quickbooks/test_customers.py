@@ -170,3 +170,27 @@ def test_needs_reconnect_holds_work_tells_the_host_once_and_reconnect_runs_it(
     assert delivery(connected, "evt_1")["status"] == "done"
     assert delivery(connected, "evt_2")["status"] == "done"
     assert len(customers(emulator, "held1@example.com")) == 1
+
+
+def test_the_hub_keeps_under_the_per_minute_limit_itself(
+    connected: Hub, emulator: Emulator, monkeypatch: Any
+) -> None:
+    from plugins.quickbooks import limits
+
+    monkeypatch.setattr(limits, "PER_MINUTE", 4)
+    limits.reset()
+    emulator.set_limits(per_minute=4)  # QuickBooks would answer 429 past this
+    client = create_app(connected).test_client()
+    for n in range(3):  # each new contact costs a lookup and a create: 6 calls
+        send(client, f"evt_{n}", external_id=f"c-{n}", name=f"Pat {n}",
+             email=f"pat{n}@example.com")
+    with freeze_time(utcnow()) as clock:
+        run_due(connected)
+        states = [delivery(connected, f"evt_{n}") for n in range(3)]
+        assert [s["status"] for s in states] == ["done", "done", "pending"]
+        assert "waiting for QuickBooks' limit of 4 requests a minute" in states[2]["last_error"]
+        clock.tick(timedelta(seconds=61))
+        emulator.set_limits(per_minute=4)  # a fresh minute at QuickBooks too
+        run_due(connected)
+    assert delivery(connected, "evt_2")["status"] == "done"
+    assert all(len(customers(emulator, f"pat{n}@example.com")) == 1 for n in range(3))
