@@ -22,6 +22,11 @@ Two loads, one after the other:
 
 Every check asks for a random customer of the mirror, one in ten for an email it has never
 seen.
+
+``--source ledger`` measures the gate and the core without the QuickBooks plugin's lookup: this
+module is then itself the balance source (``HUB_PLUGINS=bench_ledger=bench.booking_gate``),
+answering ``customer_balance`` from the same figures loaded once into memory, and the QuickBooks
+plugin is disabled.
 """
 
 from __future__ import annotations
@@ -39,11 +44,16 @@ import tempfile
 import threading
 import time
 from datetime import date, timedelta
+from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from hub import hookimpl  # noqa: E402
+from hub.events import Balance  # noqa: E402
 
 KEY = "bench-key"
 PATH = "/api/v1/bookings/check"
@@ -116,6 +126,44 @@ def fill_mirror(database_url: str, customers: int, index_updated_at: bool = Fals
                                  "ON qbo_invoice_mirror (updated_at)")
     engine.dispose()
     return {"customers": len(people), "invoices": len(invoices), "over_threshold": over}
+
+
+def write_ledger(database_url: str, path: Path) -> None:
+    """The mirror's figures per email, as the ``--source ledger`` plugin reads them."""
+    from sqlalchemy import create_engine
+
+    from plugins.quickbooks import mirror
+    from plugins.quickbooks.models import QboCustomerMirror
+
+    class Shim:  # what mirror.balances needs of a hub
+        engine = create_engine(database_url)
+
+    table = QboCustomerMirror.__table__  # type: ignore[attr-defined]
+    with Shim.engine.connect() as conn:
+        people = conn.execute(table.select()).mappings().all()
+    figures = {}
+    for person in people:
+        found = mirror.balances(Shim, person["email"])  # type: ignore[arg-type]
+        assert found is not None
+        figures[person["email"]] = {k: str(found[k]) for k in (
+            "outstanding", "overdue", "open_invoices", "overdue_invoices")}
+    Shim.engine.dispose()
+    path.write_text(json.dumps(figures))
+
+
+@cache
+def _ledger(path: str) -> dict[str, Balance]:
+    figures = json.loads(Path(path).read_text())
+    return {email: Balance(outstanding=Decimal(f["outstanding"]), overdue=Decimal(f["overdue"]),
+                           open_invoices=int(f["open_invoices"]),
+                           overdue_invoices=int(f["overdue_invoices"]), source="bench_ledger")
+            for email, f in figures.items()}
+
+
+@hookimpl
+def customer_balance(email: str) -> Balance | None:
+    """``--source ledger``: the bench's own balance source, in memory."""
+    return _ledger(os.environ["BENCH_LEDGER"]).get(email.strip().lower())
 
 
 def wait_up(port: int) -> None:
@@ -261,9 +309,12 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=200.0, help="paced checks per second")
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--paced-connections", type=int, default=16,
+    parser.add_argument("--paced-connections", type=int, default=8,
                         help="keep-alive connections the paced client spreads its schedule over")
     parser.add_argument("--connections", type=int, default=4, help="wrk's connections")
+    parser.add_argument("--source", choices=("quickbooks", "ledger"), default="quickbooks",
+                        help="the balance source: the QuickBooks plugin's mirror, or this "
+                        "module's in-memory copy of the same figures")
     parser.add_argument("--no-wrk", action="store_true", help="skip the saturating wrk run")
     parser.add_argument("--what-if-index", action="store_true",
                         help="index qbo_invoice_mirror.updated_at in the bench's database, to "
@@ -279,6 +330,11 @@ def main() -> None:
                     "currency=USD")
         hub_command(env, "plugins", "set", "quickbooks", "poll_minutes=60")
         filled = fill_mirror(env["HUB_DATABASE_URL"], args.customers, args.what_if_index)
+        if args.source == "ledger":
+            write_ledger(env["HUB_DATABASE_URL"], tmp / "ledger.json")
+            env.update(BENCH_LEDGER=str(tmp / "ledger.json"),
+                       HUB_PLUGINS="bench_ledger=bench.booking_gate")
+            hub_command(env, "plugins", "disable", "quickbooks")
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "hub", "serve", "--port", str(port)], env=env,
@@ -296,9 +352,9 @@ def main() -> None:
         if server.returncode not in (0, -15):
             print(err, file=sys.stderr)
 
-    print(f"mirror: {filled['customers']} customers, {filled['invoices']} invoices, "
-          f"{filled['over_threshold']} over the {THRESHOLD} threshold; "
-          f"{os.cpu_count()} cores")
+    print(f"balance source: {args.source}; {filled['customers']} customers, "
+          f"{filled['invoices']} invoices, {filled['over_threshold']} over the {THRESHOLD} "
+          f"threshold; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(f"paced  {result['rate']:6.1f} checks/s for {args.seconds:.0f} s "
           f"({result['checks']} checks, {result['refused']} refused, {result['errors']} errors,"
