@@ -55,10 +55,12 @@ def on_booking(booking: Booking, ctx: Context) -> None:
         return
     verdict = verdict_for(email, ctx)
     if verdict.allowed:
+        # Say so when it passed only because the balance could not be trusted (when_stale).
+        how = "allowed (balance stale)" if verdict.stale else "allowed"
         if refusals.lift(ctx, booking.external_id):
-            ctx.note(f"booking {booking.external_id} now allowed; its earlier refusal lifted")
+            ctx.note(f"booking {booking.external_id} now {how}; its earlier refusal lifted")
         else:
-            ctx.note(f"booking {booking.external_id} allowed")
+            ctx.note(f"booking {booking.external_id} {how}")
         return
     if refusals.refuse(ctx, booking, verdict):
         ctx.note(f"booking {booking.external_id} refused: {verdict.reason}")

@@ -137,6 +137,7 @@ def test_a_stale_balance_lets_a_booking_through_unless_the_operator_refuses(
     send(client, "evt_1", status="booked")
     run_due(gate)
     assert refusal(gate, "bk-1") is None
+    assert gate_result(gate, "evt_1")["result"] == "booking bk-1 allowed (balance stale)"
     gate.states.update_settings("booking_gate", {"when_stale": "refuse"})
     send(client, "evt_2", status="booked", external_id="bk-2")
     run_due(gate)
