@@ -4,6 +4,7 @@ retried, a business fault → shown to the operator with QuickBooks' own words."
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,15 @@ from plugins.quickbooks.client import make_client
 
 if TYPE_CHECKING:
     from hub.hub import Hub
+
+
+def request_id(realm_id: str, *parts: str) -> str:
+    """Intuit's ``requestid`` (≤ 50 characters) for one write, from what is written: the host
+    object's id and the content or state the write starts from — never from the delivery. Any
+    later delivery of the same object (a retry, a replay under a new event id, an operator's
+    retry after the first delivery was parked) repeats the same request, so QuickBooks answers
+    with the first result instead of making a second invoice or receipt."""
+    return hashlib.sha256("\x1f".join((realm_id, *parts)).encode()).hexdigest()[:40]
 
 
 def quote(value: str) -> str:
@@ -62,6 +72,9 @@ class Api:
                 "POST", base, json.dumps({"Id": qbo_id, "SyncToken": sync_token}),
                 params={"operation": op}, request_id=request_id)
         return dict(answer.get(entity) or {})
+
+    def request_id(self, *parts: str) -> str:
+        return request_id(self.realm_id, *parts)
 
     def close(self) -> None:
         self.qb.session.close()

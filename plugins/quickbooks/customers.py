@@ -109,9 +109,9 @@ def _update(ctx: Context, api: Api, target: dict[str, Any],
         payload = {"Id": target["Id"], "SyncToken": target["SyncToken"], "sparse": True,
                    **changes}
         try:
-            return api.update("Customer", payload, ctx.request_id(
+            return api.update("Customer", payload, api.request_id(
                 "customer-update", str(target["Id"]), str(target["SyncToken"]),
-                str(changes.get("DisplayName"))))
+                _digest(changes)))
         except faults.Fault as exc:
             if exc.code == "5010" and attempt < 2:  # changed in QuickBooks meanwhile: re-read
                 target = api.read("Customer", str(target["Id"]))
@@ -134,7 +134,7 @@ def _create(ctx: Context, api: Api, fields: dict[str, Any], email: str | None,
         try:
             return api.create("Customer", {**fields, "DisplayName": name,
                                            "Notes": links.marker(external_id)},
-                              ctx.request_id("customer-create", name))
+                              api.request_id("customer-create", external_id, name))
         except faults.Fault as exc:
             if exc.code != "6240":
                 raise

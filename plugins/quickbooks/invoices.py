@@ -85,11 +85,13 @@ def push(ctx: Context, invoice: Invoice) -> None:
         wanted = body(ctx, api, invoice, customer_id)
         digest = _digest(wanted)
         if link is None:
-            saved = api.create("Invoice", wanted, ctx.request_id("invoice-create"))
+            saved = api.create("Invoice", wanted,
+                               api.request_id("invoice-create", invoice.external_id, digest))
             ctx.note(f"Invoice {saved['Id']} (#{saved.get('DocNumber', '-')}) created")
             settings = ctx.settings
             if isinstance(settings, Settings) and settings.send_invoices:
-                api.operation("Invoice", saved["Id"], "send", ctx.request_id("invoice-send"))
+                api.operation("Invoice", saved["Id"], "send",
+                              api.request_id("invoice-send", str(saved["Id"])))
                 ctx.note("QuickBooks emailed it to the customer")
         elif link["digest"] != digest:
             saved = _update(ctx, api, link, wanted)
@@ -117,7 +119,7 @@ def _update(ctx: Context, api: Api, link: dict[str, Any],
         payload = {**wanted, "Id": current["Id"], "SyncToken": current["SyncToken"],
                    "sparse": True}
         try:
-            return api.update("Invoice", payload, ctx.request_id(
+            return api.update("Invoice", payload, api.request_id(
                 "invoice-update", str(current["Id"]), str(current["SyncToken"]),
                 _digest(wanted)))
         except faults.Fault as exc:
@@ -137,7 +139,8 @@ def _void(ctx: Context, api: Api, link: dict[str, Any] | None) -> None:
     current = api.read("Invoice", str(link["qbo_id"]))
     try:
         api.operation("Invoice", str(current["Id"]), "void",
-                      ctx.request_id("invoice-void", str(current["SyncToken"])),
+                      api.request_id("invoice-void", str(current["Id"]),
+                                     str(current["SyncToken"])),
                       sync_token=str(current["SyncToken"]))
     except faults.Fault:
         # Voided already (a retry after a lost answer): QuickBooks shows it zeroed.
@@ -164,7 +167,7 @@ def settle(ctx: Context, api: Api, invoice: Invoice, saved: dict[str, Any],
         "TxnDate": utcnow().date().isoformat(),
         "Line": [{"Amount": str(to_pay),
                   "LinkedTxn": [{"TxnId": str(saved["Id"]), "TxnType": "Invoice"}]}],
-    }, ctx.request_id("payment", str(saved["Id"]), str(owed_in_qbo), str(owed_in_host)))
+    }, api.request_id("payment", str(saved["Id"]), str(owed_in_qbo), str(owed_in_host)))
     links.put(ctx.hub, "payment", f"{invoice.external_id}@{owed_in_host}",
               str(payment["Id"]), sync_token=str(payment.get("SyncToken")), digest=None)
     ctx.note(f"Payment {payment['Id']} of {to_pay} recorded on invoice {saved['Id']}")

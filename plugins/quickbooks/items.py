@@ -56,7 +56,7 @@ def item_ref(ctx: Context, api: Api, name: str) -> dict[str, str]:
         found = api.create("Item", {
             "Name": name[:100], "Type": "Service",
             "IncomeAccountRef": income_account(api, settings),
-        }, ctx.request_id("item", name.casefold()))
+        }, api.request_id("item", name.casefold()))
         ctx.note(f"Item {found['Id']} ({name}) created")
     if found is None:
         if name.casefold() != settings.default_item.casefold():

@@ -43,7 +43,8 @@ def push(ctx: Context, payment: Payment) -> None:
         currency = currency_ref(payment.currency, api.company)
         if currency:
             body["CurrencyRef"] = currency
-        saved = api.create("SalesReceipt", body, ctx.request_id("sales-receipt"))
+        saved = api.create("SalesReceipt", body,
+                           api.request_id("sales-receipt", payment.external_id))
     links.put(ctx.hub, KIND, payment.external_id, str(saved["Id"]),
               sync_token=str(saved.get("SyncToken")), digest=None)
     ctx.note(f"Sales receipt {saved['Id']} of {Decimal(str(saved.get('TotalAmt', 0)))} "
