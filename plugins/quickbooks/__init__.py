@@ -159,13 +159,13 @@ def customer_balance(email: str, ctx: Context) -> Balance | None:
     found = mirror.balances(ctx.hub, email)
     if found is None:
         return None
-    status = connection.status(ctx.hub)
+    current = connection.row(ctx.hub)
     settings = ctx.settings
     assert isinstance(settings, Settings)
-    synced = status.get("last_sync_at")
+    synced = current["last_sync_at"] if current else None
     # Stale when the last sweep is older than two sweep intervals, or QuickBooks is not
     # connected (nothing will bring the mirror up to date).
-    stale = (status["status"] != "connected" or synced is None
+    stale = (current is None or current["status"] != "connected" or synced is None
              or utcnow() - synced > timedelta(minutes=2 * settings.poll_minutes))
     return Balance(outstanding=found["outstanding"], overdue=found["overdue"],
                    open_invoices=found["open_invoices"],
