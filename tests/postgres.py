@@ -31,7 +31,7 @@ def _free_port() -> int:
 def unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"PostgreSQL is required in CI: {reason}")
-    pytest.skip(f"{reason}; set HUB_TEST_POSTGRES_URL to a server's URL to run this test")
+    pytest.skip(f"{reason}; set HUB_TEST_POSTGRES_URL to run this test")  # not in CI: fails above
 
 
 @contextmanager

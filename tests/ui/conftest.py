@@ -112,7 +112,7 @@ def browser() -> Iterator[Any]:
         message = f"{CHROMIUM} is missing: apt-get install -y chromium"
         if os.environ.get("CI") == "true":
             pytest.fail(message + " (CI must run the browser tests)")
-        pytest.skip(message)
+        pytest.skip(message)  # outside CI only: under CI=true it failed above
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
