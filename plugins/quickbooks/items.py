@@ -7,8 +7,10 @@ name would leave a junk item behind, a complaint users of other integrations mak
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from hub.clock import utcnow
 from hub.context import Context
 from hub.errors import NeedsOperator
 from plugins.quickbooks import links
@@ -18,9 +20,25 @@ from plugins.quickbooks.settings import Settings
 KIND = "item"
 
 
+FALLBACK_FOR = timedelta(days=1)
+
+
 def _cached(ctx: Context, name: str) -> dict[str, str] | None:
     link = links.get(ctx.hub, KIND, name.casefold())
-    return {"value": str(link["qbo_id"]), "name": name} if link else None
+    if link is None:
+        return None
+    # A name QuickBooks lacked is remembered as going on the default item for a day, so an
+    # item the operator adds later is found the next day without a lookup on every line.
+    if link["digest"] == "fallback" and utcnow() - link["updated_at"] > FALLBACK_FOR:
+        return None
+    shown = _default_name(ctx) if link["digest"] == "fallback" else name
+    return {"value": str(link["qbo_id"]), "name": shown}
+
+
+def _default_name(ctx: Context) -> str:
+    settings = ctx.settings
+    assert isinstance(settings, Settings)
+    return settings.default_item
 
 
 def _find(api: Api, name: str) -> dict[str, Any] | None:
@@ -60,7 +78,10 @@ def item_ref(ctx: Context, api: Api, name: str) -> dict[str, str]:
         ctx.note(f"Item {found['Id']} ({name}) created")
     if found is None:
         if name.casefold() != settings.default_item.casefold():
-            return item_ref(ctx, api, settings.default_item)
+            fallback = item_ref(ctx, api, settings.default_item)
+            links.put(ctx.hub, KIND, name.casefold(), fallback["value"], sync_token=None,
+                      digest="fallback")
+            return fallback
         raise NeedsOperator(f"the default item {settings.default_item!r} is not in "
                             "QuickBooks: create it there, or set quickbooks.default_item to "
                             "an item that exists")
