@@ -96,8 +96,11 @@ def push(ctx: Context, invoice: Invoice) -> None:
         elif link["digest"] != digest:
             saved = _update(ctx, api, link, wanted)
             ctx.note(f"Invoice {saved['Id']} updated")
+        elif invoice.paid > 0:
+            saved = api.read("Invoice", str(link["qbo_id"]))  # its balance, to settle against
         else:
-            saved = api.read("Invoice", str(link["qbo_id"]))
+            ctx.note(f"Invoice {link['qbo_id']} already up to date")
+            return
         # The balance the host knows: a sweep that finds QuickBooks showing another one tells
         # the host; our own payments leave them equal, so they are never echoed back.
         links.put(ctx.hub, KIND, invoice.external_id, str(saved["Id"]),

@@ -189,3 +189,29 @@ def test_a_standalone_payment_becomes_one_sales_receipt(connected: Hub,
     post(client, "payment", "evt_2", data)  # the same payment under another event id
     run_due(connected)
     assert len(emulator.objects("SalesReceipt")) == count
+
+
+def test_an_invoice_to_a_known_customer_costs_one_call(connected: Hub, emulator: Emulator,
+                                                        monkeypatch: Any) -> None:
+    from plugins.quickbooks import client
+
+    made: list[str] = []
+    original = client.TokenSession.request
+
+    def counting(self: Any, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
+        made.append(f"{method} {url}")
+        return original(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(client.TokenSession, "request", counting)
+    api = create_app(connected).test_client()
+    post(api, "invoice.sent", "evt_1", invoice_data())  # new customer, unknown item
+    run_due(connected)
+    assert len(made) > 1
+    made.clear()
+    post(api, "invoice.sent", "evt_2", invoice_data(external_id="inv-2", number="1002"))
+    run_due(connected)
+    assert len(made) == 1 and made[0].startswith("POST") and "/invoice" in made[0]
+    made.clear()
+    post(api, "invoice.updated", "evt_3", invoice_data(external_id="inv-2", number="1002"))
+    run_due(connected)
+    assert made == []  # unchanged: nothing to say to QuickBooks
