@@ -128,8 +128,19 @@ def scheduled(register: JobRegistrar, settings: Settings) -> None:
              description="refresh the QuickBooks access token before it lapses (and daily)")
     register("sweep", sweep_changes, minutes=settings.poll_minutes,
              description="bring what changed in QuickBooks to the host")
+    register("company-facts", company_facts, hours=24,
+             description="read the company's currency, discount and tax settings again "
+             "(also at once when QuickBooks says they changed)")
     register("close-month", close_months, cron="0 6 1 * *",
              description="bill monthly-billed sessions of the month just ended")
+
+
+def company_facts(ctx: Context) -> None:
+    state = connection.status(ctx.hub)["status"]
+    if state != "connected":
+        raise Skip(f"QuickBooks is {state.replace('_', ' ')}: nothing to read")
+    connection.refresh_company(ctx.hub, force=True)
+    ctx.note("company facts read again")
 
 
 def sweep_changes(ctx: Context) -> None:
@@ -191,8 +202,6 @@ def refresh_token(ctx: Context) -> None:
     if state != "connected":
         raise Skip(f"QuickBooks is {state.replace('_', ' ')}: nothing to refresh")
     outcome = connection.refresh(ctx.hub)
-    if outcome != "refused" and connection.refresh_company(ctx.hub):
-        ctx.note("company facts read again")
     ctx.note({"refreshed": "access token refreshed", "fresh": "token still fresh",
               "busy": "another worker was refreshing",
               "refused": "Intuit refused the refresh: needs reconnect"}[outcome])

@@ -43,6 +43,21 @@ def realms(payload: Any) -> set[str]:
     return found
 
 
+def entities(payload: Any) -> set[str]:
+    """The kinds of object a notification names, lowercased: ``customer``, ``preferences``."""
+    found: set[str] = set()
+    if isinstance(payload, dict):
+        for note in payload.get("eventNotifications") or []:
+            change = (note or {}).get("dataChangeEvent") or {}
+            found |= {str(e.get("name", "")).lower() for e in change.get("entities") or []}
+    elif isinstance(payload, list):
+        for event in payload:  # CloudEvents: "qbo.preferences.updated.v1"
+            parts = str((event or {}).get("type", "")).split(".")
+            if len(parts) > 2:
+                found.add(parts[1].lower())
+    return found
+
+
 @bp.post("/quickbooks/webhooks")
 def receive() -> tuple[Response, int]:
     hub: Hub = current_app.config["HUB"]
@@ -60,7 +75,11 @@ def receive() -> tuple[Response, int]:
     current = connection.row(hub)
     if current is None or current["realm_id"] not in realms(payload):
         return jsonify(queued=False), 200  # not our company: acknowledged, nothing to do
-    job = hub.jobs().get("quickbooks.sweep")
+    jobs = hub.jobs()
+    job = jobs.get("quickbooks.sweep")
     if job is not None:
         fire_soon(hub, job)
+    facts = jobs.get("quickbooks.company-facts")
+    if facts is not None and entities(payload) & {"preferences", "companyinfo"}:
+        fire_soon(hub, facts)  # the company's settings changed: the sync must follow them
     return jsonify(queued=job is not None), 200

@@ -107,7 +107,6 @@ def test_the_token_is_refreshed_in_the_background_before_it_lapses(
         assert connection.refresh_company(connected) is False  # read at connect, today
         clock.tick(timedelta(hours=25))  # a day on: the company's facts are read again
         assert connection.refresh_company(connected) is True
-        assert connection.status(connected)["company"]["home_currency"] == "USD"
 
 
 def test_the_rotated_token_survives_a_restart(make_qbo_hub, emulator: Emulator) -> None:
@@ -231,3 +230,40 @@ def test_no_token_reaches_the_logs(make_qbo_hub, emulator: Emulator,
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert logged  # something was logged: the check below is not vacuous
     assert not any(secret in logged for secret in secrets)
+
+
+def test_a_company_from_the_other_environment_is_named_with_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from hub.config import load_config
+    from plugins.quickbooks import oauth
+    from plugins.quickbooks.emulator.testing import start_emulator
+
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
+    sandbox = start_emulator(state_file=str(tmp_path / "sandbox.json"))
+    try:
+        sandbox.add_company("4620816365000000", name="Real Books Ltd")
+        grant = sandbox.connect(realm="4620816365000000")
+        shutil.copy(tmp_path / "sandbox.json", tmp_path / "production.json")
+        production = start_emulator(state_file=str(tmp_path / "production.json"))
+        sandbox.reset()  # the company is not in the sandbox
+        try:
+            monkeypatch.setattr(oauth, "API_BASE", {"sandbox": sandbox.api_base,
+                                                    "production": production.api_base})
+            env = {**qbo_env(tmp_path, production), "QBO_ENVIRONMENT": "sandbox"}
+            del env["QBO_API_BASE"]  # Intuit's two bases, as without the emulator
+            hub = Hub(load_config(env, dotenv=False), entrypoints=False,
+                      plugins=[("quickbooks", __import__("plugins.quickbooks",
+                                                         fromlist=["_"]))])
+            with pytest.raises(connect.ConnectError) as refused:
+                connect.with_refresh_token(hub, "4620816365000000", grant["refresh_token"])
+            assert ("is a production company, but the hub is set to sandbox: set "
+                    "QBO_ENVIRONMENT=production and connect again") in str(refused.value)
+            assert connection.status(hub)["status"] == "not_connected"  # nothing half-saved
+            hub.close()
+        finally:
+            production.stop()
+    finally:
+        sandbox.stop()

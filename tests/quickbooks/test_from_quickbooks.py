@@ -169,3 +169,24 @@ def test_historical_invoices_are_imported_and_never_pushed_back(
     [qb] = [d for d in connected.event("evt_9")["deliveries"] if d["plugin"] == "quickbooks"]
     assert qb["status"] == "skipped" and "not pushed back" in qb["result"]
     assert emulator.get("Invoice", before["Id"])["SyncToken"] == before["SyncToken"]
+
+
+def test_a_change_of_company_settings_in_quickbooks_is_followed(
+    connected: Hub, emulator: Emulator, served_hub: str
+) -> None:
+    from plugins.quickbooks import connection
+    from tests.emulator.conftest import make_client
+
+    before = connection.status(connected)["company"]["allow_discount"]
+    emulator.configure_webhooks(url=f"{served_hub}/quickbooks/webhooks", format="cloudevents")
+    # Someone switches discounts in QuickBooks (Account and settings → Sales).
+    token = connected.crypto.decrypt(connection.row(connected)["access_token"])
+    qb = make_client(emulator, token)
+    prefs = qb.query("SELECT * FROM Preferences")["QueryResponse"]["Preferences"][0]
+    qb.update_object("Preferences", json.dumps({
+        "SyncToken": prefs["SyncToken"], "sparse": True,
+        "SalesFormsPrefs": {"AllowDiscount": not before}}))
+    qb.session.close()
+    emulator.wait_for_webhooks(1)
+    run_due(connected)
+    assert connection.status(connected)["company"]["allow_discount"] is (not before)
