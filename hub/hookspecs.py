@@ -105,6 +105,14 @@ def check_booking(check: BookingCheck, ctx: Context) -> Verdict | None:
     """
 
 
+@hookspec
+def check_billing(booking: Booking, ctx: Context) -> Verdict | None:
+    """May this completed booking be billed? Answer a :class:`Verdict`, or ``None`` for no
+    opinion. Asked by a billing plugin before it bills; any refusal refuses (a booking the
+    booking gate refused is never billed). Must answer from local data and must not raise.
+    """
+
+
 @hookspec(firstresult=True)
 def customer_balance(email: str, ctx: Context) -> Balance | None:
     """What the customer with this email owes, from the answering plugin's local data, or

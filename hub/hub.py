@@ -19,7 +19,7 @@ from hub.config import Config
 from hub.context import Context, stable_key
 from hub.crypto import Crypto
 from hub.db import make_engine, migrate, reading
-from hub.events import EVENT_TYPES, Balance, BookingCheck, Verdict, dump
+from hub.events import EVENT_TYPES, Balance, Booking, BookingCheck, Verdict, dump
 from hub.plugins import PluginStates, call_impl, discover, hookimpl_for, implementers
 from hub.store import DELIVERIES, EVENTS, Accepted, accept_in, body_hash, event_view
 from hub.writer import GroupWriter
@@ -191,15 +191,21 @@ class Hub:
                        settings=self.states.settings(plugin))
 
     def check_booking(self, check: BookingCheck) -> Verdict:
-        """Ask every enabled decision plugin; any refusal refuses."""
+        """May this client book? Any enabled plugin's refusal refuses."""
+        return self._decide("check_booking", check.email, check=check)
+
+    def check_billing(self, booking: Booking) -> Verdict:
+        """May this completed booking be billed? Any enabled plugin's refusal refuses."""
+        return self._decide("check_billing", booking.external_id, booking=booking)
+
+    def _decide(self, hook: str, subject: str, **kwargs: Any) -> Verdict:
         verdicts: list[Verdict] = []
-        for plugin in self.enabled_for("check_booking"):
-            impl = hookimpl_for(self.pm, "check_booking", plugin)
+        for plugin in self.enabled_for(hook):
+            impl = hookimpl_for(self.pm, hook, plugin)
             try:
-                answer = call_impl(impl, check=check,
-                                   ctx=self.context(plugin, "booking.check", check.email))
+                answer = call_impl(impl, ctx=self.context(plugin, hook, subject), **kwargs)
             except Exception:
-                log.exception("plugin %s failed to answer a booking check", plugin)
+                log.exception("plugin %s failed to answer %s", plugin, hook)
                 continue
             if answer is not None:
                 verdicts.append(answer)

@@ -91,3 +91,16 @@ def test_booking_check_asks_the_decision_plugins(make_hub, recorder) -> None:
     hub.states.set_enabled("recorder", False)
     answer = client.post("/api/v1/bookings/check", json=ask, headers=AUTH).get_json()
     assert answer["allowed"] is True  # the gate off: allowed
+
+
+def test_billing_decisions_ask_every_plugin(make_hub, recorder) -> None:
+    from hub.events import Booking
+    from tests.samples import DATA
+
+    hub = make_hub(("recorder", recorder))
+    booking = Booking.model_validate(DATA["booking"])
+    assert hub.check_billing(booking).allowed is True  # no opinion: allowed
+    recorder.verdict = Verdict(allowed=False, reason="refused at the gate")
+    verdict = hub.check_billing(booking)
+    assert verdict.allowed is False and verdict.reason == "refused at the gate"
+    assert recorder.calls[-1][0] == "check_billing"

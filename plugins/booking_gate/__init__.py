@@ -43,6 +43,16 @@ def check_booking(check: BookingCheck, ctx: Context) -> Verdict:
 
 
 @hookimpl
+def check_billing(booking: Booking, ctx: Context) -> Verdict | None:
+    """A booking this gate refused, and whose refusal stands, is never billed."""
+    found = refusals.refusal(ctx.hub, booking.external_id)
+    if found is None or found["lifted_at"] is not None:
+        return None
+    return Verdict(allowed=False, reason=f"the booking gate refused this booking: "
+                   f"{found['reason']}")
+
+
+@hookimpl
 def on_booking(booking: Booking, ctx: Context) -> None:
     # Only a new booking is gated: a session that happened (completed) is billed whatever the
     # balance, and a cancellation needs no permission.

@@ -92,6 +92,10 @@ def on_booking(booking: Booking, ctx: Context) -> None:
     assert isinstance(settings, Settings)
     if booking.status == "booked":
         raise Skip("nothing to bill until the booking is completed")
+    if booking.status == "completed":
+        verdict = ctx.hub.check_billing(booking)
+        if not verdict.allowed:
+            raise Skip(f"not billed: {verdict.reason}")
     if billing.mode(booking, settings) == "monthly":
         ctx.note(billing.record_session(ctx.hub, booking))
         return

@@ -78,3 +78,29 @@ def test_a_debt_in_quickbooks_refuses_and_its_payment_lifts_the_refusal(
         qbo_gate.states.update_settings("booking_gate", {"when_stale": "refuse"})
         answer = check(client, "diner@example.com")
         assert answer["allowed"] is False and answer["stale"] is True
+
+
+def test_a_refused_booking_is_never_billed(qbo_gate: Hub, emulator: Emulator) -> None:
+    from tests.conftest import API_KEY
+    from tests.samples import DATA, event
+
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    client = create_app(qbo_gate).test_client()
+    sweep(qbo_gate)
+    booking = {**DATA["booking"], "external_id": "bk-amy",
+               "contact": {"external_id": "c-amy", "name": "Amy",
+                           "email": "birds@example.com"}}
+
+    def send(event_id: str, status: str) -> None:
+        body = {**event("booking", event_id), "data": {**booking, "status": status}}
+        assert client.post("/api/v1/events", json=body, headers=auth).status_code == 202
+        run_due(qbo_gate)
+
+    send("evt_booked", "booked")  # Amy owes more than the limit: refused
+    invoices_before = len(emulator.objects("Invoice"))
+    send("evt_done", "completed")  # the host lets the session happen anyway
+    [billing] = [d for d in qbo_gate.event("evt_done")["deliveries"]
+                 if d["plugin"] == "quickbooks"]
+    assert billing["status"] == "skipped"
+    assert billing["result"].startswith("not billed: the booking gate refused this booking")
+    assert len(emulator.objects("Invoice")) == invoices_before

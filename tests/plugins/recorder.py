@@ -71,6 +71,11 @@ class Recorder:
         return self.verdict
 
     @hookimpl
+    def check_billing(self, booking: Booking, ctx: Context) -> Verdict | None:
+        self.calls.append(("check_billing", booking, ctx))
+        return self.verdict
+
+    @hookimpl
     def settings_model(self) -> type[BaseModel]:
         return RecorderSettings
 
