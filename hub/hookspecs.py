@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         Verdict,
     )
     from hub.jobs import JobRegistrar
+    from hub.reports import Receivables
 
 hookspec = pluggy.HookspecMarker("hub")
 
@@ -121,6 +122,12 @@ def customer_balance(email: str, ctx: Context) -> Balance | None:
     Called synchronously (the booking gate asks on every check): must answer from local data,
     fast, and must not raise. ``stale`` says the data is older than it should be.
     """
+
+
+@hookspec(firstresult=True)
+def receivables(ctx: Context) -> Receivables | None:
+    """Who owes what and each month's invoiced, collected and outstanding, for the Money page,
+    from the answering plugin's local data. The first answer wins; must not raise."""
 
 
 @hookspec

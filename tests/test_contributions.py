@@ -104,3 +104,8 @@ def test_billing_decisions_ask_every_plugin(make_hub, recorder) -> None:
     verdict = hub.check_billing(booking)
     assert verdict.allowed is False and verdict.reason == "refused at the gate"
     assert recorder.calls[-1][0] == "check_billing"
+
+
+def test_a_plugin_answers_the_money_report(make_hub) -> None:
+    report = make_hub(("extras", extras)).receivables()
+    assert report is not None and report.months[0].outstanding == Decimal("65")

@@ -6,9 +6,9 @@ A plugin whose ``ui_card`` has buttons guards the routes behind them with ``oper
 puts ``csrf_field()`` in its forms.
 """
 
-from hub.ui import views_activity, views_auth, views_integrations
+from hub.ui import views_activity, views_auth, views_integrations, views_money
 from hub.ui.blueprint import bp, operator_only
 from hub.ui.csrf import hidden_field as csrf_field
 
 __all__ = ["bp", "csrf_field", "operator_only", "views_activity", "views_auth",
-           "views_integrations"]
+           "views_integrations", "views_money"]

@@ -137,7 +137,3 @@ def save_settings(name: str) -> Any:
     flash(f"{_title(info)} settings saved.")
     return redirect(url_for("ui.integrations") + f"#plugin-{name}")
 
-
-@bp.get("/money")
-def money() -> Any:
-    return render_template("ui/money.html", nav="money")

@@ -17,6 +17,7 @@ from hub.context import Context
 from hub.errors import RetryLater, Skip
 from hub.events import Balance, Booking, Contact, Invoice, Payment
 from hub.jobs import JobRegistrar
+from hub.reports import Receivables
 from plugins.quickbooks import (
     api,
     billing,
@@ -191,6 +192,16 @@ def customer_balance(email: str, ctx: Context) -> Balance | None:
 @hookimpl
 def reencrypt(rotate: Callable[[str], str], ctx: Context) -> int:
     return connection.reencrypt(ctx.hub, rotate)
+
+
+@hookimpl
+def receivables(ctx: Context) -> Receivables | None:
+    current = connection.row(ctx.hub)
+    if current is None:
+        return None
+    report = mirror.receivables(ctx.hub)
+    report.as_of = current["last_sync_at"]
+    return report
 
 
 @hookimpl

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from hub.clock import utcnow
 from hub.db import reading
 from hub.events import Contact, Invoice
+from hub.reports import ClientBalance, MonthFigures, Receivables
 from plugins.quickbooks.models import QboCustomerMirror, QboInvoiceMirror
 
 if TYPE_CHECKING:
@@ -160,3 +161,42 @@ def balances(hub: Hub, email: str, today: date | None = None) -> dict[str, Any] 
             "outstanding": sum((b for b, _ in owed), Decimal("0")),
             "overdue": sum(overdue, Decimal("0")), "overdue_invoices": len(overdue),
             "open_invoices": len(owed)}
+
+
+def receivables(hub: Hub, today: date | None = None) -> Receivables:
+    """Who owes what, and each month's invoiced, collected and outstanding, from the mirror.
+
+    Months are the invoices' dates; "collected" is what of those invoices has been paid so far
+    (QuickBooks' payment dates are not mirrored yet)."""
+    today = today or utcnow().date()
+    with reading(hub.engine) as conn:
+        rows = conn.execute(select(
+            INVOICES.c.customer_id, INVOICES.c.total, INVOICES.c.balance, INVOICES.c.txn_date,
+            INVOICES.c.due_date, CUSTOMERS.c.display_name, CUSTOMERS.c.email,
+        ).select_from(INVOICES.outerjoin(
+            CUSTOMERS, CUSTOMERS.c.qbo_id == INVOICES.c.customer_id))).all()
+    clients: dict[str, dict[str, Any]] = {}
+    months: dict[str, list[Decimal]] = {}
+    for cid, total, balance, txn, due, name, email in rows:
+        owed, billed = Decimal(balance), Decimal(total)
+        if txn is not None:
+            figures = months.setdefault(txn.strftime("%Y-%m"), [Decimal(0)] * 3)
+            figures[0] += billed
+            figures[1] += billed - owed
+            figures[2] += owed
+        if owed > 0:
+            c = clients.setdefault(cid, {"name": name or f"Customer {cid}", "email": email,
+                                         "outstanding": Decimal(0), "overdue": Decimal(0),
+                                         "open_invoices": 0, "overdue_invoices": 0})
+            c["outstanding"] += owed
+            c["open_invoices"] += 1
+            if due is not None and due < today:
+                c["overdue"] += owed
+                c["overdue_invoices"] += 1
+    ordered = sorted(clients.values(), key=lambda c: (-c["overdue"], -c["outstanding"]))
+    return Receivables(
+        source="QuickBooks",
+        clients=[ClientBalance(**c) for c in ordered],
+        months=[MonthFigures(month=m, invoiced=v[0], collected=v[1], outstanding=v[2])
+                for m, v in sorted(months.items(), reverse=True)],
+        note="Months are invoice dates; collected is what of those invoices is paid so far.")

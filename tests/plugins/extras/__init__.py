@@ -13,6 +13,7 @@ from flask import Blueprint
 from hub import hookimpl
 from hub.context import Context
 from hub.events import Balance
+from hub.reports import MonthFigures, Receivables
 
 blueprint = Blueprint("extras", __name__, url_prefix="/extras")
 
@@ -52,6 +53,13 @@ def customer_balance(email: str, ctx: Context) -> Balance | None:
 @hookimpl
 def reencrypt(rotate: Any, ctx: Context) -> int:
     return 0  # it stores no secrets, but is asked like every plugin
+
+
+@hookimpl
+def receivables(ctx: Context) -> Receivables | None:
+    return Receivables(source="extras", clients=[], months=[
+        MonthFigures(month="2026-03", invoiced=Decimal("130"), collected=Decimal("65"),
+                     outstanding=Decimal("65"))])
 
 
 @hookimpl
