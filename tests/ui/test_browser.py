@@ -184,7 +184,8 @@ def test_money_and_a_phone_sized_screen(
         page.click("nav >> text=Money")
         # The extras test plugin answers the report: one month, 65.00 still outstanding.
         expect(page.locator("h2").first).to_have_text("Who owes what")
-        expect(page.locator("section:has(h2:has-text('Monthly report')) table")).to_contain_text("2026-03")
+        monthly = page.locator("section:has(h2:has-text('Monthly report')) table")
+        expect(monthly).to_contain_text("2026-03")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, "the Money page scrolls sideways on a phone"
         shot(page, "phone-money")
