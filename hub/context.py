@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 if TYPE_CHECKING:
     from hub.hub import Hub
+
+from hub.tables import Delivery
+
+DELIVERIES = Delivery.__table__
 
 
 def stable_key(*parts: str) -> str:
@@ -31,6 +36,7 @@ class Context:
     settings: BaseModel | None = None
     delivery_pk: int | None = None
     notes: list[str] = field(default_factory=list)
+    _progress_at: float = -1e9
 
     @property
     def idempotency_key(self) -> str:
@@ -61,6 +67,21 @@ class Context:
     def note(self, text: str) -> None:
         """Record what this delivery did (``Invoice 145 created``); the operator sees it."""
         self.notes.append(text)
+
+    def progress(self, done: int, total: int, what: str) -> None:
+        """Show how far long work has come ("importing customers: 1200/5000") on its
+        delivery while it runs; written at most once a second, and always at the end."""
+        if self.delivery_pk is None:
+            return
+        now = time.monotonic()
+        if done < total and now - self._progress_at < 1.0:
+            return
+        self._progress_at = now
+        text = f"{what}: {done}/{total}"
+        pk = self.delivery_pk
+        self.hub.write(lambda conn: conn.execute(
+            update(DELIVERIES).where(DELIVERIES.c.pk == pk,
+                                     DELIVERIES.c.status == "running").values(result=text)))
 
     def publish(self, event_type: str, data: BaseModel | dict[str, Any], key: str) -> bool:
         """Hand an event to the *other* plugins, once per ``key``; True when new."""

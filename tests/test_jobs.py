@@ -111,3 +111,30 @@ def test_fire_soon_coalesces_only_with_a_firing_not_yet_started(make_hub, record
     assert fire_soon(hub, job) is True  # after a run began, news gets a run of its own
     run_due(hub)
     assert len(recorder.job_runs) == 2
+
+
+def test_long_work_shows_its_progress_while_it_runs(make_hub) -> None:
+    """A job reports how far it has come; the operator sees it on the running delivery."""
+    from hub import hookimpl
+    from hub.jobs import fire_soon
+
+    seen: list[str | None] = []
+
+    class Importer:
+        @hookimpl
+        def scheduled(self, register: JobRegistrar) -> None:
+            register("import", self.run, hours=24)
+
+        def run(self, ctx: Context) -> None:
+            for n in range(1, 4):
+                ctx._progress_at = -1e9  # as if a second had passed between steps
+                ctx.progress(n, 3, "customers imported")
+                with hub.engine.connect() as conn:
+                    seen.append(conn.exec_driver_sql(
+                        "SELECT result FROM hub_delivery WHERE status = 'running'").scalar())
+
+    hub = make_hub(("importer", Importer()))
+    fire_soon(hub, hub.jobs()["importer.import"])
+    run_due(hub)
+    assert seen == ["customers imported: 1/3", "customers imported: 2/3",
+                    "customers imported: 3/3"]

@@ -113,7 +113,10 @@ def close_months(ctx: Context) -> None:
     this_month = utcnow().strftime("%Y-%m")
     failed = []
     for month in billing.months_to_close(ctx.hub, this_month):
-        for result in billing.close_month(ctx.hub, month, settings):
+        def shown(done: int, total: int, month: str = month) -> None:
+            ctx.progress(done, total, f"{month}: clients billed")
+
+        for result in billing.close_month(ctx.hub, month, settings, shown):
             if result.error:
                 failed.append(f"{result.client}: {result.error}")
             else:

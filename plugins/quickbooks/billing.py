@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -111,7 +112,8 @@ def _first_of_next(month: str) -> date:
     return date(year + (mon == 12), mon % 12 + 1, 1)
 
 
-def close_month(hub: Hub, month: str, settings: Settings) -> list[Closed]:
+def close_month(hub: Hub, month: str, settings: Settings,
+                progress: Callable[[int, int], None] | None = None) -> list[Closed]:
     """Bill every client's pending sessions of ``month``: one invoice each."""
     with reading(hub.engine) as conn:
         rows = conn.execute(select(SESSIONS).where(
@@ -142,12 +144,16 @@ def close_month(hub: Hub, month: str, settings: Settings) -> list[Closed]:
             invoices.push(ctx, invoice)
         except DeliveryError as exc:
             results.append(Closed(key, external_id, len(sessions), str(exc)))
+            if progress:
+                progress(len(results), len(by_client))
             continue
         ids = [b.external_id for b in sessions]
         hub.write(lambda conn, ids=ids, external_id=external_id: conn.execute(
             update(SESSIONS).where(SESSIONS.c.booking_id.in_(ids))
             .values(status="billed", invoice_external_id=external_id, updated_at=utcnow())))
         results.append(Closed(key, external_id, len(sessions)))
+        if progress:
+            progress(len(results), len(by_client))
     return results
 
 

@@ -97,8 +97,13 @@ def run(ctx: Context) -> None:
             first = False
     mirror.mirror_customers(hub, customers)
     mirror.mirror_invoices(hub, invoices)
-    imported = sum(_customer(ctx, settings, c) for c in customers)
-    told = sum(_invoice(ctx, settings, i) for i in invoices)
+    imported = told = 0
+    for n, c in enumerate(customers, start=1):
+        imported += _customer(ctx, settings, c)
+        ctx.progress(n, len(customers), "customers looked at")
+    for n, i in enumerate(invoices, start=1):
+        told += _invoice(ctx, settings, i)
+        ctx.progress(n, len(invoices), "invoices looked at")
     hub.write(lambda conn: conn.execute(update(QboConnection.__table__).where(
         QboConnection.__table__.c.id == 1).values(cdc_cursor=started, last_sync_at=utcnow())))
     ctx.note(f"{'first import' if first else 'sweep'}: {len(customers)} customers, "
