@@ -175,6 +175,12 @@ def describe_contact(external_id: str, ctx: Context) -> dict[str, Any] | None:
 
 @hookimpl
 def customer_balance(email: str, ctx: Context) -> Balance | None:
+    # The booking gate asks on every check: repeats are answered from memory for a moment
+    # (mirror.remembered), forgotten whenever this process writes the mirror.
+    return mirror.remembered(ctx.hub, email, lambda: _balance(email, ctx))
+
+
+def _balance(email: str, ctx: Context) -> Balance | None:
     found = mirror.balances(ctx.hub, email)
     if found is None:
         return None

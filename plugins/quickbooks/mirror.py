@@ -7,6 +7,9 @@ seven places, the host's contract to two, and the total must come out to the cen
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -92,6 +95,31 @@ def invoice_from(qbo: dict[str, Any], external_id: str, contact: Contact) -> Inv
     })
 
 
+_REMEMBER_FOR = 2.0  # seconds; another process's sweep is seen at most this late
+_remembered: dict[tuple[str, str], tuple[float, Any]] = {}
+_remembered_lock = threading.Lock()
+
+
+def remembered(hub: Hub, email: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``'s answer for this email, from memory if asked a moment ago."""
+    key = (str(hub.engine.url), email.strip().lower())
+    with _remembered_lock:
+        found = _remembered.get(key)
+    if found and time.monotonic() - found[0] < _REMEMBER_FOR:
+        return found[1]
+    answer = compute()
+    with _remembered_lock:
+        if len(_remembered) > 10_000:
+            _remembered.clear()
+        _remembered[key] = (time.monotonic(), answer)
+    return answer
+
+
+def forget() -> None:
+    with _remembered_lock:
+        _remembered.clear()
+
+
 def _upsert(conn: Connection, table: Any, key: str, values: dict[str, Any]) -> None:
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(table).values(**values)
@@ -114,6 +142,7 @@ def mirror_customers(hub: Hub, customers: list[dict[str, Any]]) -> None:
                 updated_at=now))
 
     hub.write(write)
+    forget()
 
 
 def mirror_invoices(hub: Hub, invoices: list[dict[str, Any]]) -> None:
@@ -133,6 +162,7 @@ def mirror_invoices(hub: Hub, invoices: list[dict[str, Any]]) -> None:
                 updated_at=now))
 
     hub.write(write)
+    forget()
 
 
 def customer(hub: Hub, qbo_id: str) -> dict[str, Any] | None:
