@@ -136,6 +136,8 @@ def run(hub: Hub, job: Claimed, owner: str) -> str:
     except NeedsOperator as exc:
         return _finish(hub, job, owner, "dead", error=str(exc), ctx=ctx)
     except RetryLater as exc:
+        if not exc.spend_attempt:
+            return _wait(hub, job, owner, exc, ctx)
         return _retry(hub, job, owner, str(exc), exc.after, ctx)
     except Exception as exc:  # a plugin's bug or an outside failure: retried, then parked
         summary = f"{type(exc).__name__}: {exc}"
@@ -177,6 +179,20 @@ def _retry(hub: Hub, job: Claimed, owner: str, error: str, after: timedelta | No
     delay = after or backoff(job.attempts, hub.config.retry_base_seconds,
                              hub.config.retry_max_seconds)
     return _finish(hub, job, owner, "pending", error=error, delay=delay, ctx=ctx)
+
+
+def _wait(hub: Hub, job: Claimed, owner: str, exc: RetryLater, ctx: Context) -> str:
+    """Try again later without spending the attempt (and hold back the plugin's others)."""
+    delay = exc.after or timedelta(seconds=hub.config.retry_base_seconds)
+    if exc.pause_plugin:
+        until = utcnow() + delay
+        hub.write(lambda conn: conn.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.plugin == job.plugin, DELIVERIES.c.status == "pending",
+                   DELIVERIES.c.next_attempt_at < until)
+            .values(next_attempt_at=until)))
+    return _finish(hub, job, owner, "pending", error=str(exc), delay=delay, refund=True,
+                   ctx=ctx)
 
 
 def _finish(hub: Hub, job: Claimed, owner: str, status: str, *, error: str | None = None,

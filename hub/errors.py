@@ -15,11 +15,20 @@ class DeliveryError(Exception):
 
 
 class RetryLater(DeliveryError):
-    """A transient failure (QuickBooks throttled or down): try again, at ``after`` if given."""
+    """A transient failure (QuickBooks throttled or down): try again, at ``after`` if given.
 
-    def __init__(self, message: str, after: timedelta | None = None) -> None:
+    ``spend_attempt=False`` is for waiting that is not failing (a rate limit): the attempt is
+    given back, so a long backlog drains instead of running out of attempts. ``pause_plugin``
+    moves every other delivery of the plugin due before then to the same time, so waiting work
+    is not claimed only to be turned away again.
+    """
+
+    def __init__(self, message: str, after: timedelta | None = None, *,
+                 spend_attempt: bool = True, pause_plugin: bool = False) -> None:
         super().__init__(message)
         self.after = after
+        self.spend_attempt = spend_attempt
+        self.pause_plugin = pause_plugin and after is not None
 
 
 class Hold(DeliveryError):

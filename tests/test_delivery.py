@@ -243,3 +243,29 @@ def test_published_events_reach_every_plugin_but_their_source(db_hub) -> None:
     assert qb.calls == []
     [(hook, invoice, ctx)] = reviews.calls
     assert hook == "on_invoice_paid" and ctx.source == "qb" and invoice.balance == 0
+
+
+def test_waiting_for_a_rate_limit_spends_no_attempt_and_holds_back_the_rest(db_hub) -> None:
+    limited = {"on": True}
+
+    def fail(hook: str, _ctx: Context) -> None:
+        if hook != "on_host_event" and limited["on"]:
+            raise RetryLater("over the rate limit", timedelta(seconds=60),
+                             spend_attempt=False, pause_plugin=True)
+
+    plugin = Recorder(fail=fail)
+    hub = db_hub(("qb", plugin))
+    with freeze_time(T0) as clock:
+        send(hub, event_id="evt_1")
+        send(hub, event_id="evt_2", external_id="inv-2")
+        for _ in range(20):  # far more waits than HUB_MAX_ATTEMPTS (4)
+            run_due(hub)
+            clock.tick(timedelta(seconds=61))
+        # The first was turned away once per minute; the other was held back, not tried.
+        assert deliveries(hub, "evt_1")["qb"]["attempts"] == 0
+        assert deliveries(hub, "evt_1")["qb"]["status"] == "pending"
+        assert plugin.hooks().count("on_invoice_sent") == 20
+        limited["on"] = False
+        run_due(hub)
+    assert deliveries(hub, "evt_1")["qb"]["status"] == "done"
+    assert deliveries(hub, "evt_2")["qb"]["status"] == "done"

@@ -87,7 +87,9 @@ def calling(hub: Hub) -> Iterator[Api]:
     try:
         yield api
     except faults.Throttled as exc:
-        raise RetryLater(str(exc), timedelta(seconds=60)) from None
+        # Intuit says wait a minute: waiting is not failing, and nothing else should try first.
+        raise RetryLater(str(exc), timedelta(seconds=60), spend_attempt=False,
+                         pause_plugin=True) from None
     except faults.Unavailable as exc:
         raise RetryLater(str(exc)) from None
     except faults.AuthFailed as exc:

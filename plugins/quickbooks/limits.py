@@ -46,10 +46,11 @@ class CompanyLimit:
         wait = self._reserve()
         if wait > 0:
             raise RetryLater(f"waiting for QuickBooks' limit of {self.per_minute} requests a "
-                             "minute", timedelta(seconds=wait + 0.5))
+                             "minute", timedelta(seconds=wait + 0.5), spend_attempt=False,
+                             pause_plugin=True)
         if not self.slots.acquire(timeout=_WAIT_FOR_SLOT):
             raise RetryLater("QuickBooks already has 10 requests in flight for this company",
-                             timedelta(seconds=5))
+                             timedelta(seconds=5), spend_attempt=False)
         try:
             yield
         finally:
