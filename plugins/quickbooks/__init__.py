@@ -184,7 +184,7 @@ def _balance(email: str, ctx: Context) -> Balance | None:
     found = mirror.balances(ctx.hub, email)
     if found is None:
         return None
-    current = connection.row(ctx.hub)
+    current = mirror.remembered(ctx.hub, "\x00connection", lambda: connection.row(ctx.hub))
     settings = ctx.settings
     assert isinstance(settings, Settings)
     synced = current["last_sync_at"] if current else None

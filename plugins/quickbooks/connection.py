@@ -49,9 +49,12 @@ class Access:
     company: dict[str, Any]
 
 
+_ROW = select(TABLE).where(TABLE.c.id == 1)
+
+
 def row(hub: Hub) -> dict[str, Any] | None:
     with reading(hub.engine) as conn:
-        found = conn.execute(select(TABLE).where(TABLE.c.id == 1)).mappings().first()
+        found = conn.execute(_ROW).mappings().first()
     return dict(found) if found else None
 
 
