@@ -68,6 +68,11 @@ class Context:
         """Record what this delivery did (``Invoice 145 created``); the operator sees it."""
         self.notes.append(text)
 
+    def superseded(self) -> bool:
+        """A later event about the same subject was already delivered to this plugin: a late
+        retry of this one must not undo it."""
+        return self.hub.superseded(self.source, self.event_id, self.plugin)
+
     def progress(self, done: int, total: int, what: str) -> None:
         """Show how far long work has come ("importing customers: 1200/5000") on its
         delivery while it runs; written at most once a second, and always at the end."""

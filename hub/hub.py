@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select, update
+from sqlalchemy.orm import aliased
 
 from hub import jobs as jobs_module
 from hub.clock import iso, utcnow
@@ -143,6 +144,21 @@ class Hub:
         ).rowcount)
         self.wake.set()
         return count
+
+    def superseded(self, source: str, key: str, plugin: str) -> bool:
+        """Has a later event about the same subject already been delivered to ``plugin``?
+        Then this (older) event, retried late, must not overwrite what the newer one did."""
+        later = aliased(EVENTS)
+        with reading(self.engine) as conn:
+            me = conn.execute(select(EVENTS.c.pk, EVENTS.c.subject).where(
+                EVENTS.c.source == source, EVENTS.c.key == key)).first()
+            if me is None or me.subject is None:
+                return False
+            return conn.execute(
+                select(DELIVERIES.c.pk).join(later, later.c.pk == DELIVERIES.c.event_pk)
+                .where(later.c.subject == me.subject, later.c.pk > me.pk,
+                       DELIVERIES.c.plugin == plugin, DELIVERIES.c.status == "done")
+                .limit(1)).first() is not None
 
     def dismiss(self, delivery_pks: list[int], who: str = "operator") -> int:
         """Stop a parked or waiting delivery for good; it stays visible, marked dismissed."""

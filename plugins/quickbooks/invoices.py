@@ -179,4 +179,8 @@ def settle(ctx: Context, api: Api, invoice: Invoice, saved: dict[str, Any],
 def on_invoice(ctx: Context, invoice: Invoice) -> None:
     if ctx.source == "quickbooks":
         return  # what QuickBooks told us is never written back to it
+    if ctx.superseded():
+        # A parked older event retried after a newer one was applied: writing it would put
+        # the invoice back as it was.
+        raise Skip("a newer event for this invoice was already applied in QuickBooks")
     push(ctx, invoice)
