@@ -21,11 +21,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
 
 from hub.clock import as_utc, iso, utcnow
 from hub.context import Context
+from hub.db import reading
 from hub.plugins import call_impl, hookimpl_for, implementers
-from hub.store import Accepted, accept_in
+from hub.store import DELIVERIES, Accepted, accept_in
 
 if TYPE_CHECKING:
     from hub.hub import Hub
@@ -113,11 +115,6 @@ def fire_soon(hub: Hub, job: Job) -> bool:
     """Run ``job`` as soon as a worker can, unless a firing is already waiting to start (a
     burst of webhooks then costs one run, and one arriving after a run has begun gets its own).
     Returns whether a new firing was recorded."""
-    from sqlalchemy import select
-
-    from hub.db import reading
-    from hub.store import DELIVERIES
-
     with reading(hub.engine) as conn:
         waiting = conn.execute(select(DELIVERIES.c.pk).where(
             DELIVERIES.c.subject == f"job:{job.id}", DELIVERIES.c.status == "pending",

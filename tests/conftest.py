@@ -6,6 +6,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,21 +98,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextmanager
+def serving(app: Any, port: int = 0) -> Iterator[str]:
+    """The app through waitress on a real socket, as ``hub serve`` runs it; its base URL."""
+    from waitress import create_server, wasyncore
+
+    server: Any = create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        # Close the sockets from the server's own loop: closing them from here races its
+        # select() (EBADF in the server thread); with nothing left to watch, the loop ends.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(5)
+        server.task_dispatcher.shutdown()
+
+
 @pytest.fixture
 def served(hub: Hub) -> Iterator[str]:
-    """The app on a real socket through waitress, as ``hub serve`` runs it."""
-    from waitress import create_server
-
-    server = create_server(create_app(hub), host="127.0.0.1", port=0, threads=4)
-
-    def run() -> None:
-        try:
-            server.run()
-        except OSError:
-            pass  # closing the listener from the test thread ends the loop this way
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(5)
+    with serving(create_app(hub)) as url:
+        yield url

@@ -3,7 +3,6 @@ page's QuickBooks card, through the emulator's consent page and back."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,24 +11,17 @@ import pytest
 from hub.app import create_app
 from hub.hub import Hub
 from plugins.quickbooks import connection
-from tests.conftest import free_port
+from tests.conftest import free_port, serving
 from tests.ui.conftest import PASSWORD, browser, shot  # noqa: F401  (browser is a fixture)
 
 
 @pytest.fixture
 def site_and_hub(make_qbo_hub: Any) -> Iterator[tuple[str, Hub]]:
-    from waitress import create_server, wasyncore
-
-    port = free_port()
+    port = free_port()  # known before the hub: it is in the OAuth redirect URI
     hub = make_qbo_hub(QBO_REDIRECT_URI=f"http://127.0.0.1:{port}/quickbooks/callback",
                        HUB_ADMIN_PASSWORD=PASSWORD)
-    server: Any = create_server(create_app(hub), host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}", hub
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-    thread.join(5)
-    server.task_dispatcher.shutdown()
+    with serving(create_app(hub), port) as url:
+        yield url, hub
 
 
 def test_connect_and_disconnect_from_the_quickbooks_card(browser: Any,  # noqa: F811

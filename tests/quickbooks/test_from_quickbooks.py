@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -20,7 +19,7 @@ from hub.worker import run_due
 from plugins.quickbooks import links, mirror
 from plugins.quickbooks.emulator.testing import Emulator
 from plugins.quickbooks.webhooks import signature
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, serving
 from tests.plugins.recorder import Recorder
 from tests.samples import DATA, event
 
@@ -39,21 +38,8 @@ def sweep(hub: Hub) -> None:
 
 @pytest.fixture
 def served_hub(connected: Hub) -> Iterator[str]:
-    from waitress import create_server
-
-    server = create_server(create_app(connected), host="127.0.0.1", port=0, threads=4)
-
-    def run() -> None:
-        try:
-            server.run()
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(5)
+    with serving(create_app(connected)) as url:
+        yield url
 
 
 def send_invoice(hub: Hub, event_type: str, event_id: str, **changes: Any) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from hub.errors import NeedsOperator
 from hub.events import parse_data
 from hub.hub import Hub
 from hub.ui import auth
+from tests.conftest import serving
 from tests.plugins import extras
 from tests.plugins.recorder import Recorder
 from tests.samples import event
@@ -93,17 +93,8 @@ def send(hub: Hub, event_id: str = "evt_1", event_type: str = "invoice.sent",
 @pytest.fixture
 def site(ui_hub: Hub) -> Iterator[str]:
     """The app through waitress on a real socket, as ``hub serve`` runs it."""
-    from waitress import create_server, wasyncore
-
-    server: Any = create_server(create_app(ui_hub), host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    # Close the sockets from the server's own loop: closing them from here races its select()
-    # (EBADF in the server thread); with nothing left to watch, the loop ends at once.
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-    thread.join(5)
-    server.task_dispatcher.shutdown()
+    with serving(create_app(ui_hub)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
