@@ -25,10 +25,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import cpu_ticks, stolen_since  # noqa: E402
 from tests.samples import event  # noqa: E402
 
 KEY = "bench-key"
@@ -131,20 +133,23 @@ def bodies(count: int, prefix: str) -> list[bytes]:
             .encode() for i in range(count)]
 
 
-def measure(port: int, args: argparse.Namespace, prefix: str) -> dict[str, float]:
+def measure(port: int, args: argparse.Namespace, prefix: str) -> dict[str, Any]:
     load(port, bodies(300, "warm" + prefix), args.clients)
+    ticks = cpu_ticks()
     if shutil.which("wrk") and not args.python_client:
-        return load_wrk(port, args.seconds, args.clients, prefix)
+        return {**load_wrk(port, args.seconds, args.clients, prefix),
+                "steal": stolen_since(ticks)}
     seconds, latencies = load(port, bodies(args.events, prefix), args.clients)
     latencies.sort()
     return {"events_per_s": len(latencies) / seconds,
             "p50_ms": statistics.median(latencies) * 1000,
-            "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000}
+            "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+            "steal": stolen_since(ticks)}
 
 
-def report(name: str, figures: dict[str, float]) -> dict[str, float]:
+def report(name: str, figures: dict[str, Any]) -> dict[str, Any]:
     print(f"{name:<28} {figures['events_per_s']:8.0f} events/s   p50 {figures['p50_ms']:6.1f} ms"
-          f"   p99 {figures['p99_ms']:6.1f} ms")
+          f"   p99 {figures['p99_ms']:6.1f} ms   ({figures['steal']})")
     return figures
 
 
