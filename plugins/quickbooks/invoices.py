@@ -66,8 +66,35 @@ def body(ctx: Context, api: Api, invoice: Invoice, customer_id: str) -> dict[str
     return out
 
 
-def _digest(value: dict[str, Any]) -> str:
+def digest(value: dict[str, Any]) -> str:
+    """What a link remembers of the body written: an unchanged invoice is not written again."""
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+def wants_sending(ctx: Context) -> bool:
+    settings = ctx.settings
+    return isinstance(settings, Settings) and settings.send_invoices
+
+
+def send(ctx: Context, api: Api, qbo_id: str) -> None:
+    """Have QuickBooks email a created invoice to the customer (its own call, never batched:
+    the batch endpoint has no send operation)."""
+    api.operation("Invoice", qbo_id, "send", api.request_id("invoice-send", qbo_id))
+    ctx.note("QuickBooks emailed it to the customer")
+
+
+def remember(ctx: Context, invoice: Invoice, saved: dict[str, Any], written: str) -> None:
+    """Link the host invoice to what QuickBooks saved, and say so if QuickBooks' total differs.
+
+    The balance the host knows is kept: a sweep that finds QuickBooks showing another one tells
+    the host; our own payments leave them equal, so they are never echoed back."""
+    links.put(ctx.hub, KIND, invoice.external_id, str(saved["Id"]),
+              sync_token=str(saved.get("SyncToken")), digest=written,
+              balance=str(invoice.balance))
+    total = Decimal(str(saved.get("TotalAmt", "0")))
+    if total != invoice.computed_total:
+        ctx.note(f"DRIFT: QuickBooks' total is {total}, the host's "
+                 f"{invoice.computed_total}; check tax settings in QuickBooks")
 
 
 def push(ctx: Context, invoice: Invoice) -> None:
@@ -83,17 +110,14 @@ def push(ctx: Context, invoice: Invoice) -> None:
         billing_email(invoice)  # a clear error before any call
         customer_id = customers.sync(ctx, api, invoice.contact, invoice.billing_email)
         wanted = body(ctx, api, invoice, customer_id)
-        digest = _digest(wanted)
+        written = digest(wanted)
         if link is None:
             saved = api.create("Invoice", wanted,
-                               api.request_id("invoice-create", invoice.external_id, digest))
+                               api.request_id("invoice-create", invoice.external_id, written))
             ctx.note(f"Invoice {saved['Id']} (#{saved.get('DocNumber', '-')}) created")
-            settings = ctx.settings
-            if isinstance(settings, Settings) and settings.send_invoices:
-                api.operation("Invoice", saved["Id"], "send",
-                              api.request_id("invoice-send", str(saved["Id"])))
-                ctx.note("QuickBooks emailed it to the customer")
-        elif link["digest"] != digest:
+            if wants_sending(ctx):
+                send(ctx, api, str(saved["Id"]))
+        elif link["digest"] != written:
             saved = _update(ctx, api, link, wanted)
             ctx.note(f"Invoice {saved['Id']} updated")
         elif invoice.paid > 0:
@@ -101,15 +125,7 @@ def push(ctx: Context, invoice: Invoice) -> None:
         else:
             ctx.note(f"Invoice {link['qbo_id']} already up to date")
             return
-        # The balance the host knows: a sweep that finds QuickBooks showing another one tells
-        # the host; our own payments leave them equal, so they are never echoed back.
-        links.put(ctx.hub, KIND, invoice.external_id, str(saved["Id"]),
-                  sync_token=str(saved.get("SyncToken")), digest=digest,
-                  balance=str(invoice.balance))
-        total = Decimal(str(saved.get("TotalAmt", "0")))
-        if total != invoice.computed_total:
-            ctx.note(f"DRIFT: QuickBooks' total is {total}, the host's "
-                     f"{invoice.computed_total}; check tax settings in QuickBooks")
+        remember(ctx, invoice, saved, written)
         if invoice.paid > 0:
             settle(ctx, api, invoice, saved, customer_id)
 
@@ -124,7 +140,7 @@ def _update(ctx: Context, api: Api, link: dict[str, Any],
         try:
             return api.update("Invoice", payload, api.request_id(
                 "invoice-update", str(current["Id"]), str(current["SyncToken"]),
-                _digest(wanted)))
+                digest(wanted)))
         except faults.Fault as exc:
             if exc.code != "5010" or attempt == 2:
                 raise
