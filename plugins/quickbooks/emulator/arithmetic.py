@@ -9,9 +9,8 @@ The rules (documented in docs/emulator.md):
 - US companies: tax comes from TxnTaxDetail.TxnTaxCodeRef (rate × taxable lines, i.e. lines
   whose TaxCodeRef is "TAX") or else TxnTaxDetail.TotalTax as sent; GlobalTaxCalculation does
   not apply and is dropped.
-- Other countries: each line's TaxCodeRef names a tax code with a rate. GlobalTaxCalculation
-  TaxExcluded (default) adds tax on top; TaxInclusive treats line Amounts as tax-inclusive and
-  extracts the tax; NotApplicable means no tax.
+- Other countries: Intuit's global tax model (global_tax.py): each line's TaxCodeRef names a
+  tax code, the discount comes off before tax, a sent TxnTaxDetail overrides the tax.
 - TotalAmt = subtotal − discount (+ tax when excluded). Money is rounded half-up to cents.
 """
 
@@ -22,6 +21,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from . import faults
+from .global_tax import TaxBook, book_from_rates
+from .global_tax import compute as compute_global_tax
 
 CENT = Decimal("0.01")
 RateLookup = Callable[[str], Decimal | None]
@@ -97,7 +98,12 @@ def discount_amount(line: dict[str, Any], subtotal: Decimal) -> Decimal:
 
 
 def compute_sales_form(
-    form: dict[str, Any], *, us: bool, allow_discount: bool, rate_of: RateLookup
+    form: dict[str, Any],
+    *,
+    us: bool,
+    allow_discount: bool,
+    rate_of: RateLookup,
+    book: TaxBook | None = None,
 ) -> None:
     """Recompute a sales form's lines and totals in place; raise QBOFault when inconsistent."""
     lines = [
@@ -136,7 +142,12 @@ def compute_sales_form(
     }
     form["Line"] = sales + others + [subtotal_line] + discounts
 
-    tax, inclusive = compute_tax(form, sales, subtotal, discount, us=us, rate_of=rate_of)
+    if us:
+        tax, inclusive = compute_tax(form, sales, subtotal, discount, rate_of=rate_of)
+    else:
+        tax, inclusive = compute_global_tax(
+            form, sales, subtotal, discount, book or book_from_rates(rate_of)
+        )
     total = subtotal - discount + (Decimal(0) if inclusive else tax)
     form["TotalAmt"] = out(money(total))
 
@@ -147,65 +158,43 @@ def compute_tax(
     subtotal: Decimal,
     discount: Decimal,
     *,
-    us: bool,
     rate_of: RateLookup,
 ) -> tuple[Decimal, bool]:
-    """Return (tax, whether line amounts already include it) and write TxnTaxDetail."""
+    """US tax: return (tax, False) and write TxnTaxDetail."""
     detail = form.get("TxnTaxDetail") or {}
-    if us:
-        form.pop("GlobalTaxCalculation", None)
-        code = ref_value(detail.get("TxnTaxCodeRef"))
-        rate = rate_of(code) if code else None
-        if code and rate is not None:
-            base = sum(
-                (
-                    number(line["Amount"], "Line.Amount") or Decimal(0)
-                    for line in sales
-                    if ref_value(line["SalesItemLineDetail"].get("TaxCodeRef")) == "TAX"
-                ),
-                Decimal(0),
-            )
-            if form.get("ApplyTaxAfterDiscount") and subtotal:
-                base = base * (subtotal - discount) / subtotal
-            tax = money(base * rate / 100)
-            form["TxnTaxDetail"] = {
-                "TxnTaxCodeRef": {"value": code},
-                "TotalTax": out(tax),
-                "TaxLine": [
-                    {
-                        "Amount": out(tax),
-                        "DetailType": "TaxLineDetail",
-                        "TaxLineDetail": {
-                            "PercentBased": True,
-                            "TaxPercent": out(rate),
-                            "NetAmountTaxable": out(money(base)),
-                        },
-                    }
-                ],
-            }
-            return tax, False
-        sent = number(detail.get("TotalTax"), "TxnTaxDetail.TotalTax") or Decimal(0)
-        form["TxnTaxDetail"] = {"TotalTax": out(money(sent))} | (
-            {"TxnTaxCodeRef": detail["TxnTaxCodeRef"]} if code else {}
+    form.pop("GlobalTaxCalculation", None)
+    code = ref_value(detail.get("TxnTaxCodeRef"))
+    rate = rate_of(code) if code else None
+    if code and rate is not None:
+        base = sum(
+            (
+                number(line["Amount"], "Line.Amount") or Decimal(0)
+                for line in sales
+                if ref_value(line["SalesItemLineDetail"].get("TaxCodeRef")) == "TAX"
+            ),
+            Decimal(0),
         )
-        return money(sent), False
-
-    mode = form.get("GlobalTaxCalculation") or "TaxExcluded"
-    if mode not in ("TaxExcluded", "TaxInclusive", "NotApplicable"):
-        raise faults.invalid_value("GlobalTaxCalculation", f"Invalid GlobalTaxCalculation: {mode}")
-    form["GlobalTaxCalculation"] = mode
-    tax = Decimal(0)
-    if mode != "NotApplicable":
-        for line in sales:
-            code = ref_value(line["SalesItemLineDetail"].get("TaxCodeRef"))
-            rate = rate_of(code) if code else None
-            if rate is None:
-                continue
-            amount = number(line["Amount"], "Line.Amount") or Decimal(0)
-            if mode == "TaxExcluded":
-                tax += amount * rate / 100
-            else:
-                tax += amount - amount / (1 + rate / 100)
-    tax = money(tax)
-    form["TxnTaxDetail"] = {"TotalTax": out(tax)}
-    return tax, mode == "TaxInclusive"
+        if form.get("ApplyTaxAfterDiscount") and subtotal:
+            base = base * (subtotal - discount) / subtotal
+        tax = money(base * rate / 100)
+        form["TxnTaxDetail"] = {
+            "TxnTaxCodeRef": {"value": code},
+            "TotalTax": out(tax),
+            "TaxLine": [
+                {
+                    "Amount": out(tax),
+                    "DetailType": "TaxLineDetail",
+                    "TaxLineDetail": {
+                        "PercentBased": True,
+                        "TaxPercent": out(rate),
+                        "NetAmountTaxable": out(money(base)),
+                    },
+                }
+            ],
+        }
+        return tax, False
+    sent = number(detail.get("TotalTax"), "TxnTaxDetail.TotalTax") or Decimal(0)
+    form["TxnTaxDetail"] = {"TotalTax": out(money(sent))} | (
+        {"TxnTaxCodeRef": detail["TxnTaxCodeRef"]} if code else {}
+    )
+    return money(sent), False

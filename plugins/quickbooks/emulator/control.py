@@ -14,6 +14,7 @@ from .batch import rollback, savepoint
 from .clock import epoch
 from .context import Ctx
 from .entities import create_name, find
+from .global_tax import add_tax_code
 from .seed import DEMO_NAME, DEMO_REALM, build_company
 from .state import EmulatorState
 from .store import empty_state, public
@@ -163,6 +164,8 @@ def apply_person_change(ctx: Ctx, action: str, args: dict[str, Any]) -> dict[str
                 ],
             },
         )
+    if action == "add_tax_code":
+        return add_tax_code(ctx.company, args["name"], args["rate"])
     if action == "edit_invoice":
         invoice = find(ctx, "Invoice", args["invoice_id"])
         # A person in the UI never sees SyncTokens; the edit applies to the current version.
@@ -278,6 +281,21 @@ def person_adds_customer(realm: str) -> Response:
     try:
         return jsonify(
             {"Customer": change_in_quickbooks(state(), realm, "add_customer", customer=body())}
+        )
+    except faults.QBOFault as fault:
+        return fault_answer(fault)
+
+
+@bp.post("/companies/<realm>/taxcodes")
+def person_adds_tax_code(realm: str) -> Response:
+    data = body()
+    try:
+        return jsonify(
+            {
+                "TaxCode": change_in_quickbooks(
+                    state(), realm, "add_tax_code", name=data.get("name", ""), rate=data.get("rate")
+                )
+            }
         )
     except faults.QBOFault as fault:
         return fault_answer(fault)

@@ -1,5 +1,6 @@
 """The demo company: a US/USD realm with accounts, service items, customers, invoices and one
-partly paid invoice. Built through the same code paths the API uses, so it is consistent."""
+partly paid invoice. Built through the same code paths the API uses, so it is consistent.
+Companies outside the US start with their country's usual sales tax codes instead."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ from typing import Any
 from . import entities, transactions
 from .clock import qbo_timestamp
 from .context import Ctx
+from .global_tax import add_tax_code
 from .store import Company, new_company, stamp_created, table
 
+# Sales tax codes a new company outside the US starts with: (code Id, rate Id, name, percent).
+# Code 2 is the standard rate and code 4 is zero-rated in every country.
+SALES_TAX_CODES = {
+    "GB": [("2", "1", "20.0% S", 20), ("4", "3", "0.0% Z", 0), ("6", "5", "5.0% R", 5)],
+    "CA": [("2", "1", "GST", 5), ("4", "3", "Zero-rated", 0), ("6", "5", "HST ON", 13)],
+    "AU": [("2", "1", "GST", 10), ("4", "3", "GST free", 0)],
+}
+DEFAULT_CODES = [("2", "1", "20.0% S", 20), ("4", "3", "0.0% Z", 0)]
 DEMO_REALM = "9341453050298134"
 DEMO_NAME = "Ledgerline Demo Landscaping"
 
@@ -177,32 +187,21 @@ def build_company(
             },
         )
     else:
-        put(ctx, "TaxRate", "1", {"Name": "20.0% S", "RateValue": 20, "Active": True})
-        put(
-            ctx,
-            "TaxCode",
-            "2",
-            {
-                "Name": "20.0% S",
-                "Active": True,
-                "Taxable": True,
-                "TaxGroup": False,
-                "SalesTaxRateList": {"TaxRateDetail": [{"TaxRateRef": {"value": "1"}}]},
-            },
-        )
-        put(ctx, "TaxRate", "3", {"Name": "0.0% Z", "RateValue": 0, "Active": True})
-        put(
-            ctx,
-            "TaxCode",
-            "4",
-            {
-                "Name": "0.0% Z",
-                "Active": True,
-                "Taxable": True,
-                "TaxGroup": False,
-                "SalesTaxRateList": {"TaxRateDetail": [{"TaxRateRef": {"value": "3"}}]},
-            },
-        )
+        for code_id, rate_id, name, rate in SALES_TAX_CODES.get(country.upper(), DEFAULT_CODES):
+            add_tax_code(company, name, rate, code_id=code_id, rate_id=rate_id)
+        if country.upper() == "CA":
+            # Quebec's code charges two rates, GST and QST: never the code for one host rate.
+            quebec = add_tax_code(company, "GST/QST QC", 9.975, code_id="8", rate_id="7")
+            table(company, "TaxRate")["7"]["Name"] = "QST QC"
+            quebec["TaxGroup"] = True
+            quebec["SalesTaxRateList"]["TaxRateDetail"].insert(
+                0,
+                {
+                    "TaxRateRef": {"value": "1", "name": "GST"},
+                    "TaxTypeApplicable": "TaxOnAmount",
+                    "TaxOrder": 0,
+                },
+            )
     services = put(
         ctx,
         "Item",

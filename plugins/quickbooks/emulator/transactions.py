@@ -22,6 +22,7 @@ from .entities import (
     merged_for_update,
     singleton,
 )
+from .global_tax import book_of
 from .store import allocate_id, editable, record_tombstone, stamp_created, stamp_updated, table
 
 SALES_FORMS = ("Invoice", "SalesReceipt")
@@ -80,7 +81,11 @@ def prepare_sales_form(ctx: Ctx, entity: str, form: dict[str, Any]) -> None:
         item = find_ref(ctx, "Item", ref, "Line.SalesItemLineDetail.ItemRef")
         detail["ItemRef"] = {"value": item["Id"], "name": item["Name"]}
     compute_sales_form(
-        form, us=ctx.us, allow_discount=allow_discount(ctx), rate_of=rate_lookup(ctx)
+        form,
+        us=ctx.us,
+        allow_discount=allow_discount(ctx),
+        rate_of=rate_lookup(ctx),
+        book=book_of(ctx.company),
     )
     form.setdefault("TxnDate", today())
     form.setdefault("DocNumber", next_doc_number(ctx))
