@@ -1,11 +1,21 @@
-"""A host invoice as the JSON body of a QuickBooks invoice (or sales receipt).
+"""A host invoice as the fields of a QuickBooks invoice (or sales receipt) that carry its money:
+the lines, and outside the US the tax.
 
 Discounts and taxes follow the seeds: for US companies they are folded into the item prices
 (QuickBooks' automated sales tax would otherwise recompute the tax, and transaction discounts
-need a company preference); elsewhere the discount is a field of its own when the company allows
-discounts. Folding keeps the lines adding up to the host's total to the cent: each line is
-scaled, its unit price carried to 7 decimal places so that quantity × unit price is the line's
-amount, and the leftover cents go on the largest line.
+need a company preference). Folding keeps the lines adding up to the host's total to the cent:
+each line is scaled, its unit price carried to 7 decimal places so that quantity × unit price is
+the line's amount, and the leftover cents go on the largest line.
+
+Elsewhere they are fields of their own (Intuit's global tax model). The discount is a discount
+line when the company allows discounts (else it is folded into the prices), and it comes off
+before tax, as the host computes it and as QuickBooks does outside the US. Every item line names
+the sales tax code of the host's rate (taxes.py), or a 0 % code when the invoice has no tax:
+QuickBooks refuses a line without one when the company charges tax. GlobalTaxCalculation is
+TaxExcluded, so QuickBooks adds the tax as a field. TxnTaxDetail carries the host's tax too, one
+TaxLine for the code's rate, which Intuit lets a transaction supply: QuickBooks may round per
+line where the host rounds once, and a tax given as an amount may be a cent off any rate, so
+the host's figure is what is written. A company without sales tax takes no tax at all.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from typing import Any
 
 from hub.errors import NeedsOperator
 from hub.events import CENT, Discount, Line, Tax
+from plugins.quickbooks.taxes import TaxCodes, percent, tax_at
 
 UNIT = Decimal("0.0000001")
 
@@ -52,34 +63,99 @@ def _line(line: Line, amount: Decimal, item: dict[str, str],
     return body
 
 
+def _discount_line(discount: Discount, amount: Decimal) -> dict[str, Any]:
+    detail: dict[str, Any] = (
+        {"PercentBased": True, "DiscountPercent": str(discount.percent)}
+        if discount.percent is not None else {"PercentBased": False})
+    return {"DetailType": "DiscountLineDetail", "Amount": str(amount),
+            "DiscountLineDetail": detail}
+
+
+def is_us(company: dict[str, Any]) -> bool:
+    return (company.get("country") or "US").upper() in ("US", "USA", "UNITED STATES")
+
+
+def form_fields(lines: list[Line], discount: Discount | None, tax: Tax | None,
+                company: dict[str, Any], item_for: Callable[[str], dict[str, str]],
+                total: Decimal, codes: TaxCodes) -> tuple[dict[str, Any], list[str]]:
+    """(the Line list and, outside the US, the tax fields; notes on what was folded).
+    ``total`` is the host's total; ``codes`` are asked only outside the US."""
+    if is_us(company):
+        body, notes = _us_lines(lines, discount, tax, company, item_for, total)
+        return {"Line": body}, notes
+    return _global_fields(lines, discount, tax, company, item_for, total, codes)
+
+
 def lines_body(lines: list[Line], discount: Discount | None, tax: Tax | None,
                company: dict[str, Any], item_for: Callable[[str], dict[str, str]],
                total: Decimal) -> tuple[list[dict[str, Any]], list[str]]:
-    """(the Line list, notes on what was folded). ``total`` is the host's total."""
-    us = (company.get("country") or "US").upper() in ("US", "USA", "UNITED STATES")
+    """The Line list alone, for a caller not yet on form_fields (no tax codes outside the US)."""
+    if is_us(company):
+        return _us_lines(lines, discount, tax, company, item_for, total)
+    if tax:
+        raise NeedsOperator("taxes on invoices for companies outside the US are not synced "
+                            "yet: send the invoice without tax, or add the tax in QuickBooks")
+    fields, notes = _global_fields(lines, discount, None, {**company, "using_sales_tax": False},
+                                   item_for, total, None)  # type: ignore[arg-type]
+    return fields["Line"], notes
+
+
+def _us_lines(lines: list[Line], discount: Discount | None, tax: Tax | None,
+              company: dict[str, Any], item_for: Callable[[str], dict[str, str]],
+              total: Decimal) -> tuple[list[dict[str, Any]], list[str]]:
     notes: list[str] = []
     subtotal = sum((line.amount for line in lines), Decimal("0"))
     discount_amount = discount.of(subtotal) if discount else Decimal("0")
-    if tax and not us:
-        raise NeedsOperator("taxes on invoices for companies outside the US are not synced "
-                            "yet: send the invoice without tax, or add the tax in QuickBooks")
-    fold = us or not company.get("allow_discount")
     # Lines are made non-taxable where automated sales tax could add tax on top of ours.
-    tax_code = "NON" if us and company.get("using_sales_tax") else None
-    if fold:
-        amounts = scaled_amounts(lines, total)
+    tax_code = "NON" if company.get("using_sales_tax") else None
+    amounts = scaled_amounts(lines, total)
+    if discount_amount:
+        notes.append(f"discount of {discount_amount} folded into the prices")
+    if tax:
+        notes.append(f"tax of {total - subtotal + discount_amount} folded into the prices")
+    body = [_line(line, amount, item_for(line.item), tax_code)
+            for line, amount in zip(lines, amounts, strict=True)]
+    return body, notes
+
+
+def _global_fields(lines: list[Line], discount: Discount | None, tax: Tax | None,
+                   company: dict[str, Any], item_for: Callable[[str], dict[str, str]],
+                   total: Decimal, codes: TaxCodes) -> tuple[dict[str, Any], list[str]]:
+    notes: list[str] = []
+    subtotal = sum((line.amount for line in lines), Decimal("0"))
+    discount_amount = discount.of(subtotal) if discount else Decimal("0")
+    taxable = subtotal - discount_amount  # the host taxes what is left after the discount
+    tax_amount = total - taxable
+    code = None
+    if company.get("using_sales_tax"):
+        if tax is not None and tax.amount is not None:
+            code = codes.for_amount(tax_amount, taxable, len(lines))
+        else:
+            code = codes.for_rate(tax.rate_percent if tax and tax.rate_percent else Decimal(0))
+    elif tax_amount:
+        raise NeedsOperator(
+            f"the invoice has a tax of {tax_amount}, but the QuickBooks company does not charge "
+            "sales tax (VAT/GST is not set up there): set it up in QuickBooks (Taxes), or send "
+            "the invoice without tax")
+    if discount and not company.get("allow_discount"):
+        # No discount lines in this company: the prices carry it, so tax is still on the rest.
+        amounts = scaled_amounts(lines, taxable)
         if discount_amount:
             notes.append(f"discount of {discount_amount} folded into the prices")
-        if tax:
-            notes.append(f"tax of {total - subtotal + discount_amount} folded into the prices")
-        body = [_line(line, amount, item_for(line.item), tax_code)
-                for line, amount in zip(lines, amounts, strict=True)]
-        return body, notes
-    body = [_line(line, line.amount, item_for(line.item), tax_code) for line in lines]
-    if discount:
-        detail: dict[str, Any] = (
-            {"PercentBased": True, "DiscountPercent": str(discount.percent)}
-            if discount.percent is not None else {"PercentBased": False})
-        body.append({"DetailType": "DiscountLineDetail", "Amount": str(discount_amount),
-                     "DiscountLineDetail": detail})
-    return body, notes
+    else:
+        amounts = [line.amount for line in lines]
+    body = [_line(line, amount, item_for(line.item), code.id if code else None)
+            for line, amount in zip(lines, amounts, strict=True)]
+    if discount and company.get("allow_discount"):
+        body.append(_discount_line(discount, discount_amount))
+    fields: dict[str, Any] = {"Line": body, "GlobalTaxCalculation": "TaxExcluded"}
+    if code is not None and tax_amount and code.rate_id:
+        fields["TxnTaxDetail"] = {"TotalTax": str(tax_amount), "TaxLine": [{
+            "Amount": str(tax_amount), "DetailType": "TaxLineDetail",
+            "TaxLineDetail": {"TaxRateRef": {"value": code.rate_id}, "PercentBased": True,
+                              "TaxPercent": percent(code.rate),
+                              "NetAmountTaxable": str(taxable)}}]}
+        if tax_at(taxable, code.rate) != tax_amount:
+            notes.append(f"tax of {tax_amount} kept over the {tax_at(taxable, code.rate)} "
+                         f"that {code.name or 'its code'} would charge")
+    return fields, notes

@@ -1,5 +1,8 @@
 """Money taken outside an invoice (order forms, subscriptions, memberships, calendar
-bookings) as QuickBooks sales receipts, for the customer found or created by email."""
+bookings) as QuickBooks sales receipts, for the customer found or created by email.
+
+The lines are made as an invoice's are (invoice_body): outside the US each names the
+company's 0 % tax code, since the amount taken is the whole price."""
 
 from __future__ import annotations
 
@@ -9,10 +12,11 @@ from hub.context import Context
 from hub.events import Line, Payment
 from plugins.quickbooks import customers, links
 from plugins.quickbooks.api import calling
-from plugins.quickbooks.invoice_body import lines_body
+from plugins.quickbooks.invoice_body import form_fields
 from plugins.quickbooks.invoices import currency_ref
 from plugins.quickbooks.items import item_ref
 from plugins.quickbooks.settings import Settings
+from plugins.quickbooks.taxes import TaxCodes
 
 KIND = "sales_receipt"
 SOURCES = {"order_form": "order form", "subscription": "subscription payment",
@@ -31,9 +35,10 @@ def push(ctx: Context, payment: Payment) -> None:
                                    description=SOURCES[payment.source].capitalize())]
     with calling(ctx.hub) as api:
         customer_id = customers.sync(ctx, api, payment.contact)
-        body_lines, _notes = lines_body(lines, None, None, api.company,
-                                        lambda name: item_ref(ctx, api, name), payment.amount)
-        body = {"CustomerRef": {"value": customer_id}, "Line": body_lines,
+        fields, _notes = form_fields(lines, None, None, api.company,
+                                     lambda name: item_ref(ctx, api, name), payment.amount,
+                                     TaxCodes(ctx, api))
+        body = {"CustomerRef": {"value": customer_id}, **fields,
                 "PrivateNote": f"{SOURCES[payment.source]} {payment.external_id} "
                                f"({payment.method})"[:4000]}
         if payment.paid_at:
@@ -47,5 +52,8 @@ def push(ctx: Context, payment: Payment) -> None:
                            api.request_id("sales-receipt", payment.external_id))
     links.put(ctx.hub, KIND, payment.external_id, str(saved["Id"]),
               sync_token=str(saved.get("SyncToken")), digest=None)
-    ctx.note(f"Sales receipt {saved['Id']} of {Decimal(str(saved.get('TotalAmt', 0)))} "
-             "recorded")
+    total = Decimal(str(saved.get("TotalAmt", 0)))
+    ctx.note(f"Sales receipt {saved['Id']} of {total} recorded")
+    if total != payment.amount:
+        ctx.note(f"DRIFT: QuickBooks' total is {total}, the host's {payment.amount}; check the "
+                 "tax codes in QuickBooks")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -36,8 +37,34 @@ class Settings(BaseModel):
         default_factory=list, description="emails of clients billed monthly")
     monthly_services: list[str] = Field(
         default_factory=list, description="service names billed monthly")
+    tax_codes: list[str] = Field(
+        default_factory=list, description="outside the US: the QuickBooks sales tax code for a "
+        "host tax rate that several codes charge, as RATE=CODE NAME (e.g. 0=Exempt); a rate "
+        "not named uses its code with the lowest Id")
+
+    @field_validator("tax_codes")
+    @classmethod
+    def _rate_and_name(cls, value: list[str]) -> list[str]:
+        rates = [tax_code_entry(entry)[0] for entry in value]
+        if len(set(rates)) != len(rates):
+            raise ValueError("names a code for the same rate twice: keep one RATE=CODE NAME "
+                             "per rate")
+        return value
 
     @field_validator("income_account", mode="before")
     @classmethod
     def _empty_is_default(cls, value: object) -> object:
         return None if value == "" else value
+
+
+def tax_code_entry(entry: str) -> tuple[Decimal, str]:
+    """(rate, code name) from one ``tax_codes`` entry such as "20=20.0% S"."""
+    rate, sep, name = entry.partition("=")
+    try:
+        percent = Decimal(rate.strip().rstrip("%").strip())
+    except InvalidOperation:
+        percent = Decimal(-1)
+    if not sep or not name.strip() or not percent.is_finite() or not 0 <= percent <= 100:
+        raise ValueError(f"{entry!r} is not RATE=CODE NAME: write the host's percent, an equals "
+                         "sign and the QuickBooks tax code's name, e.g. 20=20.0% S")
+    return percent, name.strip()
