@@ -19,9 +19,10 @@ from hub.errors import NeedsOperator, Skip
 from hub.events import Invoice
 from plugins.quickbooks import customers, faults, links
 from plugins.quickbooks.api import Api, calling
-from plugins.quickbooks.invoice_body import lines_body
+from plugins.quickbooks.invoice_body import form_fields
 from plugins.quickbooks.items import item_ref
 from plugins.quickbooks.settings import Settings
+from plugins.quickbooks.taxes import TaxCodes
 
 KIND = "invoice"
 
@@ -48,10 +49,11 @@ def currency_ref(currency: str | None, company: dict[str, Any]) -> dict[str, str
 
 
 def body(ctx: Context, api: Api, invoice: Invoice, customer_id: str) -> dict[str, Any]:
-    lines, notes = lines_body(invoice.lines, invoice.discount, invoice.tax, api.company,
-                              lambda name: item_ref(ctx, api, name), invoice.computed_total)
+    fields, notes = form_fields(invoice.lines, invoice.discount, invoice.tax, api.company,
+                                lambda name: item_ref(ctx, api, name), invoice.computed_total,
+                                TaxCodes(ctx, api))
     out: dict[str, Any] = {
-        "CustomerRef": {"value": customer_id}, "Line": lines,
+        "CustomerRef": {"value": customer_id}, **fields,
         "TxnDate": invoice.issue_date.isoformat(),
         "BillEmail": {"Address": billing_email(invoice)},
     }
