@@ -86,20 +86,6 @@ def form_fields(lines: list[Line], discount: Discount | None, tax: Tax | None,
     return _global_fields(lines, discount, tax, company, item_for, total, codes)
 
 
-def lines_body(lines: list[Line], discount: Discount | None, tax: Tax | None,
-               company: dict[str, Any], item_for: Callable[[str], dict[str, str]],
-               total: Decimal) -> tuple[list[dict[str, Any]], list[str]]:
-    """The Line list alone, for a caller not yet on form_fields (no tax codes outside the US)."""
-    if is_us(company):
-        return _us_lines(lines, discount, tax, company, item_for, total)
-    if tax:
-        raise NeedsOperator("taxes on invoices for companies outside the US are not synced "
-                            "yet: send the invoice without tax, or add the tax in QuickBooks")
-    fields, notes = _global_fields(lines, discount, None, {**company, "using_sales_tax": False},
-                                   item_for, total, None)  # type: ignore[arg-type]
-    return fields["Line"], notes
-
-
 def _us_lines(lines: list[Line], discount: Discount | None, tax: Tax | None,
               company: dict[str, Any], item_for: Callable[[str], dict[str, str]],
               total: Decimal) -> tuple[list[dict[str, Any]], list[str]]:
