@@ -86,7 +86,7 @@ def dispatch(ctx: Ctx, rest: str) -> dict[str, Any] | bytes:
         text = args.get("query") if request.method == "GET" else request.get_data(as_text=True)
         return {"QueryResponse": operations.run_query(ctx, text or ""), "time": response_time()}
     if head == "batch" and request.method == "POST":
-        return run_batch(ctx, parse_body())
+        return run_batch(ctx, parse_body(), args.get("requestid"))
     if head == "cdc":
         return run_cdc(ctx, args.get("entities"), args.get("changedSince"))
     entity = operations.entity_from_path(head)
@@ -136,7 +136,7 @@ def endpoint(realm: str, rest: str) -> Response:
         response = handle(emulator, realm, rest)
     finally:
         emulator.throttle.release(realm)
-    if emulator.switches.take_drop():
+    if emulator.switches.take_drop(rest.strip("/").split("/")[0].lower()):
         drop_connection()
     return response
 

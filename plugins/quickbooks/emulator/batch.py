@@ -1,5 +1,9 @@
 """`/batch`: up to 30 operations in one call, each answered on its own (an item's fault does
-not undo the others, as with Intuit)."""
+not undo the others, as with Intuit).
+
+A `requestid` on a batch is replayed like any other (the whole answer, by api.handle). Intuit
+documents tighter limits for it: at most 36 characters, and then at most 10 for each `bId`,
+because it keys each item by the two joined (≤ 50 characters); longer ones fault per item."""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from .clock import response_time
 from .context import Ctx
 
 MAX_ITEMS = 30
+MAX_REQUEST_ID = 36  # a batch's requestid, per Intuit
+MAX_BID = 10  # each bId, when the batch carries a requestid
 
 
 def savepoint(ctx: Ctx) -> dict[str, Any]:
@@ -48,7 +54,15 @@ def run_item(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
     return operations.write(ctx, entity, operation, body)
 
 
-def run_batch(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+def id_too_long(request_id: str, bid: Any) -> faults.QBOFault:
+    return faults.business(
+        f"You cannot enter more than 50 characters in the request_id field. A batch requestid "
+        f"may have at most {MAX_REQUEST_ID} characters and each bId at most {MAX_BID} "
+        f"(you sent {len(request_id)} and {len(str(bid or ''))})"
+    )
+
+
+def run_batch(ctx: Ctx, body: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
     items = body.get("BatchItemRequest")
     if not isinstance(items, list) or not items:
         raise faults.required("BatchItemRequest")
@@ -65,6 +79,10 @@ def run_batch(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
         try:
             if not isinstance(item, dict):
                 raise faults.required("BatchItemRequest")
+            if request_id and (
+                len(request_id) > MAX_REQUEST_ID or len(str(bid or "")) > MAX_BID
+            ):
+                raise id_too_long(request_id, bid)
             responses.append({"bId": bid} | run_item(ctx, item))
         except Exception as exc:
             rollback(ctx, saved)

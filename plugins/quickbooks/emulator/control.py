@@ -40,9 +40,12 @@ def set_latency(st: EmulatorState, seconds: float) -> None:
     st.switches.latency = max(0.0, float(seconds))
 
 
-def drop_next(st: EmulatorState, count: int = 1) -> None:
+def drop_next(st: EmulatorState, count: int = 1, only: str = "") -> None:
+    """Carry out the next `count` calls, then close the connection unanswered; `only` limits
+    it to calls to one endpoint ("batch", "invoice"...)."""
     with st.switches.lock:
         st.switches.drop_count = count
+        st.switches.drop_only = only.lower()
 
 
 def set_limits(
@@ -66,6 +69,25 @@ def set_limits(
         "concurrent": limits.concurrent,
         "batch_per_minute": limits.batch_per_minute,
     }
+
+
+def count_call(st: EmulatorState, method: str, path: str) -> None:
+    """Count one call to the accounting API, refused ones included, as "POST batch",
+    "GET query", "POST invoice"..."""
+    parts = path.split("/")  # "", "v3", "company", realm, what, ...
+    what = parts[4].lower() if len(parts) > 4 else ""
+    with st.switches.lock:
+        st.calls[f"{method} {what}"] += 1
+
+
+def calls(st: EmulatorState) -> dict[str, int]:
+    with st.switches.lock:
+        return dict(st.calls)
+
+
+def reset_calls(st: EmulatorState) -> None:
+    with st.switches.lock:
+        st.calls.clear()
 
 
 def expire_tokens(st: EmulatorState, token: str | None = None, kind: str = "access") -> int:
@@ -122,6 +144,8 @@ def reset(st: EmulatorState) -> None:
     with st.switches.lock:
         st.switches.fail_count = st.switches.drop_count = 0
         st.switches.latency = 0.0
+        st.switches.drop_only = ""
+        st.calls.clear()
     st.store.save()
 
 
@@ -189,6 +213,23 @@ def fault_answer(fault: faults.QBOFault) -> Response:
     return response
 
 
+@bp.before_app_request
+def count_api_calls() -> None:
+    if request.path.startswith("/v3/company/"):
+        count_call(state(), request.method, request.path)
+
+
+@bp.get("/calls")
+def calls_route() -> Response:
+    return jsonify(calls(state()))
+
+
+@bp.post("/calls/reset")
+def reset_calls_route() -> Response:
+    reset_calls(state())
+    return jsonify({"ok": True})
+
+
 @bp.get("/health")
 def health() -> Response:
     return jsonify({"ok": True, "base_url": state().base_url})
@@ -234,7 +275,7 @@ def latency_route() -> Response:
 
 @bp.post("/drop")
 def drop_route() -> Response:
-    drop_next(state(), int(body().get("count", 1)))
+    drop_next(state(), int(body().get("count", 1)), str(body().get("only", "")))
     return jsonify({"ok": True})
 
 

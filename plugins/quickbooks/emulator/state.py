@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,7 @@ class Switches:
     fail_count: int = 0
     latency: float = 0.0
     drop_count: int = 0
+    drop_only: str = ""  # drop only calls to this endpoint ("batch"); empty: any call
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take_failure(self) -> int | None:
@@ -54,9 +56,9 @@ class Switches:
                 return self.fail_status
             return None
 
-    def take_drop(self) -> bool:
+    def take_drop(self, endpoint: str = "") -> bool:
         with self.lock:
-            if self.drop_count > 0:
+            if self.drop_count > 0 and self.drop_only in ("", endpoint):
                 self.drop_count -= 1
                 return True
             return False
@@ -68,6 +70,8 @@ class EmulatorState:
     store: Store
     throttle: Throttle
     switches: Switches = field(default_factory=Switches)
+    # API calls received, by method and first path segment ("POST batch"), for tests to count.
+    calls: Counter[str] = field(default_factory=Counter)
     webhooks: Any = None  # webhooks.Dispatcher, set by the server
     base_url: str = ""  # filled in once the socket is bound
 

@@ -116,8 +116,8 @@ class Emulator:
     def set_latency(self, seconds: float) -> None:
         control.set_latency(self.state, seconds)
 
-    def drop_next(self, count: int = 1) -> None:
-        control.drop_next(self.state, count)
+    def drop_next(self, count: int = 1, only: str = "") -> None:
+        control.drop_next(self.state, count, only)
 
     def set_limits(
         self,
@@ -126,6 +126,14 @@ class Emulator:
         batch_per_minute: int | None = None,
     ) -> dict[str, int]:
         return control.set_limits(self.state, per_minute, concurrent, batch_per_minute)
+
+    def calls(self) -> dict[str, int]:
+        """API calls received since the start (or `reset_calls`), by method and first path
+        segment: {"POST batch": 3, "GET query": 70, ...}; refused ones included."""
+        return control.calls(self.state)
+
+    def reset_calls(self) -> None:
+        control.reset_calls(self.state)
 
     def expire_tokens(self, token: str | None = None, kind: str = "access") -> int:
         return control.expire_tokens(self.state, token, kind)
