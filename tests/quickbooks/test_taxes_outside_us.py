@@ -93,6 +93,7 @@ def test_uk_vat_at_20_percent_is_a_field_and_the_total_is_the_hosts(uk: Hub,
                                                               Decimal("130.00")]
     [vat] = qbo["TxnTaxDetail"]["TaxLine"]
     assert money(vat["TaxLineDetail"]["NetAmountTaxable"]) == Decimal("195.00")
+    assert "OverrideDeltaAmount" not in vat["TaxLineDetail"]  # QuickBooks' own figure agrees
 
 
 @pytest.mark.parametrize(("country", "rate", "code"), [("GB", "20", "2"), ("CA", "5", "2"),
@@ -115,6 +116,10 @@ def test_a_discount_comes_off_before_tax_as_the_host_computes_it(
     assert money(qbo["TxnTaxDetail"]["TotalTax"]) == tax
     [discount_line] = [x for x in qbo["Line"] if x["DetailType"] == "DiscountLineDetail"]
     assert money(discount_line["Amount"]) == discount
+    # QuickBooks taxes the discounted lines just as the host did: the tax sent changed nothing.
+    [tax_line] = qbo["TxnTaxDetail"]["TaxLine"]
+    assert money(tax_line["TaxLineDetail"]["NetAmountTaxable"]) == subtotal - discount
+    assert "OverrideDeltaAmount" not in tax_line["TaxLineDetail"]
     assert {line["SalesItemLineDetail"]["TaxCodeRef"]["value"] for line in items(qbo)} == {code}
 
 
