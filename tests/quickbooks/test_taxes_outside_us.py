@@ -265,3 +265,48 @@ def test_a_setting_naming_a_missing_code_is_parked_with_the_fix(uk: Hub) -> None
     assert state["last_error"].startswith(
         "the quickbooks.tax_codes setting names 'Standard' for 20 %, but QuickBooks has no "
         "active sales tax code of that name")
+
+
+def test_an_update_moves_the_tax_with_the_host(uk: Hub, emulator: Emulator) -> None:
+    client = create_app(uk).test_client()
+    post(client, "invoice.sent", "evt_1", invoice(tax={"rate_percent": "20"}))
+    run_due(uk)
+    first = sent(uk, emulator)
+    assert money(first["TotalAmt"]) == Decimal("210.60")  # 175.50 + 35.10 VAT
+    lines = invoice()["lines"] + [{"item": "Workbook", "unit_price": "12.00"}]
+    post(client, "invoice.updated", "evt_2", invoice(lines=lines, tax={"rate_percent": "5"}))
+    run_due(uk)
+    second = sent(uk, emulator, "evt_2")
+    assert second["Id"] == first["Id"]
+    # 207.00 less 10 % is 186.30; 5 % of that is 9.32 (9.315 rounded half up).
+    assert money(second["TxnTaxDetail"]["TotalTax"]) == Decimal("9.32")
+    assert money(second["TotalAmt"]) == Decimal("195.62")
+    post(client, "invoice.updated", "evt_3", invoice(lines=lines, tax=None))
+    run_due(uk)
+    third = sent(uk, emulator, "evt_3")
+    assert money(third["TxnTaxDetail"]["TotalTax"]) == 0
+    assert money(third["TotalAmt"]) == Decimal("186.30")
+
+
+def test_a_company_without_sales_tax_takes_no_tax(make_qbo_hub: Any, emulator: Emulator) -> None:
+    realm = "4620816365000000004"
+    emulator.add_company(realm, "Small Trader", country="GB", currency="GBP")
+    grant = emulator.connect(realm=realm)
+    api = f"{emulator.api_base}/company/{realm}/preferences"
+    auth = {"Authorization": f"Bearer {grant['access_token']}", "Accept": "application/json"}
+    prefs = requests.get(api, headers=auth, timeout=10).json()["Preferences"]
+    requests.post(api, headers=auth, timeout=10, json={
+        "SyncToken": prefs["SyncToken"], "sparse": True, "TaxPrefs": {"UsingSalesTax": False}})
+    hub: Hub = make_qbo_hub()
+    connect.with_refresh_token(hub, realm, grant["refresh_token"])
+    client = create_app(hub).test_client()
+    post(client, "invoice.sent", "evt_1", invoice(tax={"rate_percent": "20"}))
+    post(client, "invoice.sent", "evt_2", invoice(external_id="inv-2", number="1002", tax=None))
+    run_due(hub)
+    state = delivery(hub, "evt_1")
+    assert state["status"] == "dead"
+    assert state["last_error"].startswith(
+        "the invoice has a tax of 35.10, but the QuickBooks company does not charge sales tax")
+    qbo = sent(hub, emulator, "evt_2", "inv-2")
+    assert money(qbo["TotalAmt"]) == Decimal("175.50")
+    assert "TaxCodeRef" not in items(qbo)[0]["SalesItemLineDetail"]
