@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, exists, select, update
+from sqlalchemy import Connection, Integer, and_, bindparam, exists, select, update
 from sqlalchemy.orm import aliased
 
 from hub.clock import iso, utcnow
@@ -78,16 +78,13 @@ def _owner_dead(owner: str) -> bool:
     return ticks != start
 
 
-def claim(hub: Hub, owner: str, limit: int = 1, now: datetime | None = None) -> list[Claimed]:
-    """Take up to ``limit`` due deliveries, never one whose subject has an earlier unfinished
-    delivery to the same plugin (so an invoice's update never overtakes its creation)."""
-    now = now or utcnow()
+def _claim_statement() -> Any:
     earlier = aliased(DELIVERIES)
     due = (
         select(DELIVERIES.c.pk)
         .where(
             DELIVERIES.c.status == "pending",
-            DELIVERIES.c.next_attempt_at <= now,
+            DELIVERIES.c.next_attempt_at <= bindparam("b_now"),
             ~exists().where(and_(
                 DELIVERIES.c.subject.is_not(None),
                 earlier.c.plugin == DELIVERIES.c.plugin,
@@ -97,18 +94,32 @@ def claim(hub: Hub, owner: str, limit: int = 1, now: datetime | None = None) -> 
             )),
         )
         .order_by(DELIVERIES.c.next_attempt_at, DELIVERIES.c.pk)
-        .limit(limit)
+        .limit(bindparam("b_limit", type_=Integer))
         .with_for_update(skip_locked=True)
     )
-    stmt = (
+    return (
         update(DELIVERIES)
         .where(DELIVERIES.c.pk.in_(due.scalar_subquery()))
-        .values(status="running", attempts=DELIVERIES.c.attempts + 1, lease_owner=owner,
-                lease_until=now + timedelta(seconds=hub.config.lease_seconds), updated_at=now)
+        .values(status="running", attempts=DELIVERIES.c.attempts + 1,
+                lease_owner=bindparam("b_owner"), lease_until=bindparam("b_lease_until"),
+                updated_at=bindparam("b_now"))
         .returning(DELIVERIES.c.pk, DELIVERIES.c.event_pk, DELIVERIES.c.plugin,
                    DELIVERIES.c.hook, DELIVERIES.c.attempts)
     )
-    rows = hub.write(lambda conn: conn.execute(stmt).all())
+
+
+# Built once: on the delivery path, building and keying a statement cost more than running it.
+_CLAIM = _claim_statement()
+_EVENT = select(EVENTS).where(EVENTS.c.pk == bindparam("pk"))
+
+
+def claim(hub: Hub, owner: str, limit: int = 1, now: datetime | None = None) -> list[Claimed]:
+    """Take up to ``limit`` due deliveries, never one whose subject has an earlier unfinished
+    delivery to the same plugin (so an invoice's update never overtakes its creation)."""
+    now = now or utcnow()
+    params = {"b_now": now, "b_limit": limit, "b_owner": owner,
+              "b_lease_until": now + timedelta(seconds=hub.config.lease_seconds)}
+    rows = hub.write(lambda conn: conn.execute(_CLAIM, params).all())
     return [Claimed(*row) for row in sorted(rows)]
 
 
@@ -121,7 +132,7 @@ def backoff(attempt: int, base: float, cap: float) -> timedelta:
 def run(hub: Hub, job: Claimed, owner: str) -> str:
     """Run one claimed delivery and record its outcome; returns the new status."""
     with reading(hub.engine) as conn:
-        event = conn.execute(select(EVENTS).where(EVENTS.c.pk == job.event_pk)).mappings().one()
+        event = conn.execute(_EVENT, {"pk": job.event_pk}).mappings().one()
     ctx = Context(
         hub=hub, plugin=job.plugin, source=event["source"], event_id=event["key"],
         event_type=event["type"], occurred_at=event["occurred_at"], attempt=job.attempts,
@@ -195,28 +206,39 @@ def _wait(hub: Hub, job: Claimed, owner: str, exc: RetryLater, ctx: Context) -> 
                    ctx=ctx)
 
 
+def _finish_statement(result: bool, delay: bool, refund: bool) -> Any:
+    values: dict[str, Any] = dict(status=bindparam("b_status"), lease_owner=None,
+                                  lease_until=None, updated_at=bindparam("b_now"),
+                                  last_error=bindparam("b_error"))
+    if result:
+        values["result"] = bindparam("b_result")
+    if delay:
+        values["next_attempt_at"] = bindparam("b_next_attempt_at")
+    if refund:  # waiting is not failing: the attempt is given back
+        values["attempts"] = DELIVERIES.c.attempts - 1
+    # Only the lease holder may record an outcome: a worker that was presumed dead and came
+    # back must not overwrite what its successor did.
+    return (update(DELIVERIES)
+            .where(DELIVERIES.c.pk == bindparam("b_pk"), DELIVERIES.c.lease_owner ==
+                   bindparam("b_owner"), DELIVERIES.c.status == "running")
+            .values(**values))
+
+
+_FINISH = {(r, d, f): _finish_statement(r, d, f)
+           for r in (False, True) for d in (False, True) for f in (False, True)}
+
+
 def _finish(hub: Hub, job: Claimed, owner: str, status: str, *, error: str | None = None,
             result: str | None = None, delay: timedelta | None = None, refund: bool = False,
             ctx: Context) -> str:
     now = utcnow()
-    values: dict[str, Any] = dict(status=status, lease_owner=None, lease_until=None,
-                                  updated_at=now, last_error=error)
-    if result is not None or status == "done":
-        values["result"] = result
-    if delay is not None:
-        values["next_attempt_at"] = now + delay
-    if refund:  # waiting is not failing: the attempt is given back
-        values["attempts"] = DELIVERIES.c.attempts - 1
+    stmt = _FINISH[(result is not None or status == "done", delay is not None, refund)]
+    params = {"b_pk": job.pk, "b_owner": owner, "b_status": status, "b_now": now,
+              "b_error": error, "b_result": result,
+              "b_next_attempt_at": now + delay if delay is not None else None}
 
     def record(conn: Connection) -> None:
-        # Only the lease holder may record an outcome: a worker that was presumed dead and
-        # came back must not overwrite what its successor did.
-        changed = conn.execute(
-            update(DELIVERIES)
-            .where(DELIVERIES.c.pk == job.pk, DELIVERIES.c.lease_owner == owner,
-                   DELIVERIES.c.status == "running")
-            .values(**values)
-        ).rowcount
+        changed = conn.execute(stmt, params).rowcount
         if changed and status == "dead" and ctx.event_type != "outbound":
             _announce_dead(hub, conn, job, ctx, error or "")
 
