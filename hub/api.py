@@ -19,7 +19,7 @@ from hub.events import EVENT_TYPES, BookingCheck, EventIn, Invoice, parse_data
 from hub.hub import Hub
 from hub.openapi import openapi_document
 from hub.plugins import validation_errors
-from hub.store import EVENTS, body_hash, new_event_view
+from hub.store import EVENTS, body_hash, event_location, new_event_view
 
 MAX_BODY = 1024 * 1024
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -111,7 +111,7 @@ def post_event() -> Response | tuple[Response, int]:
     view = (new_event_view(envelope.id, envelope.type, occurred_at, accepted)
             if accepted.created else hub.event(envelope.id))
     answer = jsonify(view)
-    answer.headers["Location"] = f"/api/v1/events/{envelope.id}"
+    answer.headers["Location"] = event_location(envelope.id)
     return answer, 202 if accepted.created else 200
 
 

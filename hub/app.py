@@ -6,6 +6,7 @@ from flask import Blueprint, Flask
 
 from hub import api, ui
 from hub.hub import Hub
+from hub.intake import EventIntake
 from hub.plugins import call_impl, hookimpl_for, implementers
 
 
@@ -28,6 +29,9 @@ def create_app(hub: Hub) -> Flask:
 
     for plugin in implementers(hub.pm, "register_blueprints"):
         call_impl(hookimpl_for(hub.pm, "register_blueprints", plugin), register=register)
+
+    # New events are accepted in front of Flask (hub.intake); Flask answers all the rest.
+    app.wsgi_app = EventIntake(app.wsgi_app, hub, api.MAX_BODY)  # type: ignore[method-assign]
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -123,6 +124,11 @@ def derive_status(statuses: list[tuple[str, str | None]]) -> str:
     if any(err for s, err in statuses if s not in ("done", "skipped")):
         return "failed"
     return "pending"
+
+
+def event_location(key: str) -> str:
+    """Where ``GET`` finds an event: host ids may hold '#', '?', '%' or '/', all quoted."""
+    return "/api/v1/events/" + quote(key, safe="")
 
 
 def new_event_view(key: str, event_type: str, occurred_at: datetime,

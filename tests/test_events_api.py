@@ -184,3 +184,16 @@ def test_event_over_a_real_socket(served: str, hub: Hub) -> None:
     assert answer.headers["Location"] == "/api/v1/events/evt_1"
     status = requests.get(f"{served}/api/v1/events/evt_1", headers=AUTH, timeout=10)
     assert status.json()["status"] == "pending"
+
+
+def test_the_location_of_an_id_with_reserved_characters_leads_back_to_the_event(
+        served: str) -> None:
+    # Host ids are any printable ASCII: '#', '?', '%' and '/' must be quoted in Location, or
+    # following it would ask for another event (or none).
+    strange = "ord#7?x=1%/b"
+    answer = requests.post(f"{served}/api/v1/events", json=event(event_id=strange),
+                           headers=AUTH, timeout=10)
+    assert answer.status_code == 202
+    assert answer.json()["id"] == strange
+    found = requests.get(served + answer.headers["Location"], headers=AUTH, timeout=10)
+    assert found.status_code == 200 and found.json()["id"] == strange
