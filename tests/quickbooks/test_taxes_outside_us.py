@@ -310,3 +310,23 @@ def test_a_company_without_sales_tax_takes_no_tax(make_qbo_hub: Any, emulator: E
     qbo = sent(hub, emulator, "evt_2", "inv-2")
     assert money(qbo["TotalAmt"]) == Decimal("175.50")
     assert "TaxCodeRef" not in items(qbo)[0]["SalesItemLineDetail"]
+
+
+def test_hub_plugins_set_checks_the_tax_codes_setting(tmp_path: Any) -> None:
+    from click.testing import CliRunner
+
+    from hub.cli import build_cli
+    from tests.conftest import base_env
+
+    cli, env = build_cli(), base_env(tmp_path)
+    ok = CliRunner().invoke(cli, ["plugins", "set", "quickbooks",
+                                  "tax_codes=20=20.0% S, 0=Exempt"], env=env)
+    assert ok.exit_code == 0, ok.output
+    shown = CliRunner().invoke(cli, ["plugins", "show", "quickbooks"], env=env).output
+    assert '"20=20.0% S", "0=Exempt"' in shown
+    bad = CliRunner().invoke(cli, ["plugins", "set", "quickbooks", "tax_codes=Exempt"], env=env)
+    assert bad.exit_code == 2
+    assert "quickbooks.tax_codes: 'Exempt' is not RATE=CODE NAME" in bad.output
+    twice = CliRunner().invoke(cli, ["plugins", "set", "quickbooks", "tax_codes=5=A, 5.0=B"],
+                               env=env)
+    assert "names a code for the same rate twice" in twice.output
