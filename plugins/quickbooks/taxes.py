@@ -117,20 +117,20 @@ class TaxCodes:
         if taxable <= 0:
             raise NeedsOperator(f"the invoice has a tax of {amount} but nothing taxable after the "
                                 "discount: send it without tax, or correct the discount")
-        exact = [c for c in self._remembered().values() if tax_at(taxable, c.rate) == amount]
-        if not exact:
-            codes = list(self._read().values())
+        fits = [c for c in self._remembered().values() if tax_at(taxable, c.rate) == amount]
+        if not fits:
             slack = CENT * max(1, lines)
-            exact = [c for c in codes if abs(tax_at(taxable, c.rate) - amount) <= slack]
+            fits = [c for c in self._read().values()
+                    if c.rate > 0 and abs(tax_at(taxable, c.rate) - amount) <= slack]
         effective = amount * 100 / taxable
-        if not exact:
+        if not fits:
             p = percent(effective.quantize(Decimal("0.001"), ROUND_HALF_UP))
             raise NeedsOperator(
                 f"the tax of {amount} on {taxable} is {p} %, and no QuickBooks sales tax code "
                 f"comes to that amount: send the tax as rate_percent, or create a {p} % sales tax "
                 f"rate in QuickBooks ({WHERE}), then retry")
-        return min(exact, key=lambda c: (abs(tax_at(taxable, c.rate) - amount),
-                                         abs(c.rate - effective), _order(c.id)))
+        return min(fits, key=lambda c: (abs(tax_at(taxable, c.rate) - amount),
+                                        abs(c.rate - effective), _order(c.id)))
 
     # -- what is remembered, and reading QuickBooks -----------------------------------------
 
