@@ -4,8 +4,11 @@ Per session: a completed booking becomes an invoice at once ("1-Hour Math Tutori
 2026"). Monthly (by client or by service, per the settings, unless the booking says): a completed
 booking waits as a session; on the 1st (or ``hub billing close-month``) each client's sessions of
 the month become one invoice, a line per session. A booking cancelled before billing drops out.
-Closing a month again bills nothing twice: billed sessions are marked, and an invoice that was
-written but not yet marked is found by its stable id instead of written again.
+
+The month's invoices go to QuickBooks 30 to a batch call (``invoice_batches``), each batch
+recorded before it is sent and sent again as recorded if its answer was lost. Closing a month
+again bills nothing twice: billed sessions are marked, sessions in a batch in flight are claimed
+by it, and an invoice already linked whose sessions were never marked is not written again.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -21,11 +23,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, update
 
 from hub.clock import utcnow
-from hub.context import Context
 from hub.db import reading
 from hub.errors import DeliveryError
 from hub.events import Booking, Invoice, Line
-from plugins.quickbooks import invoices
+from plugins.quickbooks import batch, connection, customers, invoice_batches, invoices, links
+from plugins.quickbooks.api import calling
+from plugins.quickbooks.invoice_batches import Closed, Planned
 from plugins.quickbooks.models import QboBookingSession
 from plugins.quickbooks.settings import Settings
 
@@ -99,25 +102,18 @@ def record_session(hub: Hub, booking: Booking) -> str:
     return str(hub.write(write))
 
 
-@dataclass
-class Closed:
-    client: str
-    invoice_external_id: str
-    sessions: int
-    error: str | None = None
-
-
 def _first_of_next(month: str) -> date:
     year, mon = (int(x) for x in month.split("-"))
     return date(year + (mon == 12), mon % 12 + 1, 1)
 
 
-def close_month(hub: Hub, month: str, settings: Settings,
-                progress: Callable[[int, int], None] | None = None) -> list[Closed]:
-    """Bill every client's pending sessions of ``month``: one invoice each."""
+def _waiting(hub: Hub, month: str) -> tuple[dict[str, list[Booking]], dict[str, set[str]]]:
+    """The month's pending sessions no batch has claimed, by client; and the invoice ids each
+    client already has for the month (a late session gets a second invoice)."""
     with reading(hub.engine) as conn:
         rows = conn.execute(select(SESSIONS).where(
-            SESSIONS.c.month == month, SESSIONS.c.status == "pending")
+            SESSIONS.c.month == month, SESSIONS.c.status == "pending",
+            SESSIONS.c.invoice_external_id.is_(None))
             .order_by(SESSIONS.c.client_key, SESSIONS.c.booking_id)).mappings().all()
         earlier = conn.execute(select(SESSIONS.c.client_key, SESSIONS.c.invoice_external_id)
                                .where(SESSIONS.c.month == month,
@@ -128,41 +124,117 @@ def close_month(hub: Hub, month: str, settings: Settings,
     used: dict[str, set[str]] = defaultdict(set)
     for key, invoice_id in earlier:
         used[key].add(invoice_id)
-    results = []
-    for key, sessions in by_client.items():
-        sessions.sort(key=lambda b: b.start)
+    return by_client, used
+
+
+def _external_id(month: str, key: str, number: int) -> str:
+    return f"monthly:{month}:{key}" + (f":{number}" if number > 1 else "")
+
+
+def _prepare(hub: Hub, month: str, settings: Settings, key: str, sessions: list[Booking],
+             number: int) -> Planned | Closed:
+    """The client's invoice for the batch: customer found or created (a linked customer costs
+    no call), lines priced; or why it cannot be billed now."""
+    sessions.sort(key=lambda b: b.start)
+    external_id = _external_id(month, key, number)
+    invoice = Invoice(external_id=external_id, contact=sessions[-1].contact,
+                      issue_date=_first_of_next(month), currency=sessions[-1].currency,
+                      lines=[session_line(b) for b in sessions])
+    ids = [b.external_id for b in sessions]
+    ctx = invoice_batches.context(hub, settings, external_id)
+    try:
+        link = links.get(hub, invoices.KIND, external_id)
+        if link is not None:
+            # In QuickBooks already, its sessions never marked (an earlier close died between
+            # the two): mark them now rather than write it again.
+            _mark_billed(hub, ids, external_id)
+            return Closed(key, external_id, len(sessions),
+                          notes=[f"Invoice {link['qbo_id']} already in QuickBooks"])
+        with calling(hub) as api:
+            invoices.billing_email(invoice)  # a clear error before any call
+            customer_id = customers.sync(ctx, api, invoice.contact, invoice.billing_email)
+            wanted = invoices.body(ctx, api, invoice, customer_id)
+    except DeliveryError as exc:
+        return Closed(key, external_id, len(sessions), str(exc))
+    return Planned(key, invoice, ids, wanted, ctx.notes)
+
+
+def _mark_billed(hub: Hub, ids: list[str], external_id: str) -> None:
+    hub.write(lambda conn: conn.execute(
+        update(SESSIONS).where(SESSIONS.c.booking_id.in_(ids))
+        .values(status="billed", invoice_external_id=external_id, updated_at=utcnow())))
+
+
+def _send_new(hub: Hub, settings: Settings, purpose: str,
+              planned: list[Planned]) -> tuple[list[Closed], bool]:
+    """Record a new batch, send it, record its answer; and whether it is settled."""
+    current = connection.row(hub)
+    if current is None:
+        return [Closed(p.client, p.invoice.external_id, len(p.bookings),
+                       "QuickBooks is not connected") for p in planned], False
+    try:
+        row = invoice_batches.record(hub, purpose, str(current["realm_id"]), planned,
+                                     settings.send_invoices)
+    except invoice_batches.Taken:
+        return [Closed(p.client, p.invoice.external_id, len(p.bookings),
+                       "not billed by this run: another close of the month is billing these "
+                       "clients right now") for p in planned], True
+    return invoice_batches.finish(hub, settings, row, fresh=True)
+
+
+def close_month(hub: Hub, month: str, settings: Settings,
+                progress: Callable[[int, int], None] | None = None) -> list[Closed]:
+    """Bill every client's pending sessions of ``month``: one invoice each, created 30 to a
+    batch call. A batch of this month whose answer was lost is sent again first, exactly as
+    recorded; new batches are planned only once every earlier one is settled."""
+    purpose = f"close-month:{month}"
+    earlier = invoice_batches.unfinished(hub, purpose)
+    by_client, used = _waiting(hub, month)
+    total = sum(len(json.loads(row["items"])) for row in earlier) + len(by_client)
+    results: list[Closed] = []
+
+    def add(found: list[Closed]) -> None:
+        results.extend(found)
+        if progress and found:
+            progress(len(results), total)
+
+    settled = True
+    for row in earlier:
+        found, done = invoice_batches.finish(hub, settings, row)
+        add(found)
+        settled = settled and done
+    planned: list[Planned] = []
+    clients = list(by_client.items())
+    while clients and settled:
+        key, sessions = clients.pop(0)
         # A second close of the same month (sessions completed late) makes a second invoice.
-        number = len(used[key]) + 1
-        external_id = f"monthly:{month}:{key}" + (f":{number}" if number > 1 else "")
-        invoice = Invoice(external_id=external_id, contact=sessions[-1].contact,
-                          issue_date=_first_of_next(month), currency=sessions[-1].currency,
-                          lines=[session_line(b) for b in sessions])
-        ctx = Context(hub=hub, plugin="quickbooks", source="billing", event_id=external_id,
-                      event_type="billing.close-month", occurred_at=utcnow(),
-                      settings=settings)
-        try:
-            invoices.push(ctx, invoice)
-        except DeliveryError as exc:
-            results.append(Closed(key, external_id, len(sessions), str(exc)))
-            if progress:
-                progress(len(results), len(by_client))
-            continue
-        ids = [b.external_id for b in sessions]
-        hub.write(lambda conn, ids=ids, external_id=external_id: conn.execute(
-            update(SESSIONS).where(SESSIONS.c.booking_id.in_(ids))
-            .values(status="billed", invoice_external_id=external_id, updated_at=utcnow())))
-        results.append(Closed(key, external_id, len(sessions)))
-        if progress:
-            progress(len(results), len(by_client))
+        prepared = _prepare(hub, month, settings, key, sessions, len(used[key]) + 1)
+        if isinstance(prepared, Closed):
+            add([prepared])
+        else:
+            planned.append(prepared)
+        if planned and (len(planned) == batch.MAX_ITEMS or not clients):
+            found, settled = _send_new(hub, settings, purpose, planned)
+            add(found)
+            planned = []
+    # A batch whose answer is unknown goes again, as it was, before any new one is planned.
+    add([Closed(key, _external_id(month, key, len(used[key]) + 1), len(sessions),
+                "not billed yet: a batch of this month is still unanswered; it is sent again "
+                "first on the next close") for key, sessions in clients])
     return results
 
 
 def months_to_close(hub: Hub, before: str) -> list[str]:
-    """Months earlier than ``before`` that still have sessions waiting (a missed 1st)."""
+    """Months earlier than ``before`` that still have sessions waiting (a missed 1st), or a
+    batch not yet settled (an answer lost, invoices not yet emailed)."""
     with reading(hub.engine) as conn:
-        found = conn.execute(select(SESSIONS.c.month).where(
-            SESSIONS.c.status == "pending", SESSIONS.c.month < before).distinct()).scalars()
-        return sorted(found)
+        found = set(conn.execute(select(SESSIONS.c.month).where(
+            SESSIONS.c.status == "pending", SESSIONS.c.month < before).distinct()).scalars())
+    for row in invoice_batches.unfinished(hub):
+        month = str(row["purpose"]).removeprefix("close-month:")
+        if row["purpose"].startswith("close-month:") and month < before:
+            found.add(month)
+    return sorted(found)
 
 
 def summary(results: list[Closed]) -> dict[str, Any]:

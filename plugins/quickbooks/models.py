@@ -113,3 +113,25 @@ class QboBookingSession(SQLModel, table=True):
     status: str = Field(max_length=12)
     invoice_external_id: str | None = Field(default=None, max_length=300)
     updated_at: datetime = Field(sa_type=DateTime())
+
+
+class QboBatch(SQLModel, table=True):
+    """A batch call as planned, recorded before it is sent.
+
+    After a crash or a lost answer the very same request (``body``, ``request_id``) is sent
+    again, and QuickBooks answers as the first time instead of writing twice; only then is new
+    work planned. ``items`` says what each ``bId`` stands for and how it ended.
+    """
+
+    __tablename__ = "qbo_batch"
+
+    request_id: str = Field(primary_key=True, max_length=36)
+    purpose: str = Field(max_length=40, index=True)  # e.g. "close-month:2026-03"
+    body: str = Field(sa_column=Column(Text, nullable=False))  # the request, as sent
+    items: str = Field(sa_column=Column(Text, nullable=False))  # JSON, by bId
+    # planned (not answered yet) | created (answer recorded, emails to send) | done
+    status: str = Field(max_length=12, index=True)
+    # While one process sends it: another leaves it alone until then.
+    sending_until: datetime | None = Field(default=None, sa_type=DateTime())
+    created_at: datetime = Field(sa_type=DateTime())
+    updated_at: datetime = Field(sa_type=DateTime())
