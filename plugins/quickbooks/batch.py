@@ -85,11 +85,12 @@ def _check(body: dict[str, Any], request_id: str | None) -> list[str]:
     return bids
 
 
-def _value(entry: dict[str, Any]) -> dict[str, Any]:
+def _value(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """What a successful item answered: its QueryResponse, or the object it saved."""
     if "QueryResponse" in entry:
         return dict(entry["QueryResponse"] or {})
     named = [key for key in entry if key not in ("bId", "Fault", "time")]
-    return dict(entry[named[0]]) if named else {}
+    return dict(entry[named[0]]) if named and isinstance(entry[named[0]], dict) else None
 
 
 def send(api: Api, body: dict[str, Any] | str, request_id: str) -> dict[str, Answer]:
@@ -106,15 +107,16 @@ def send(api: Api, body: dict[str, Any] | str, request_id: str) -> dict[str, Ans
     found: dict[str, Answer] = {}
     for entry in answer.get("BatchItemResponse") or []:
         bid = str(entry.get("bId", ""))
+        value = _value(entry)
         if entry.get("Fault"):
             fault = faults.from_response(400, {"Fault": entry["Fault"]}, "")
             found[bid] = Answer(bid, fault=fault)
-        else:
-            found[bid] = Answer(bid, value=_value(entry))
+        elif value is not None:
+            found[bid] = Answer(bid, value=value)
     missing = [b for b in bids if b not in found]
     if missing:
         # Written or not, nobody can tell: treat it as no answer, so the caller resends.
-        raise faults.Unavailable(f"QuickBooks' batch answer left out items {missing}")
+        raise faults.Unavailable(f"QuickBooks' batch answer said nothing of items {missing}")
     return {b: found[b] for b in bids}
 
 

@@ -162,13 +162,13 @@ def _record_answer(hub: Hub, settings: Settings, rid: str, items: dict[str, dict
                    answers: dict[str, batch.Answer]) -> None:
     for bid, item in items.items():
         answer = answers[bid]
-        if answer.fault is not None or not answer.value:
+        saved = answer.value
+        if answer.fault is not None or saved is None:
             item.update(state="refused", error=_refusal(
                 answer.fault or faults.Fault("QuickBooks answered without the invoice")))
             continue
         invoice = Invoice.model_validate(item["invoice"])
         ctx = context(hub, settings, invoice.external_id)
-        saved = answer.value
         ctx.note(f"Invoice {saved['Id']} (#{saved.get('DocNumber', '-')}) created")
         invoices.remember(ctx, invoice, saved, item["digest"])
         item.update(state="created" if item["send"] else "done", qbo_id=str(saved["Id"]),
