@@ -25,7 +25,7 @@ from hub.clock import iso, utcnow
 from hub.context import Context
 from hub.db import reading
 from hub.errors import Hold, NeedsOperator, RetryLater, Skip
-from hub.events import EVENT_TYPES, parse_data
+from hub.events import EVENT_TYPES
 from hub.plugins import call_impl, hookimpl_for
 from hub.store import DELIVERIES, EVENTS
 
@@ -165,6 +165,13 @@ def _call(hub: Hub, job: Claimed, event: Any, ctx: Context) -> None:
     if not hub.states.enabled(job.plugin):
         raise Skip(f"plugin {job.plugin} is disabled")
     ctx.settings = hub.states.settings(job.plugin)
+    if job.hook not in ("job", "on_host_event"):
+        impl = hookimpl_for(hub.pm, job.hook, job.plugin)
+        if impl is None:
+            raise Skip(f"plugin {job.plugin} no longer handles {job.hook}")
+        value = EVENT_TYPES[event["type"]][1].model_validate_json(event["data"])
+        call_impl(impl, ctx=ctx, **{HOOK_ARGUMENT[job.hook]: value})
+        return
     data = json.loads(event["data"])
     if job.hook == "job":
         found = hub.jobs().get(data["job"])
@@ -175,11 +182,7 @@ def _call(hub: Hub, job: Claimed, event: Any, ctx: Context) -> None:
     impl = hookimpl_for(hub.pm, job.hook, job.plugin)
     if impl is None:
         raise Skip(f"plugin {job.plugin} no longer handles {job.hook}")
-    if job.hook == "on_host_event":
-        call_impl(impl, message=data, ctx=ctx)
-        return
-    value = parse_data(event["type"], data)
-    call_impl(impl, ctx=ctx, **{HOOK_ARGUMENT[job.hook]: value})
+    call_impl(impl, message=data, ctx=ctx)
 
 
 def _retry(hub: Hub, job: Claimed, owner: str, error: str, after: timedelta | None,

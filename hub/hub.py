@@ -78,12 +78,14 @@ class Hub:
     def accept_host_event(self, event_id: str, event_type: str, occurred_at: Any,
                           data: BaseModel, digest: str) -> Accepted:
         hook = EVENT_TYPES[event_type][0]
-        payload = dump(data)
+        # Serialized here, by pydantic's own serializer, so the one writer thread only inserts.
+        payload = data.model_dump_json(exclude_none=True)
+        subject = subject_of(event_type, {"external_id": getattr(data, "external_id", None)})
         plugins = self.enabled_for(hook)
         accepted: Accepted = self.write(lambda conn: accept_in(
             conn, source="host", key=event_id, type=event_type,
             occurred_at=occurred_at, data=payload, digest=digest,
-            subject=subject_of(event_type, payload), hook=hook, plugins=plugins,
+            subject=subject, hook=hook, plugins=plugins,
         ))
         if accepted.created:
             self.wake.set()

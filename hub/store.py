@@ -91,17 +91,19 @@ def _accept_sqlite(conn: Connection, source: str, key: str, type: str, occurred_
 
 def accept_in(
     conn: Connection, *, source: str, key: str, type: str, occurred_at: datetime,
-    data: dict[str, Any], digest: str, subject: str | None, hook: str, plugins: list[str],
+    data: dict[str, Any] | str, digest: str, subject: str | None, hook: str,
+    plugins: list[str],
 ) -> Accepted:
-    """Store an event and one delivery per plugin in the caller's transaction."""
+    """Store an event and one delivery per plugin in the caller's transaction; ``data`` is
+    the event's value as a dict, or already as JSON text."""
     now = utcnow()
+    text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
     if conn.dialect.name == "sqlite":
-        return _accept_sqlite(conn, source, key, type, occurred_at,
-                              json.dumps(data, separators=(",", ":")), digest, subject, hook,
-                              plugins, now)
+        return _accept_sqlite(conn, source, key, type, occurred_at, text, digest, subject,
+                              hook, plugins, now)
     pk = _insert_ignoring_duplicate(conn, dict(
         source=source, key=key, type=type, occurred_at=occurred_at, received_at=now,
-        body_hash=digest, data=json.dumps(data, separators=(",", ":")), subject=subject,
+        body_hash=digest, data=text, subject=subject,
     ))
     if pk is None:
         row = conn.execute(_FIND_EVENT, {"s": source, "k": key}).one()
