@@ -110,7 +110,7 @@ def _claim_statement() -> Any:
 
 # Built once: on the delivery path, building and keying a statement cost more than running it.
 _CLAIM = _claim_statement()
-_EVENT = select(EVENTS).where(EVENTS.c.pk == bindparam("pk"))
+_EVENTS = select(EVENTS).where(EVENTS.c.pk.in_(bindparam("pks", expanding=True)))
 
 
 def claim(hub: Hub, owner: str, limit: int = 1, now: datetime | None = None) -> list[Claimed]:
@@ -129,10 +129,38 @@ def backoff(attempt: int, base: float, cap: float) -> timedelta:
     return timedelta(seconds=step / 2 + random.uniform(0, step / 2))
 
 
+@dataclass
+class Outcome:
+    """How one attempt went, to be recorded on its delivery row."""
+
+    job: Claimed
+    ctx: Context
+    status: str
+    error: str | None = None
+    result: str | None = None
+    delay: timedelta | None = None
+    refund: bool = False  # waiting is not failing: the attempt is given back
+    pause_plugin: bool = False
+
+
 def run(hub: Hub, job: Claimed, owner: str) -> str:
     """Run one claimed delivery and record its outcome; returns the new status."""
+    outcome = attempt(hub, job)
+    record(hub, owner, [outcome])
+    return outcome.status
+
+
+def events_of(hub: Hub, jobs: list[Claimed]) -> dict[int, Any]:
+    """The event rows of claimed deliveries, read together, by event pk."""
     with reading(hub.engine) as conn:
-        event = conn.execute(_EVENT, {"pk": job.event_pk}).mappings().one()
+        rows = conn.execute(_EVENTS, {"pks": [job.event_pk for job in jobs]}).mappings().all()
+    return {row["pk"]: row for row in rows}
+
+
+def attempt(hub: Hub, job: Claimed, event: Any = None) -> Outcome:
+    """Hand a claimed delivery to its plugin; nothing is recorded yet (see ``record``)."""
+    if event is None:
+        event = events_of(hub, [job])[job.event_pk]
     ctx = Context(
         hub=hub, plugin=job.plugin, source=event["source"], event_id=event["key"],
         event_type=event["type"], occurred_at=event["occurred_at"], attempt=job.attempts,
@@ -141,21 +169,25 @@ def run(hub: Hub, job: Claimed, owner: str) -> str:
     try:
         _call(hub, job, event, ctx)
     except Hold as exc:
-        return _finish(hub, job, owner, "waiting", error=str(exc), refund=True, ctx=ctx)
+        return Outcome(job, ctx, "waiting", error=str(exc), refund=True)
     except Skip as exc:
-        return _finish(hub, job, owner, "skipped", result=str(exc), ctx=ctx)
+        return Outcome(job, ctx, "skipped", result=str(exc))
     except NeedsOperator as exc:
-        return _finish(hub, job, owner, "dead", error=str(exc), ctx=ctx)
+        return Outcome(job, ctx, "dead", error=str(exc))
     except RetryLater as exc:
         if not exc.spend_attempt:
-            return _wait(hub, job, owner, exc, ctx)
-        return _retry(hub, job, owner, str(exc), exc.after, ctx)
+            # Try again later without spending the attempt (and maybe hold back the
+            # plugin's others until then).
+            return Outcome(job, ctx, "pending", error=str(exc), refund=True,
+                           delay=exc.after or timedelta(seconds=hub.config.retry_base_seconds),
+                           pause_plugin=exc.pause_plugin)
+        return _retry(hub, job, str(exc), exc.after, ctx)
     except Exception as exc:  # a plugin's bug or an outside failure: retried, then parked
         summary = f"{type(exc).__name__}: {exc}"
         log.warning("delivery %s to %s failed (attempt %s): %s\n%s", event["key"], job.plugin,
                     job.attempts, summary, traceback.format_exc(limit=6))
-        return _retry(hub, job, owner, summary, None, ctx)
-    return _finish(hub, job, owner, "done", result="; ".join(ctx.notes) or None, ctx=ctx)
+        return _retry(hub, job, summary, None, ctx)
+    return Outcome(job, ctx, "done", result="; ".join(ctx.notes) or None)
 
 
 def _call(hub: Hub, job: Claimed, event: Any, ctx: Context) -> None:
@@ -185,28 +217,14 @@ def _call(hub: Hub, job: Claimed, event: Any, ctx: Context) -> None:
     call_impl(impl, message=data, ctx=ctx)
 
 
-def _retry(hub: Hub, job: Claimed, owner: str, error: str, after: timedelta | None,
-           ctx: Context) -> str:
+def _retry(hub: Hub, job: Claimed, error: str, after: timedelta | None,
+           ctx: Context) -> Outcome:
     if job.attempts >= hub.config.max_attempts:
-        return _finish(hub, job, owner, "dead",
-                       error=f"{error} (gave up after {job.attempts} attempts)", ctx=ctx)
+        return Outcome(job, ctx, "dead",
+                       error=f"{error} (gave up after {job.attempts} attempts)")
     delay = after or backoff(job.attempts, hub.config.retry_base_seconds,
                              hub.config.retry_max_seconds)
-    return _finish(hub, job, owner, "pending", error=error, delay=delay, ctx=ctx)
-
-
-def _wait(hub: Hub, job: Claimed, owner: str, exc: RetryLater, ctx: Context) -> str:
-    """Try again later without spending the attempt (and hold back the plugin's others)."""
-    delay = exc.after or timedelta(seconds=hub.config.retry_base_seconds)
-    if exc.pause_plugin:
-        until = utcnow() + delay
-        hub.write(lambda conn: conn.execute(
-            update(DELIVERIES)
-            .where(DELIVERIES.c.plugin == job.plugin, DELIVERIES.c.status == "pending",
-                   DELIVERIES.c.next_attempt_at < until)
-            .values(next_attempt_at=until)))
-    return _finish(hub, job, owner, "pending", error=str(exc), delay=delay, refund=True,
-                   ctx=ctx)
+    return Outcome(job, ctx, "pending", error=error, delay=delay)
 
 
 def _finish_statement(result: bool, delay: bool, refund: bool) -> Any:
@@ -229,26 +247,37 @@ def _finish_statement(result: bool, delay: bool, refund: bool) -> Any:
 
 _FINISH = {(r, d, f): _finish_statement(r, d, f)
            for r in (False, True) for d in (False, True) for f in (False, True)}
+# A plugin told to wait (a rate limit) holds back its other pending deliveries until then.
+_PAUSE = (update(DELIVERIES)
+          .where(DELIVERIES.c.plugin == bindparam("b_plugin"),
+                 DELIVERIES.c.status == "pending",
+                 DELIVERIES.c.next_attempt_at < bindparam("b_until"))
+          .values(next_attempt_at=bindparam("b_until")))
 
 
-def _finish(hub: Hub, job: Claimed, owner: str, status: str, *, error: str | None = None,
-            result: str | None = None, delay: timedelta | None = None, refund: bool = False,
-            ctx: Context) -> str:
+def record(hub: Hub, owner: str, outcomes: list[Outcome]) -> None:
+    """Write the outcomes of attempts by this owner, in one transaction."""
     now = utcnow()
-    stmt = _FINISH[(result is not None or status == "done", delay is not None, refund)]
-    params = {"b_pk": job.pk, "b_owner": owner, "b_status": status, "b_now": now,
-              "b_error": error, "b_result": result,
-              "b_next_attempt_at": now + delay if delay is not None else None}
 
-    def record(conn: Connection) -> None:
-        changed = conn.execute(stmt, params).rowcount
-        if changed and status == "dead" and ctx.event_type != "outbound":
-            _announce_dead(hub, conn, job, ctx, error or "")
+    def write(conn: Connection) -> None:
+        for o in outcomes:
+            if o.pause_plugin and o.delay is not None:
+                conn.execute(_PAUSE, {"b_plugin": o.job.plugin, "b_until": now + o.delay})
+            stmt = _FINISH[(o.result is not None or o.status == "done", o.delay is not None,
+                            o.refund)]
+            changed = conn.execute(stmt, {
+                "b_pk": o.job.pk, "b_owner": owner, "b_status": o.status, "b_now": now,
+                "b_error": o.error, "b_result": o.result,
+                "b_next_attempt_at": now + o.delay if o.delay is not None else None,
+            }).rowcount
+            if changed and o.status == "dead" and o.ctx.event_type != "outbound":
+                _announce_dead(hub, conn, o.job, o.ctx, o.error or "")
 
-    hub.write(record)
-    if status == "dead":
-        log.error("delivery of %s to %s parked: %s", ctx.event_id, job.plugin, error)
-    return status
+    hub.write(write)
+    for o in outcomes:
+        if o.status == "dead":
+            log.error("delivery of %s to %s parked: %s", o.ctx.event_id, o.job.plugin,
+                      o.error)
 
 
 def _announce_dead(hub: Hub, conn: Connection, job: Claimed, ctx: Context, error: str) -> None:

@@ -25,7 +25,6 @@ import os
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -43,10 +42,39 @@ def _open_lock_file(engine: Engine) -> int | None:
     return os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
 
 
+class _Answer:
+    """One write's result, handed from the writer thread to the caller.
+
+    A lock the writer releases: the cheapest way CPython has to wake one thread (a Future
+    goes through a Condition, which cost the writer a fifth of its time)."""
+
+    __slots__ = ("done", "error", "value")
+
+    def __init__(self) -> None:
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def set_result(self, value: Any) -> None:
+        self.value = value
+        self.done.release()
+
+    def set_exception(self, error: BaseException) -> None:
+        self.error = error
+        self.done.release()
+
+    def result(self) -> Any:
+        self.done.acquire()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 class GroupWriter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._queue: queue.SimpleQueue[tuple[Callable[[Connection], Any], Future[Any]] | None]
+        self._queue: queue.SimpleQueue[tuple[Callable[[Connection], Any], _Answer] | None]
         self._queue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -62,9 +90,9 @@ class GroupWriter:
         if threading.current_thread() is self._thread:  # a write from inside a write
             raise RuntimeError("GroupWriter.write called from the writer thread")
         self._start()
-        future: Future[T] = Future()
-        self._queue.put((fn, future))
-        return future.result()
+        answer = _Answer()
+        self._queue.put((fn, answer))
+        return answer.result()  # type: ignore[no-any-return]
 
     def _start(self) -> None:
         with self._lock:
@@ -119,7 +147,7 @@ class GroupWriter:
             finally:
                 fcntl.flock(self._turns, fcntl.LOCK_UN)
 
-    def _commit(self, batch: list[tuple[Callable[[Connection], Any], Future[Any]]]) -> None:
+    def _commit(self, batch: list[tuple[Callable[[Connection], Any], _Answer]]) -> None:
         conn = self._conn
         if len(batch) > 1:
             try:
