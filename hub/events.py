@@ -269,6 +269,7 @@ class Balance(BaseModel):
     as_of: datetime | None = None
     stale: bool = False  # older than its source's refresh interval, or the source unreachable
     source: str = ""
+    currency: str | None = None  # ISO 4217 code of the amounts; None when the source can't say
 
 
 class Verdict(BaseModel):

@@ -120,7 +120,8 @@ def customer_balance(email: str, ctx: Context) -> Balance | None:
     ``None`` when it does not know the customer. The first answer wins.
 
     Called synchronously (the booking gate asks on every check): must answer from local data,
-    fast, and must not raise. ``stale`` says the data is older than it should be.
+    fast, and must not raise. ``stale`` says the data is older than it should be;
+    ``currency`` names the currency of the amounts when the plugin knows it.
     """
 
 

@@ -56,13 +56,19 @@ def _detail(balance: Balance, overdue_only: bool) -> str:
     return ""
 
 
+def currency_of(balance: Balance | None, settings: Settings) -> str | None:
+    """The operator's currency setting, else the books' own."""
+    return settings.currency or (balance.currency if balance else None)
+
+
 def over_reason(counted: Decimal, balance: Balance, settings: Settings) -> str:
     kind = "Overdue" if settings.overdue_only else "Outstanding"
-    amount = money(counted, settings.currency)
+    currency = currency_of(balance, settings)
+    amount = money(counted, currency)
     detail = _detail(balance, settings.overdue_only)
     if settings.threshold == ZERO:
         return f"{kind} balance {amount} must be paid before a new booking{detail}"
-    limit = money(settings.threshold, settings.currency)
+    limit = money(settings.threshold, currency)
     return f"{kind} balance {amount} exceeds the {limit} limit{detail}"
 
 
@@ -72,7 +78,7 @@ def stale_reason(counted: Decimal | None, balance: Balance | None, settings: Set
                 "available); new bookings are paused until it can be")
     if counted is not None and counted > settings.threshold:
         return over_reason(counted, balance, settings) + "; the balance could not be confirmed"
-    known = money(counted if counted is not None else ZERO, settings.currency)
+    known = money(counted if counted is not None else ZERO, currency_of(balance, settings))
     when = f" as of {balance.as_of:%Y-%m-%d %H:%M} UTC" if balance.as_of else ""
     return (f"The client's balance could not be confirmed (last known {known}{when}); new "
             "bookings are paused until the books are up to date")
@@ -100,6 +106,10 @@ def decide(email: str, balance: Balance | None, settings: Settings,
     counted = balance.overdue if settings.overdue_only else balance.outstanding
     if is_exempt(email, settings):
         return Verdict(allowed=True, balance=counted, threshold=threshold, stale=balance.stale)
+    if settings.currency and balance.currency and balance.currency != settings.currency:
+        # A threshold in one currency says nothing about a balance in another: the figures
+        # can't be trusted until the operator sets the books' currency.
+        balance = balance.model_copy(update={"stale": True})
     if balance.stale:
         # Old figures decide nothing on their own: the operator chose what an outage means.
         if settings.when_stale == "allow":

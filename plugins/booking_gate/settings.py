@@ -24,8 +24,9 @@ class Settings(BaseModel):
         "blocks bookings, or refuse until the books are current again; the answer says "
         "stale either way")
     currency: Currency | None = Field(
-        None, description="the currency of the threshold and of the books, for the reason "
-        "shown to clients (USD shows $130.00); empty: amounts are shown plainly (130.00)")
+        None, description="the currency of the threshold, for the reason shown to clients "
+        "(USD shows $130.00); empty: the books' currency, as the balance source says it; a "
+        "balance in another currency than this one is not compared (treated as stale)")
 
     @field_validator("currency", mode="before")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -192,10 +193,13 @@ def _balance(email: str, ctx: Context) -> Balance | None:
     # connected (nothing will bring the mirror up to date).
     stale = (current is None or current["status"] != "connected" or synced is None
              or utcnow() - synced > timedelta(minutes=2 * settings.poll_minutes))
+    # The mirror sums invoices in the company's home currency (multicurrency companies keep
+    # a foreign customer's invoices in theirs: see mirror.balances).
+    company = json.loads(current["company"] or "{}") if current else {}
     return Balance(outstanding=found["outstanding"], overdue=found["overdue"],
                    open_invoices=found["open_invoices"],
                    overdue_invoices=found["overdue_invoices"], as_of=synced, stale=stale,
-                   source="quickbooks")
+                   source="quickbooks", currency=company.get("home_currency"))
 
 
 @hookimpl

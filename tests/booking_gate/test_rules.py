@@ -108,6 +108,25 @@ def test_the_reason_names_the_figures_the_client_can_act_on() -> None:
         "(2 unpaid invoices, none overdue)"
 
 
+def test_without_a_currency_setting_the_books_currency_is_shown() -> None:
+    pounds = owing("130.00").model_copy(update={"currency": "GBP"})
+    verdict = decide("a@example.com", pounds, settings())
+    assert verdict.reason is not None
+    assert verdict.reason.startswith("Outstanding balance £130.00 exceeds the £100.00 limit")
+
+
+def test_a_balance_in_another_currency_than_the_threshold_is_not_compared() -> None:
+    # 130 Canadian dollars against a 100 US dollar limit: neither "over" nor "under" is true.
+    dollars = owing("130.00").model_copy(update={"currency": "CAD"})
+    allowed = decide("a@example.com", dollars, settings(currency="USD"))
+    assert allowed.allowed and allowed.stale
+    refused = decide("a@example.com", dollars, settings(currency="USD", when_stale="refuse"))
+    assert not refused.allowed and refused.stale
+    same = decide("a@example.com", dollars, settings(currency="CAD"))
+    assert not same.allowed and not same.stale
+    assert same.reason is not None and same.reason.startswith("Outstanding balance CA$130.00")
+
+
 @pytest.mark.parametrize(("amount", "currency", "shown"), [
     ("130", "USD", "$130.00"),
     ("1300.5", "USD", "$1,300.50"),

@@ -63,6 +63,14 @@ def test_a_debt_in_quickbooks_refuses_and_its_payment_lifts_the_refusal(
     assert answer["reason"].startswith(f"Outstanding balance ${owed} exceeds the $50.00 limit")
     assert check(client, "cars@example.com")["allowed"] is True  # owes nothing
 
+    # The reason speaks the books' currency even when the operator never set one; a
+    # threshold set in another currency is not compared with the books' figures.
+    qbo_gate.states.update_settings("booking_gate", {"currency": ""})
+    assert check(client, "birds@example.com")["reason"].startswith(f"Outstanding balance ${owed}")
+    qbo_gate.states.update_settings("booking_gate", {"currency": "EUR"})
+    assert check(client, "birds@example.com")["stale"] is True
+    qbo_gate.states.update_settings("booking_gate", {"currency": "USD"})
+
     emulator.record_payment(invoice["Id"], invoice["Balance"])
     sweep(qbo_gate)
     answer = check(client, "birds@example.com")
