@@ -2,12 +2,14 @@
 
 python-quickbooks reads only ``session.access_token`` and calls ``session.request``; it sets no
 timeout of its own and misses some faults, so the session adds the one and raises the others
-(``plugins.quickbooks.faults``) before python-quickbooks reads the answer.
+(``plugins.quickbooks.faults``) before python-quickbooks reads the answer. Every request waits
+its turn under Intuit's limits (``plugins.quickbooks.limits``) first.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from quickbooks import QuickBooks
@@ -27,12 +29,15 @@ class TokenSession(requests.Session):
     def request(self, method: str | bytes, url: str | bytes,  # type: ignore[override]
                 *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", TIMEOUT)
+        path = urlsplit(url.decode() if isinstance(url, bytes) else url).path
         try:
-            with self.limit.request():
+            with self.limit.request(batch=path.rstrip("/").endswith("/batch")):
                 answer = super().request(method, url, *args, **kwargs)
         except requests.RequestException as exc:
             raise faults.Unavailable(f"QuickBooks did not answer ({exc.__class__.__name__})"
                                      ) from None
+        if answer.status_code == 429:
+            self.limit.throttled()
         if answer.status_code >= 400:
             try:
                 body = answer.json()

@@ -1,10 +1,18 @@
-"""Staying under Intuit's per-company limits: 500 requests a minute, 10 at once.
+"""Staying under Intuit's per-company limits, so QuickBooks never has to answer 429.
 
-Per process: a sliding minute of request times and a count of requests in flight, per company.
-A delivery that finds the minute spent is not made to wait on a worker thread: it is retried
-when the oldest request of the minute ages out. Several worker processes each keep their own
-count, so run them with ``PER_MINUTE`` shared out (see the README), or let QuickBooks' 429
-answers, which are retried a minute later, cover the rest.
+Intuit's limits, per company and app: 500 requests a minute (a batch call is one of them), 40
+batch calls a minute, 10 requests at once, and 10 requests a second. Intuit counts a request when
+it arrives, which is some time after we decide to send it; so a request stays in our minute until
+60 s after its answer came back (it arrived before that), never 60 s after we decided to send it.
+
+Each request books a start time in turn. When that time is less than ``MAX_WAIT`` away the
+worker thread sleeps until then (cheaper than putting the delivery back and claiming it again);
+when it is further away (the minute is spent) the delivery is put back without spending an
+attempt, and the first of those put-backs also holds the plugin's other pending work until then,
+so it is not claimed only to be turned away. A 429 from QuickBooks all the same (another app or
+process spending the company's budget) stops this process's requests for the 60 s Intuit asks.
+
+Per process. Several worker processes each keep their own count (see the README).
 """
 
 from __future__ import annotations
@@ -12,49 +20,159 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from hub.errors import RetryLater
 
 PER_MINUTE = 500
+BATCH_PER_MINUTE = 40
 AT_ONCE = 10
-_WAIT_FOR_SLOT = 10.0  # seconds a call may wait for one of the 10 slots before rescheduling
+PER_SECOND = 10
+MAX_WAIT = 2.0  # longest a worker thread sleeps for a turn; beyond it the delivery is put back
+MINUTE = 60.0
+# Ten starts are kept 1.1 s apart rather than 1 s: the network may bring two requests to
+# Intuit closer together than we sent them.
+SECOND = 1.1
+AFTER_429 = 60.0  # Intuit: "wait 60 seconds before retrying"
+_EARLY = 0.05  # a put-back delivery wakes this much after its turn, never just before it
 
 
+def _monotonic() -> float:
+    return time.monotonic()  # looked up at each call, so freezegun can move it
+
+
+@dataclass(eq=False)
+class Call:
+    start: float
+    batch: bool
+    end: float | None = None  # when the answer (or the failure) came back
+
+
+@dataclass
 class CompanyLimit:
-    def __init__(self, per_minute: int, at_once: int) -> None:
-        self.per_minute = per_minute
-        self.slots = threading.BoundedSemaphore(at_once)
-        self.recent: deque[float] = deque()
-        self.lock = threading.Lock()
+    per_minute: int = PER_MINUTE
+    at_once: int = AT_ONCE
+    per_second: int = PER_SECOND
+    batch_per_minute: int = BATCH_PER_MINUTE
+    clock: Callable[[], float] = _monotonic
+    sleep: Callable[[float], None] = time.sleep
+    max_wait: float = MAX_WAIT
+    calls: deque[Call] = field(default_factory=deque)  # by start time, oldest first
+    batches: deque[Call] = field(default_factory=deque)
+    blocked_until: float = float("-inf")  # after a 429
+    paused_until: float = float("-inf")  # the plugin's pending work is held until then
+    put_back: int = 0  # deliveries put back for a later turn (the benchmark reports these)
+    slept: float = 0.0  # seconds worker threads slept for a turn
 
-    def _reserve(self) -> float:
-        """Record a request now, or say how long until one may be made."""
-        now = time.monotonic()
+    def __post_init__(self) -> None:
+        self.lock = threading.Lock()
+        self.slots = threading.BoundedSemaphore(self.at_once)
+
+    def book(self, batch: bool = False) -> tuple[Call, float]:
+        """Book the next start time for one request; returns it and how long to sleep first.
+
+        Raises ``RetryLater`` (no attempt spent) when the turn is more than ``max_wait`` away.
+        """
         with self.lock:
-            while self.recent and now - self.recent[0] >= 60:
-                self.recent.popleft()
-            if len(self.recent) >= self.per_minute:
-                return 60 - (now - self.recent[0])
-            self.recent.append(now)
-            return 0.0
+            now = self.clock()
+            start, why = self._earliest(now, batch)
+            wait = start - now
+            if wait > self.max_wait:
+                self.put_back += 1
+                # The first put-back of a gap holds back the plugin's other work; the rest of
+                # the gap's put-backs need not move every pending delivery again.
+                pause = start > self.paused_until + 1.0
+                if pause:
+                    self.paused_until = start
+                raise RetryLater(why, timedelta(seconds=wait + _EARLY), spend_attempt=False,
+                                 pause_plugin=pause)
+            call = Call(start, batch)
+            self.calls.append(call)
+            self.slept += max(0.0, wait)
+            if batch:
+                self.batches.append(call)
+            return call, max(0.0, wait)
+
+    def _earliest(self, now: float, batch: bool) -> tuple[float, str]:
+        """The earliest start that keeps every limit, and which limit sets it."""
+        _trim(self.calls, now)
+        _trim(self.batches, now)
+        # In turn: never before a start already booked, so starts stay in order.
+        start = max(now, self.calls[-1].start if self.calls else now)
+        why = f"waiting for QuickBooks' limit of {self.per_minute} requests a minute"
+        if self.blocked_until > start:
+            start = self.blocked_until
+            why = "QuickBooks answered 429 (throttled); waiting the 60 s Intuit asks"
+        windows = [(self.calls, self.per_minute, why)]
+        if batch:
+            windows.append((self.batches, self.batch_per_minute,
+                            f"waiting for QuickBooks' limit of {self.batch_per_minute} batch "
+                            "calls a minute"))
+        for window, limit, reason in windows:
+            free_at = _minute_free_at(window, limit, now)
+            if free_at is None:
+                # Still in flight though a minute's worth came after it (a tiny limit): its
+                # answer will say when it leaves; ask again shortly.
+                free_at = now + self.max_wait + 1.0
+            if free_at > start:
+                start, why = free_at, reason
+        if len(self.calls) >= self.per_second:
+            start = max(start, self.calls[-self.per_second].start + SECOND)
+        return start, why
+
+    def cancel(self, call: Call) -> None:
+        """Give back a booked start that was never sent."""
+        with self.lock:
+            self.put_back += 1
+            for window in (self.calls, self.batches):
+                if call in window:
+                    window.remove(call)
+
+    def finish(self, call: Call) -> None:
+        with self.lock:
+            call.end = max(self.clock(), call.start)
+
+    def throttled(self) -> None:
+        """QuickBooks answered 429: send nothing more to this company for a minute."""
+        with self.lock:
+            self.blocked_until = max(self.blocked_until, self.clock() + AFTER_429)
+            # The 429 itself puts its delivery back and holds the plugin's others that long.
+            self.paused_until = max(self.paused_until, self.blocked_until)
 
     @contextmanager
-    def request(self) -> Iterator[None]:
-        wait = self._reserve()
+    def request(self, batch: bool = False) -> Iterator[None]:
+        call, wait = self.book(batch)
         if wait > 0:
-            raise RetryLater(f"waiting for QuickBooks' limit of {self.per_minute} requests a "
-                             "minute", timedelta(seconds=wait + 0.5), spend_attempt=False,
-                             pause_plugin=True)
-        if not self.slots.acquire(timeout=_WAIT_FOR_SLOT):
-            raise RetryLater("QuickBooks already has 10 requests in flight for this company",
-                             timedelta(seconds=5), spend_attempt=False)
+            self.sleep(wait)
+        if not self.slots.acquire(timeout=self.max_wait):
+            self.cancel(call)
+            raise RetryLater(f"QuickBooks already has {self.at_once} requests in flight for "
+                             "this company", timedelta(seconds=5), spend_attempt=False)
         try:
             yield
         finally:
+            self.finish(call)
             self.slots.release()
+
+
+def _trim(window: deque[Call], now: float) -> None:
+    """Forget requests whose minute at Intuit is surely over."""
+    while window and window[0].end is not None and window[0].end + MINUTE <= now:
+        window.popleft()
+
+
+def _minute_free_at(window: deque[Call], limit: int, now: float) -> float | None:
+    """When fewer than ``limit`` of ``window`` still count at Intuit (None: not known yet)."""
+    if len(window) < limit:
+        return now
+    # Every request older than the newest limit-1 must have left Intuit's minute.
+    ends = [c.end for c in list(window)[: len(window) - limit + 1]]
+    if None in ends:
+        return None
+    return max(e for e in ends if e is not None) + MINUTE
 
 
 _companies: dict[str, CompanyLimit] = {}
@@ -65,7 +183,8 @@ def company(realm_id: str) -> CompanyLimit:
     # Process-wide on purpose: the limit is the company's, whichever thread calls.
     with _registry_lock:
         if realm_id not in _companies:
-            _companies[realm_id] = CompanyLimit(PER_MINUTE, AT_ONCE)
+            _companies[realm_id] = CompanyLimit(PER_MINUTE, AT_ONCE, PER_SECOND,
+                                                BATCH_PER_MINUTE)
         return _companies[realm_id]
 
 
