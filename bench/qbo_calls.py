@@ -1,5 +1,6 @@
 """QuickBooks calls per event, and how fast a backlog for one company drains against the
-emulator's real limits (500 requests a minute, 10 at once).
+emulator's real limits (500 requests a minute, 10 at once; the hub also keeps to Intuit's 10 a
+second, which the emulator does not check).
 
     .venv/bin/python bench/qbo_calls.py [--backlog 600]
 
@@ -31,7 +32,7 @@ from hub.app import create_app  # noqa: E402
 from hub.config import load_config  # noqa: E402
 from hub.hub import Hub  # noqa: E402
 from hub.worker import Worker, run_due  # noqa: E402
-from plugins.quickbooks import client, connect  # noqa: E402
+from plugins.quickbooks import client, connect, limits  # noqa: E402
 from plugins.quickbooks.emulator.testing import start_emulator  # noqa: E402
 from tests.samples import DATA, event  # noqa: E402
 
@@ -122,6 +123,10 @@ def main() -> None:
           f"{elapsed:.1f} s with {made} calls: {made / elapsed * 60:.0f} calls/min, "
           f"{made / elapsed / limit_rate:.0%} of Intuit's 500/min; 429 answers: "
           f"{throttled['429']}")
+    turns = limits.company(grant["realmId"])
+    print(f"  the hub's limiter: {turns.put_back} deliveries put back for a later turn "
+          f"(no attempt spent), worker threads slept {turns.slept:.0f} s in all for turns "
+          f"under {limits.MAX_WAIT:.0f} s away")
     if args.backlog <= 500:
         print("  (a backlog under 500 calls fits in one minute's allowance: use --backlog 700+ "
               "to see the limit hold)")
