@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hmac
 import json
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -15,7 +14,15 @@ from werkzeug.exceptions import HTTPException
 
 from hub.clock import as_utc
 from hub.db import reading
-from hub.events import EVENT_TYPES, BookingCheck, EventIn, Invoice, parse_data
+from hub.events import (
+    EVENT_TYPES,
+    BookingCheck,
+    EventIn,
+    Invoice,
+    money_text,
+    parse_data,
+    verdict_view,
+)
 from hub.hub import Hub
 from hub.openapi import openapi_document
 from hub.plugins import validation_errors
@@ -132,16 +139,7 @@ def bookings_check() -> Response | tuple[Response, int]:
         check = BookingCheck.model_validate(body)
     except ValidationError as exc:
         return jsonify({"errors": _validation_errors(exc)}), 422
-    verdict = _hub().check_booking(check)
-    return jsonify({
-        "allowed": verdict.allowed, "reason": verdict.reason,
-        "balance": _money(verdict.balance), "threshold": _money(verdict.threshold),
-        "stale": verdict.stale,
-    })
-
-
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
+    return jsonify(verdict_view(_hub().check_booking(check)))
 
 
 def _latest(subject: str) -> dict[str, Any] | None:
@@ -163,8 +161,8 @@ def get_invoice(external_id: str) -> Response:
     if data is not None:
         invoice = Invoice.model_validate(data)
         view.update(status=invoice.status, number=invoice.number, currency=invoice.currency,
-                    total=_money(invoice.computed_total), amount_paid=_money(invoice.paid),
-                    balance=_money(invoice.balance), due_date=invoice.due_date)
+                    total=money_text(invoice.computed_total), amount_paid=money_text(invoice.paid),
+                    balance=money_text(invoice.balance), due_date=invoice.due_date)
     view.update(facts)
     return jsonify(view)
 

@@ -6,7 +6,7 @@ from flask import Blueprint, Flask
 
 from hub import api, ui
 from hub.hub import Hub
-from hub.intake import EventIntake
+from hub.intake import HotCalls
 from hub.plugins import call_impl, hookimpl_for, implementers
 
 
@@ -30,8 +30,9 @@ def create_app(hub: Hub) -> Flask:
     for plugin in implementers(hub.pm, "register_blueprints"):
         call_impl(hookimpl_for(hub.pm, "register_blueprints", plugin), register=register)
 
-    # New events are accepted in front of Flask (hub.intake); Flask answers all the rest.
-    app.wsgi_app = EventIntake(app.wsgi_app, hub, api.MAX_BODY)  # type: ignore[method-assign]
+    # New events and booking checks are answered in front of Flask (hub.intake); Flask
+    # answers all the rest.
+    app.wsgi_app = HotCalls(app.wsgi_app, hub, api.MAX_BODY)  # type: ignore[method-assign]
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -282,6 +282,18 @@ class Verdict(BaseModel):
     stale: bool = False
 
 
+def money_text(value: Decimal | None) -> str | None:
+    """Money as the API answers it: a two-place decimal string."""
+    return None if value is None else f"{value:.2f}"
+
+
+def verdict_view(verdict: Verdict) -> dict[str, Any]:
+    """A verdict as ``POST /api/v1/bookings/check`` answers it."""
+    return {"allowed": verdict.allowed, "reason": verdict.reason,
+            "balance": money_text(verdict.balance),
+            "threshold": money_text(verdict.threshold), "stale": verdict.stale}
+
+
 # Event type -> (hook name, data model). The one table that ties the wire to the hooks.
 EVENT_TYPES: dict[str, tuple[str, type[BaseModel]]] = {
     "contact": ("on_contact", Contact),

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 import plugins.booking_gate
 from hub.app import create_app
 from hub.hub import Hub
-from tests.booking_gate.conftest import check
+from tests.booking_gate.conftest import AUTH, check
 from tests.booking_gate.ledger import Ledger, owing
 
 
@@ -89,3 +89,20 @@ def test_the_gate_is_off_until_the_operator_turns_it_on(make_hub: Any, ledger: L
     ledger.balances["owes@example.com"] = owing("5000.00")
     assert check(create_app(hub).test_client(), "owes@example.com")["allowed"] is True
     assert ledger.asked == []
+
+
+def test_a_check_without_the_key_or_not_json_or_malformed_is_refused_with_the_reason(
+        client: FlaskClient, ledger: Ledger) -> None:
+    ledger.balances["owes@example.com"] = owing("130.00")
+    ask = {"email": "owes@example.com"}
+    unauthorised = client.post("/api/v1/bookings/check", json=ask,
+                               headers={"Authorization": "Bearer wrong"})
+    assert unauthorised.status_code == 401
+    assert "API key" in unauthorised.get_json()["errors"][0]["message"]
+    as_text = client.post("/api/v1/bookings/check", data="email=owes@example.com",
+                          headers={**AUTH, "Content-Type": "text/plain"})
+    assert as_text.status_code == 415
+    unknown = client.post("/api/v1/bookings/check", json={**ask, "when": "now"}, headers=AUTH)
+    assert unknown.status_code == 422
+    assert unknown.get_json()["errors"][0]["field"] == "when"
+    assert ledger.asked == []  # none of them reached the books
