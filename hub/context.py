@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 from hub.tables import Delivery
 
-DELIVERIES = Delivery.__table__
+DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
 
 
 def stable_key(*parts: str) -> str:

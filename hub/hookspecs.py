@@ -151,7 +151,7 @@ def settings_model() -> type[BaseModel] | None:
 
 
 @hookspec
-def reencrypt(rotate: Callable[[str], str], ctx: Context) -> int:
+def reencrypt(rotate: Callable[[str], str], ctx: Context) -> int:  # type: ignore[empty-body]
     """Re-encrypt every secret the plugin stores, passing each stored token through ``rotate``
     (which decrypts with any configured key and encrypts with the newest); return how many.
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from hub import __version__
@@ -38,7 +39,8 @@ def _answer(description: str, schema: str) -> dict[str, Any]:
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    models = [(EventIn, "validation"), (BookingCheck, "validation")]
+    models: list[tuple[type[BaseModel], Literal["validation"]]] = [
+        (EventIn, "validation"), (BookingCheck, "validation")]
     models += [(model, "validation") for _hook, model in EVENT_TYPES.values()]
     _, top = models_json_schema(models, ref_template=REF)
     schemas: dict[str, Any] = dict(top.get("$defs", {}))

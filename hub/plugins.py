@@ -27,6 +27,8 @@ from hub.crypto import Crypto
 from hub.db import reading
 from hub.tables import Meta, PluginState
 
+META = Meta.__table__  # type: ignore[attr-defined]
+
 ENTRY_POINT_GROUP = "hub.plugins"
 DEFAULT_PLUGINS = ("hub.host_webhooks",)
 _STATE_TTL = 2.0  # seconds another process's toggle may take to be seen here
@@ -180,9 +182,9 @@ class PluginStates:
             if time.monotonic() - self._loaded_at < _STATE_TTL:
                 return
             with reading(self.engine) as conn:
-                rows = conn.execute(select(PluginState.__table__)).mappings().all()
+                rows = conn.execute(select(PluginState.__table__)).mappings().all()  # type: ignore[attr-defined]
                 meta = conn.execute(
-                    select(Meta.value).where(Meta.key == "settings_version")
+                    select(META.c.value).where(META.c.key == "settings_version")
                 ).scalar()
             loaded = {r["name"]: (bool(r["enabled"]), json.loads(r["settings"])) for r in rows}
             if loaded != self._rows:
@@ -280,7 +282,7 @@ class PluginStates:
 
     def _write(self, name: str, enabled: bool | None = None,
                settings: dict[str, Any] | None = None) -> None:
-        table = PluginState.__table__
+        table = PluginState.__table__  # type: ignore[attr-defined]
         now = utcnow()
         with self.engine.begin() as conn:
             row = conn.execute(select(table).where(table.c.name == name)).mappings().first()
@@ -303,7 +305,7 @@ class PluginStates:
     def rotate_secrets(self) -> int:
         """Re-encrypt every stored secret setting under the newest key; returns how many."""
         count = 0
-        table = PluginState.__table__
+        table = PluginState.__table__  # type: ignore[attr-defined]
         with self.engine.begin() as conn:
             for row in conn.execute(select(table)).mappings().all():
                 settings = json.loads(row["settings"])
@@ -318,7 +320,7 @@ class PluginStates:
 
 
 def _bump_version(conn: Any) -> None:
-    table = Meta.__table__
+    table = Meta.__table__  # type: ignore[attr-defined]
     current = conn.execute(select(table.c.value).where(table.c.key == "settings_version")).scalar()
     if current is None:
         conn.execute(insert(table).values(key="settings_version", value="1"))

@@ -20,8 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from hub.clock import iso, utcnow
 from hub.tables import Delivery, Event
 
-EVENTS = Event.__table__
-DELIVERIES = Delivery.__table__
+EVENTS = Event.__table__  # type: ignore[attr-defined]
+DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
 
 
 def body_hash(body: Any) -> str:
@@ -80,8 +80,9 @@ def _accept_sqlite(conn: Connection, source: str, key: str, type: str, occurred_
         row = cursor.fetchone()
         if row is None:
             cursor.execute(_SQLITE_FIND_EVENT, (source, key))
-            pk, existing = cursor.fetchone()
-            return Accepted(pk, False, existing)
+            found = cursor.fetchone()
+            assert found is not None  # the insert was ignored: the row is there
+            return Accepted(found[0], False, found[1])
         cursor.executemany(_SQLITE_INSERT_DELIVERY,
                            [(row[0], p, hook, subject, stamp, stamp) for p in plugins])
         return Accepted(row[0], True, digest, now, tuple(plugins))
