@@ -150,6 +150,8 @@ def handle(emulator: EmulatorState, realm: str, rest: str) -> Response:
         if request_id:
             remembered = stored_answer(company, request_id)
             if remembered is not None:
+                if emulator.switches.replay_faults:
+                    return replay_fault(rest)
                 return json_response(remembered["body"], remembered["status"])
         ctx = Ctx(company)
         saved = savepoint(ctx) if request.method == "POST" else None
@@ -173,6 +175,28 @@ def handle(emulator: EmulatorState, realm: str, rest: str) -> Response:
     if ctx.changes and emulator.webhooks is not None and emulator.config.notify_api_changes:
         emulator.webhooks.announce(realm, ctx.changes)
     return json_response(text, status)
+
+
+def replay_fault(rest: str) -> Response:
+    """The hostile answer to a repeated `requestid` (Switches.replay_faults): a generic 6000,
+    for a batch on every item, as one report of Intuit describes; nothing is written."""
+    fault = faults.business(
+        "An unexpected error occurred while accessing or saving your data. Please wait a few "
+        "minutes and try again. If the problem persists, contact customer support."
+    )
+    if rest.strip("/").lower() != "batch":
+        return json_response(fault.body(), fault.status)
+    try:
+        items = json.loads(request.get_data(as_text=True)).get("BatchItemRequest") or []
+    except (ValueError, AttributeError):
+        items = []
+    bids = [item.get("bId") for item in items if isinstance(item, dict)]
+    if not bids:
+        return json_response(fault.body(), fault.status)
+    return json_response(
+        {"BatchItemResponse": [{"bId": bid, "Fault": fault.fault()} for bid in bids],
+         "time": response_time()}
+    )
 
 
 def drop_connection() -> None:

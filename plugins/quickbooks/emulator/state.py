@@ -47,6 +47,9 @@ class Switches:
     latency: float = 0.0
     drop_count: int = 0
     drop_only: str = ""  # drop only calls to this endpoint ("batch"); empty: any call
+    # Hostile, not Intuit's documented behaviour: a repeated requestid is answered with fault
+    # 6000 (per item, for a batch) instead of the first answer, as one 2016 report describes.
+    replay_faults: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take_failure(self) -> int | None:

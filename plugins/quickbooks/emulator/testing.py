@@ -119,6 +119,12 @@ class Emulator:
     def drop_next(self, count: int = 1, only: str = "") -> None:
         control.drop_next(self.state, count, only)
 
+    def replay_faults(self, on: bool = True) -> None:
+        """Hostile mode, not Intuit's documented behaviour: while on, a repeated `requestid`
+        is answered with fault 6000 (per item, for a batch) instead of the first answer."""
+        with self.state.switches.lock:
+            self.state.switches.replay_faults = on
+
     def set_limits(
         self,
         per_minute: int | None = None,
