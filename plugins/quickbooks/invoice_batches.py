@@ -6,7 +6,10 @@ created invoice gets its link (as ``invoices.push`` writes it) and its sessions 
 item QuickBooks refused releases its sessions for the next close. If the answer never comes
 (a timeout, a dropped connection, a worker killed), the batch stays recorded and is sent again,
 byte for byte with the same ``requestid``, before anything new is planned: QuickBooks answers
-as the first time instead of writing again. Emailing a created invoice is a call of its own.
+as the first time instead of writing again. Should a resend come back with a fault anyway (one
+report saw a replay answered with fault 6000), the item is looked for in QuickBooks by its
+marker before its sessions are released (``marked_invoices``). Emailing a created invoice is a
+call of its own.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from hub.context import Context
 from hub.db import reading
 from hub.errors import DeliveryError, NeedsOperator
 from hub.events import Invoice
-from plugins.quickbooks import batch, faults, invoices
-from plugins.quickbooks.api import calling, request_id
+from plugins.quickbooks import batch, faults, invoices, marked_invoices
+from plugins.quickbooks.api import Api, calling, request_id
 from plugins.quickbooks.client import TIMEOUT
 from plugins.quickbooks.models import QboBatch, QboBookingSession
 from plugins.quickbooks.settings import Settings
@@ -128,8 +131,10 @@ def finish(hub: Hub, settings: Settings, row: dict[str, Any],
                 try:
                     answers = batch.send(api, str(row["body"]), rid)
                 except faults.Fault as exc:
-                    # The batch as a whole refused (nothing in it was carried out).
+                    # The batch as a whole refused (nothing in it carried out by this call).
                     answers = {bid: batch.Answer(bid, fault=exc) for bid in items}
+                if not fresh:
+                    answers = _found_anyway(api, str(row["body"]), items, answers)
         except DeliveryError as exc:
             # No answer (it may have been carried out), throttled, or the token refused: the
             # same batch goes again, same requestid, before anything new is planned.
@@ -140,6 +145,43 @@ def finish(hub: Hub, settings: Settings, row: dict[str, Any],
         _record_answer(hub, settings, rid, items, answers)
     _email(hub, settings, rid, items)
     return _outcomes(items), True
+
+
+def _found_anyway(api: Api, body: str, items: dict[str, dict[str, Any]],
+                  answers: dict[str, batch.Answer]) -> dict[str, batch.Answer]:
+    """A resent batch's items that did not come back created, looked for in QuickBooks.
+
+    The batch may have been written the first time; Intuit documents that the resend is then
+    answered as the first time, but a replay answered with a fault has been reported, and
+    releasing such an item would bill its client twice. An item found by its marker counts as
+    created; one not found is refused as answered. A failed look-up raises like the send did,
+    so the batch stays unanswered and is resent, never released on a guess."""
+    unsure = [bid for bid, answer in answers.items()
+              if answer.fault is not None or answer.value is None]
+    if not unsure:
+        return answers
+    sent = {str(entry.get("bId")): entry.get("Invoice") or {}
+            for entry in json.loads(body).get("BatchItemRequest") or []}
+    looked_for = {bid: marked_invoices.wanted(items[bid]["invoice"]["external_id"],
+                                              sent.get(bid) or {}) for bid in unsure}
+    found = marked_invoices.find(api, looked_for.values())
+    out = dict(answers)
+    for bid, wanted in looked_for.items():
+        saved = found.get(wanted.external_id)
+        if saved is None:
+            continue
+        answered = answers[bid].fault
+        items[bid]["notes"] = [*items[bid]["notes"], (
+            f"QuickBooks answered the resent batch with {_said(answered)} for this invoice, but "
+            f"had created it the first time: invoice {saved['Id']} found by its marker")]
+        out[bid] = batch.Answer(bid, value=saved)
+    return out
+
+
+def _said(fault: faults.QboError | None) -> str:
+    if fault is None:
+        return "no invoice"
+    return f"a fault (code {fault.code})" if fault.code else "a fault"
 
 
 def _take_lease(hub: Hub, rid: str) -> bool:

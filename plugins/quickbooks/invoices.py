@@ -17,7 +17,7 @@ from hub.clock import utcnow
 from hub.context import Context
 from hub.errors import NeedsOperator, Skip
 from hub.events import Invoice
-from plugins.quickbooks import customers, faults, links
+from plugins.quickbooks import customers, faults, links, marked_invoices
 from plugins.quickbooks.api import Api, calling
 from plugins.quickbooks.invoice_body import form_fields
 from plugins.quickbooks.items import item_ref
@@ -114,9 +114,7 @@ def push(ctx: Context, invoice: Invoice) -> None:
         wanted = body(ctx, api, invoice, customer_id)
         written = digest(wanted)
         if link is None:
-            saved = api.create("Invoice", wanted,
-                               api.request_id("invoice-create", invoice.external_id, written))
-            ctx.note(f"Invoice {saved['Id']} (#{saved.get('DocNumber', '-')}) created")
+            saved = _create(ctx, api, invoice, wanted, written)
             if wants_sending(ctx):
                 send(ctx, api, str(saved["Id"]))
         elif link["digest"] != written:
@@ -130,6 +128,28 @@ def push(ctx: Context, invoice: Invoice) -> None:
         remember(ctx, invoice, saved, written)
         if invoice.paid > 0:
             settle(ctx, api, invoice, saved, customer_id)
+
+
+def _create(ctx: Context, api: Api, invoice: Invoice, wanted: dict[str, Any],
+            written: str) -> dict[str, Any]:
+    """Create the invoice; a refusal is believed only once QuickBooks is seen not to hold it.
+
+    A retry after a lost answer repeats the requestid, and Intuit documents that it is answered
+    as the first time; but a replay answered with a fault has been reported, and giving up then
+    leaves the invoice unlinked, so the host's next change of it would create a second one."""
+    try:
+        saved = api.create("Invoice", wanted,
+                           api.request_id("invoice-create", invoice.external_id, written))
+    except faults.Fault as exc:
+        found = marked_invoices.find(api, [marked_invoices.wanted(invoice.external_id, wanted)])
+        if invoice.external_id not in found:
+            raise
+        saved = found[invoice.external_id]
+        ctx.note(f"QuickBooks answered the create with a fault (code {exc.code or '-'}) but "
+                 f"holds the invoice: Invoice {saved['Id']} found by its marker and linked")
+        return saved
+    ctx.note(f"Invoice {saved['Id']} (#{saved.get('DocNumber', '-')}) created")
+    return saved
 
 
 def _update(ctx: Context, api: Api, link: dict[str, Any],
