@@ -260,18 +260,25 @@ def record(hub: Hub, owner: str, outcomes: list[Outcome]) -> None:
     now = utcnow()
 
     def write(conn: Connection) -> None:
+        alike: dict[tuple[bool, bool, bool], list[dict[str, Any]]] = {}
         for o in outcomes:
             if o.pause_plugin and o.delay is not None:
                 conn.execute(_PAUSE, {"b_plugin": o.job.plugin, "b_until": now + o.delay})
-            stmt = _FINISH[(o.result is not None or o.status == "done", o.delay is not None,
-                            o.refund)]
-            changed = conn.execute(stmt, {
+            key = (o.result is not None or o.status == "done", o.delay is not None, o.refund)
+            params = {
                 "b_pk": o.job.pk, "b_owner": owner, "b_status": o.status, "b_now": now,
                 "b_error": o.error, "b_result": o.result,
                 "b_next_attempt_at": now + o.delay if o.delay is not None else None,
-            }).rowcount
-            if changed and o.status == "dead" and o.ctx.event_type != "outbound":
+            }
+            if o.status != "dead":
+                alike.setdefault(key, []).append(params)
+                continue
+            # Parked: the host is told, once, and only if this owner still held the lease.
+            changed = conn.execute(_FINISH[key], params).rowcount
+            if changed and o.ctx.event_type != "outbound":
                 _announce_dead(hub, conn, o.job, o.ctx, o.error or "")
+        for key, many in alike.items():
+            conn.execute(_FINISH[key], many)  # one executemany per kind of outcome
 
     hub.write(write)
     for o in outcomes:
