@@ -11,6 +11,12 @@ never duplicated.
 - Every write carries a ``requestid`` from the delivery's key and what it writes (the name, the
   SyncToken), so a retry after a lost answer returns the first result, and a retry after a
   fault is a new request rather than a replay of the fault.
+- Multicurrency: a QuickBooks customer's currency is set when it is created and never changes,
+  and every transaction with it is in that currency. As Intuit advises, a contact billed in
+  another currency gets a customer of its own for it, "Dana Lee (EUR)", made with that
+  ``CurrencyRef``; it is found by email among the customers in that currency, and linked per
+  (contact, currency), so its next invoice costs no lookup either. The home currency keeps the
+  contact's plain link: nothing changes, and nothing is spent, for it.
 """
 
 from __future__ import annotations
@@ -22,24 +28,43 @@ from typing import Any
 from hub.context import Context
 from hub.errors import Skip
 from hub.events import Contact
-from plugins.quickbooks import faults, links
+from plugins.quickbooks import currencies, faults, links
 from plugins.quickbooks.api import Api, quote
 
 KIND = "customer"
+# Between a contact's external_id and a currency in the link of its customer in that currency:
+# never in a host id (printable ASCII), and not a space (the marker in Notes ends at one).
+CURRENCY_MARK = "\u00a4"
 
 
 def normalize_email(email: str | None) -> str | None:
     return email.strip().lower() if email and email.strip() else None
 
 
-def display_name(name: str) -> str:
+def display_name(name: str, currency: str | None = None) -> str:
     # QuickBooks refuses colons (its sub-customer separator), tabs and newlines in names.
-    cleaned = " ".join(name.replace(":", "-").split())
-    return cleaned[:100] or "Unnamed customer"
+    cleaned = " ".join(name.replace(":", "-").split()) or "Unnamed customer"
+    if currency:  # the contact's customer in a foreign currency: "Dana Lee (EUR)"
+        return f"{cleaned[:94].rstrip()} ({currency})"
+    return cleaned[:100]
 
 
-def body(contact: Contact, email: str | None) -> dict[str, Any]:
-    fields: dict[str, Any] = {"DisplayName": display_name(contact.name)}
+def link_key(external_id: str, currency: str, home: str) -> str:
+    """What the contact's customer in ``currency`` is linked under."""
+    return external_id if currency == home else f"{external_id}{CURRENCY_MARK}{currency}"
+
+
+def contact_id(key: str) -> str:
+    """The contact a customer link stands for (its currency, if any, taken off)."""
+    return key.split(CURRENCY_MARK, 1)[0]
+
+
+def currency_of(customer: dict[str, Any], home: str) -> str:
+    return str((customer.get("CurrencyRef") or {}).get("value") or home)
+
+
+def body(contact: Contact, email: str | None, currency: str | None = None) -> dict[str, Any]:
+    fields: dict[str, Any] = {"DisplayName": display_name(contact.name, currency)}
     if email:
         fields["PrimaryEmailAddr"] = {"Address": email}
     if contact.phone:
@@ -59,28 +84,36 @@ def _digest(fields: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
-def find_by_email(api: Api, email: str) -> dict[str, Any] | None:
+def find_by_email(api: Api, email: str, currency: str | None = None) -> dict[str, Any] | None:
+    """The customer with this email (in ``currency``, the home one if None)."""
+    home = currencies.home(api.company)
     found = api.query("Customer", f"PrimaryEmailAddr = {quote(email)} "
                       "AND Active IN (true, false)")
     same = [c for c in found
             if (c.get("PrimaryEmailAddr") or {}).get("Address", "").strip().casefold()
-            == email.casefold()]
+            == email.casefold() and currency_of(c, home) == (currency or home)]
     # Prefer an active customer, then the oldest.
     same.sort(key=lambda c: (not c.get("Active", True), int(c["Id"])))
     return same[0] if same else None
 
 
-def sync(ctx: Context, api: Api, contact: Contact, fallback_email: str | None = None) -> str:
-    """The QuickBooks customer Id for this contact, created or brought up to date."""
+def sync(ctx: Context, api: Api, contact: Contact, fallback_email: str | None = None,
+         currency: str | None = None) -> str:
+    """The QuickBooks customer Id for this contact in ``currency`` (the home currency if None),
+    created or brought up to date."""
+    home = currencies.home(api.company)
+    wanted = currencies.checked(currency, api.company)  # refused before any call
+    foreign = wanted if wanted != home else None
+    key = link_key(contact.external_id, wanted, home)
     if contact.external_id.startswith("qbo:"):
-        link = links.get(ctx.hub, KIND, contact.external_id)
+        link = links.get(ctx.hub, KIND, key)
         if link:
             return str(link["qbo_id"])
     given = (contact.email or fallback_email or "").strip() or None
     email = normalize_email(given)
-    fields = body(contact, given)  # written as the host has it; matched case-insensitively
+    fields = body(contact, given, foreign)  # written as the host has it; matched ignoring case
     digest = _digest(fields)
-    link = links.get(ctx.hub, KIND, contact.external_id)
+    link = links.get(ctx.hub, KIND, key)
     if link and link["origin"] == "qbo":
         raise Skip("this contact came from QuickBooks; changes made in the host are not "
                    "pushed back")
@@ -90,14 +123,14 @@ def sync(ctx: Context, api: Api, contact: Contact, fallback_email: str | None = 
     if link:
         target = {"Id": link["qbo_id"], "SyncToken": link["sync_token"]}
     elif email:
-        target = find_by_email(api, email)
+        target = find_by_email(api, email, wanted)
     if target is not None:
         saved = _update(ctx, api, target, fields)
         ctx.note(f"Customer {saved['Id']} updated")
     else:
-        saved = _create(ctx, api, fields, email, contact.external_id)
-        ctx.note(f"Customer {saved['Id']} created")
-    links.put(ctx.hub, KIND, contact.external_id, str(saved["Id"]),
+        saved = _create(ctx, api, fields, email, key, foreign)
+        ctx.note(f"Customer {saved['Id']} created" + (f" in {foreign}" if foreign else ""))
+    links.put(ctx.hub, KIND, key, str(saved["Id"]),
               sync_token=str(saved.get("SyncToken")), digest=digest)
     return str(saved["Id"])
 
@@ -126,22 +159,27 @@ def _update(ctx: Context, api: Api, target: dict[str, Any],
 
 
 def _create(ctx: Context, api: Api, fields: dict[str, Any], email: str | None,
-            external_id: str) -> dict[str, Any]:
+            key: str, currency: str | None = None) -> dict[str, Any]:
+    """A new customer, in ``currency`` if given (fixed from now on) else the home one."""
     base = fields["DisplayName"]
-    names = [base, f"{base} ({email or external_id})"[:100]]
+    home = currencies.home(api.company)
+    names = [base, f"{base} ({email or contact_id(key)})"[:100]]
     names += [f"{base} ({n})" for n in range(2, 6)]
+    extra: dict[str, Any] = {"Notes": links.marker(key)}
+    if currency:
+        extra["CurrencyRef"] = {"value": currency}
     for name in names:
         try:
-            return api.create("Customer", {**fields, "DisplayName": name,
-                                           "Notes": links.marker(external_id)},
-                              api.request_id("customer-create", external_id, name))
+            return api.create("Customer", {**fields, **extra, "DisplayName": name},
+                              api.request_id("customer-create", key, name))
         except faults.Fault as exc:
             if exc.code != "6240":
                 raise
             taken = api.query("Customer", f"DisplayName = {quote(name)} "
                               "AND Active IN (true, false)")
             if email and taken and normalize_email(
-                    (taken[0].get("PrimaryEmailAddr") or {}).get("Address")) == email:
+                    (taken[0].get("PrimaryEmailAddr") or {}).get("Address")) == email \
+                    and currency_of(taken[0], home) == (currency or home):
                 return taken[0]  # made a moment ago by another delivery for this email
     raise faults.Fault(f"every name tried for {base!r} is taken in QuickBooks; rename the "
                        "contact in the host and retry", code="6240")

@@ -2,18 +2,20 @@
 bookings) as QuickBooks sales receipts, for the customer found or created by email.
 
 The lines are made as an invoice's are (invoice_body): outside the US each names the
-company's 0 % tax code, since the amount taken is the whole price."""
+company's 0 % tax code, since the amount taken is the whole price. In a multicurrency company a
+receipt in a foreign currency goes to the contact's customer in that currency, at QuickBooks'
+own rate for its date (``currencies``)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from hub.clock import utcnow
 from hub.context import Context
 from hub.events import Line, Payment
-from plugins.quickbooks import customers, links
+from plugins.quickbooks import currencies, customers, links
 from plugins.quickbooks.api import calling
 from plugins.quickbooks.invoice_body import form_fields
-from plugins.quickbooks.invoices import currency_ref
 from plugins.quickbooks.items import item_ref
 from plugins.quickbooks.settings import Settings
 from plugins.quickbooks.taxes import TaxCodes
@@ -34,7 +36,7 @@ def push(ctx: Context, payment: Payment) -> None:
     lines = payment.lines or [Line(item=settings.default_item, unit_price=payment.amount,
                                    description=SOURCES[payment.source].capitalize())]
     with calling(ctx.hub) as api:
-        customer_id = customers.sync(ctx, api, payment.contact)
+        customer_id = customers.sync(ctx, api, payment.contact, currency=payment.currency)
         fields, _notes = form_fields(lines, None, None, api.company,
                                      lambda name: item_ref(ctx, api, name), payment.amount,
                                      TaxCodes(ctx, api))
@@ -43,11 +45,10 @@ def push(ctx: Context, payment: Payment) -> None:
                                f"({payment.method})"[:4000]}
         if payment.paid_at:
             body["TxnDate"] = payment.paid_at.date().isoformat()
+        day = payment.paid_at.date() if payment.paid_at else utcnow().date()
         if email := payment.contact.email:
             body["BillEmail"] = {"Address": email}
-        currency = currency_ref(payment.currency, api.company)
-        if currency:
-            body["CurrencyRef"] = currency
+        body.update(currencies.fields(ctx.hub, api, payment.currency, day))
         saved = api.create("SalesReceipt", body,
                            api.request_id("sales-receipt", payment.external_id))
     links.put(ctx.hub, KIND, payment.external_id, str(saved["Id"]),
