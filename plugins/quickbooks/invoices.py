@@ -17,7 +17,7 @@ from hub.clock import utcnow
 from hub.context import Context
 from hub.errors import NeedsOperator, Skip
 from hub.events import Invoice
-from plugins.quickbooks import customers, faults, links, marked_invoices
+from plugins.quickbooks import currencies, customers, faults, links, marked_invoices
 from plugins.quickbooks.api import Api, calling
 from plugins.quickbooks.invoice_body import form_fields
 from plugins.quickbooks.items import item_ref
@@ -37,17 +37,6 @@ def billing_email(invoice: Invoice) -> str:
     return email
 
 
-def currency_ref(currency: str | None, company: dict[str, Any]) -> dict[str, str] | None:
-    home = company.get("home_currency") or "USD"
-    wanted = currency or home
-    if wanted != home and not company.get("multicurrency"):
-        raise NeedsOperator(
-            f"the invoice is in {wanted} but the QuickBooks company keeps its books in {home} "
-            "with multicurrency off: send it in " + home + ", or turn multicurrency on in "
-            "QuickBooks (Settings → Account and settings → Advanced → Currency)")
-    return {"value": wanted} if company.get("multicurrency") else None
-
-
 def body(ctx: Context, api: Api, invoice: Invoice, customer_id: str) -> dict[str, Any]:
     fields, notes = form_fields(invoice.lines, invoice.discount, invoice.tax, api.company,
                                 lambda name: item_ref(ctx, api, name), invoice.computed_total,
@@ -61,9 +50,7 @@ def body(ctx: Context, api: Api, invoice: Invoice, customer_id: str) -> dict[str
         out["DocNumber"] = invoice.number
     if invoice.due_date:
         out["DueDate"] = invoice.due_date.isoformat()
-    currency = currency_ref(invoice.currency, api.company)
-    if currency:
-        out["CurrencyRef"] = currency
+    out.update(currencies.fields(ctx.hub, api, invoice.currency, invoice.issue_date))
     out["PrivateNote"] = " ".join([links.marker(invoice.external_id), *notes])[:4000]
     return out
 
@@ -110,7 +97,8 @@ def push(ctx: Context, invoice: Invoice) -> None:
             _void(ctx, api, link)
             return
         billing_email(invoice)  # a clear error before any call
-        customer_id = customers.sync(ctx, api, invoice.contact, invoice.billing_email)
+        customer_id = customers.sync(ctx, api, invoice.contact, invoice.billing_email,
+                                     invoice.currency)
         wanted = body(ctx, api, invoice, customer_id)
         written = digest(wanted)
         if link is None:
@@ -203,9 +191,12 @@ def settle(ctx: Context, api: Api, invoice: Invoice, saved: dict[str, Any],
             ctx.note(f"QuickBooks shows {owed_in_qbo} owed, less than the host's "
                      f"{owed_in_host}: left as it is")
         return
+    today = utcnow().date()
     payment = api.create("Payment", {
         "CustomerRef": {"value": customer_id}, "TotalAmt": str(to_pay),
-        "TxnDate": utcnow().date().isoformat(),
+        "TxnDate": today.isoformat(),
+        # In the invoice's currency, at QuickBooks' rate of the day (not Intuit's default 1).
+        **currencies.fields(ctx.hub, api, invoice.currency, today),
         "Line": [{"Amount": str(to_pay),
                   "LinkedTxn": [{"TxnId": str(saved["Id"]), "TxnType": "Invoice"}]}],
     }, api.request_id("payment", str(saved["Id"]), str(owed_in_qbo), str(owed_in_host)))
