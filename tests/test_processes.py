@@ -3,6 +3,7 @@ PostgreSQL never run one delivery twice; ``hub serve`` accepts and delivers over
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -82,16 +83,27 @@ def test_two_workers_on_postgres_run_each_of_1000_deliveries_once(
 ) -> None:
     url = postgres.new_database(pg_server)
     ledger = tmp_path / "ledger.txt"
+    gate = tmp_path / "gate"
+    gate.touch()
     env = subprocess_env(tmp_path, HUB_DATABASE_URL=url, HUB_PLUGINS="ledger=tests.plugins.ledger",
-                         LEDGER_FILE=str(ledger), HUB_WORKER_THREADS="4")
+                         LEDGER_FILE=str(ledger), LEDGER_GATE=str(gate),
+                         HUB_WORKER_THREADS="4")
     hub = Hub(load_config(env, dotenv=False), entrypoints=False)
     accept_contacts(hub, 1000)
+    # Deliveries wait at the gate until both processes hold some: one fast process must not
+    # finish all 1,000 before the other has started.
+    held = os.open(gate, os.O_RDWR)
+    fcntl.flock(held, fcntl.LOCK_EX)
     workers = [subprocess.Popen(HUB + ["worker"], env=env, stderr=subprocess.DEVNULL)
                for _ in range(2)]
     try:
+        wait_for(lambda: len({line.split()[3] for line in ledger_lines(ledger)}) == 2,
+                 "both workers to start deliveries")
+        fcntl.flock(held, fcntl.LOCK_UN)
         wait_for(lambda: sum(1 for line in ledger_lines(ledger) if line.startswith("done"))
                  >= 1000, "1,000 deliveries", timeout=120)
     finally:
+        os.close(held)
         for w in workers:
             w.terminate()
         for w in workers:
