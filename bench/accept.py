@@ -147,6 +147,17 @@ def measure(port: int, args: argparse.Namespace, prefix: str) -> dict[str, Any]:
             "steal": stolen_since(ticks)}
 
 
+def backlog(database: Path) -> str:
+    """Whether the workers kept up: deliveries done and still waiting when the load stopped."""
+    import sqlite3
+
+    with sqlite3.connect(database) as conn:
+        counts = dict(conn.execute("SELECT status = 'done', count(*) FROM hub_delivery "
+                                   "GROUP BY status = 'done'").fetchall())
+    return (f"deliveries: {counts.get(1, 0)} done by the same process meanwhile, "
+            f"{counts.get(0, 0)} still waiting when the load stopped")
+
+
 def report(name: str, figures: dict[str, Any]) -> dict[str, Any]:
     print(f"{name:<28} {figures['events_per_s']:8.0f} events/s   p50 {figures['p50_ms']:6.1f} ms"
           f"   p99 {figures['p99_ms']:6.1f} ms   ({figures['steal']})")
@@ -180,6 +191,7 @@ def main() -> None:
     try:
         wait_up(port, "/healthz")
         hub_figures = report("hub serve", measure(port, args, "hub"))
+        print(f"{'':<28} {backlog(work / 'hub.db')}")
     finally:
         hub.terminate()
         hub.wait(15)
