@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from . import faults, operations, transactions
+from . import entities, faults, operations, transactions
 from .batch import rollback, run_batch, savepoint
 from .cdc import run_cdc
 from .clock import response_time
@@ -89,6 +89,9 @@ def dispatch(ctx: Ctx, rest: str) -> dict[str, Any] | bytes:
         return run_batch(ctx, parse_body(), args.get("requestid"))
     if head == "cdc":
         return run_cdc(ctx, args.get("entities"), args.get("changedSince"))
+    if head == "exchangerate" and request.method == "GET":
+        rate = entities.exchange_rate(ctx, args.get("sourcecurrencycode"), args.get("asofdate"))
+        return rate | {"time": response_time()}
     entity = operations.entity_from_path(head)
     if request.method == "GET":
         if len(parts) == 3 and entity == "Invoice" and parts[2] == "pdf":

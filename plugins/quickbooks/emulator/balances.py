@@ -14,6 +14,7 @@ from typing import Any
 from . import faults
 from .arithmetic import money, number, out, ref_value
 from .context import Ctx
+from .entities import home_amounts
 from .store import editable, stamp_updated, table
 
 
@@ -62,6 +63,7 @@ def apply(ctx: Ctx, payment: dict[str, Any]) -> None:
 def settle_invoice(ctx: Ctx, invoice: dict[str, Any]) -> None:
     total = Decimal(str(invoice["TotalAmt"]))
     invoice["Balance"] = out(money(total - Decimal(str(invoice.get("_applied", 0)))))
+    home_amounts(invoice)
     invoice["LinkedTxn"] = [
         {"TxnId": p, "TxnType": "Payment"} for p in invoice.get("_payments", [])
     ]

@@ -130,8 +130,10 @@ def add_company(
     country: str = "US",
     currency: str = "USD",
     demo_data: bool = False,
+    multicurrency: bool = False,
 ) -> str:
-    st.store.add_company(realm, build_company(realm, name, country, currency, demo_data))
+    company = build_company(realm, name, country, currency, demo_data, multicurrency)
+    st.store.add_company(realm, company)
     st.store.save()
     return realm
 
@@ -256,6 +258,7 @@ def company_route() -> Response:
         data.get("country", "US"),
         data.get("currency", "USD"),
         bool(data.get("demo_data", False)),
+        bool(data.get("multicurrency", False)),
     )
     return jsonify({"realmId": realm})
 

@@ -1,12 +1,16 @@
 """Create, read, update and delete for name lists (Customer, Item, Account) and singletons
-(CompanyInfo, Preferences), plus the helpers the transaction module shares."""
+(CompanyInfo, Preferences), plus the helpers the transaction module shares: currencies and
+exchange rates among them."""
 
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any
 
 from . import faults
+from .arithmetic import money, number, out, ref_value
+from .clock import qbo_timestamp, today
 from .context import Ctx
 from .store import allocate_id, public, stamp_created, stamp_updated, table
 
@@ -43,6 +47,16 @@ CURRENCY_NAMES = {
     "EUR": "Euro",
     "AUD": "Australian Dollar",
 }
+# The emulator's fixed exchange rates, in US dollars per unit, for every date: a rate between
+# two currencies is the ratio of theirs (see docs/emulator.md, Multicurrency).
+DOLLARS_PER_UNIT = {
+    "USD": Decimal("1"),
+    "EUR": Decimal("1.08"),
+    "GBP": Decimal("1.27"),
+    "CAD": Decimal("0.73"),
+    "AUD": Decimal("0.66"),
+}
+RATE_PLACES = Decimal("0.000001")
 
 
 def clean(body: dict[str, Any]) -> dict[str, Any]:
@@ -57,6 +71,86 @@ def clean(body: dict[str, Any]) -> dict[str, Any]:
 def currency_ref(ctx: Ctx) -> dict[str, str]:
     code = ctx.company["currency"]
     return {"value": code, "name": CURRENCY_NAMES.get(code, code)}
+
+
+def multicurrency(ctx: Ctx) -> bool:
+    prefs = singleton(ctx, "Preferences")
+    return bool((prefs.get("CurrencyPrefs") or {}).get("MultiCurrencyEnabled"))
+
+
+def known_currency(code: str, element: str = "CurrencyRef") -> dict[str, str]:
+    if code not in CURRENCY_NAMES:
+        raise faults.invalid_value(element, f"{element}: unsupported currency {code!r}")
+    return {"value": code, "name": CURRENCY_NAMES[code]}
+
+
+def rate_of(ctx: Ctx, code: str) -> Decimal:
+    """Home-currency units per unit of `code` (the fixed table's ratio; 1 for the home one)."""
+    home = ctx.company["currency"]
+    known_currency(code, "sourcecurrencycode")
+    if code == home:
+        return Decimal(1)
+    if home not in DOLLARS_PER_UNIT:
+        raise faults.business(f"The emulator keeps no exchange rates into {home}.")
+    return (DOLLARS_PER_UNIT[code] / DOLLARS_PER_UNIT[home]).quantize(RATE_PLACES)
+
+
+def exchange_rate(ctx: Ctx, source: str | None, as_of: str | None) -> dict[str, Any]:
+    """`GET /exchangerate?sourcecurrencycode=EUR&asofdate=2026-03-28`: the rate into the home
+    currency on that date (today when none is given). Multicurrency companies only."""
+    if not multicurrency(ctx):
+        raise faults.business("Exchange rates are available only when multicurrency is on.")
+    if not source:
+        raise faults.required("sourcecurrencycode")
+    code = source.strip().upper()
+    return {
+        "ExchangeRate": {
+            "SyncToken": "0",
+            "domain": "QBO",
+            "AsOfDate": as_of or today(),
+            "SourceCurrencyCode": code,
+            "TargetCurrencyCode": ctx.company["currency"],
+            "Rate": out(rate_of(ctx, code)),
+            "sparse": False,
+            "MetaData": {"LastUpdatedTime": qbo_timestamp()},
+        }
+    }
+
+
+def home_amounts(form: dict[str, Any]) -> None:
+    """HomeTotalAmt and HomeBalance: the amounts times the transaction's ExchangeRate, which is
+    there only when multicurrency is on (Intuit fills them in only then)."""
+    rate = number(form.get("ExchangeRate"), "ExchangeRate")
+    if rate is None:
+        return
+    form["HomeTotalAmt"] = out(money(Decimal(str(form.get("TotalAmt", 0))) * rate))
+    if "Balance" in form:
+        form["HomeBalance"] = out(money(Decimal(str(form["Balance"])) * rate))
+
+
+def customer_currency(ctx: Ctx, obj: dict[str, Any], current: dict[str, Any] | None) -> None:
+    """A customer's currency is chosen when it is created (a foreign one only with
+    multicurrency on) and never changes after."""
+    home = currency_ref(ctx)
+    sent = ref_value(obj.get("CurrencyRef"))
+    if current is not None:
+        was = ref_value(current.get("CurrencyRef")) or home["value"]
+        if sent and sent != was:
+            raise faults.business(
+                f"The currency of a customer can't be changed: this one is in {was}. "
+                f"Add a new customer in {sent} instead."
+            )
+        obj["CurrencyRef"] = copy.deepcopy(current.get("CurrencyRef") or home)
+        return
+    if sent and sent != home["value"]:
+        if not multicurrency(ctx):
+            raise faults.business(
+                f"The customer can't be in {sent}: multicurrency is off, so every customer "
+                f"is in {home['value']}."
+            )
+        obj["CurrencyRef"] = known_currency(sent)
+        return
+    obj["CurrencyRef"] = home
 
 
 def find(ctx: Ctx, entity: str, ident: Any) -> dict[str, Any]:
@@ -129,7 +223,7 @@ def prepare_customer(ctx: Ctx, obj: dict[str, Any], current: dict[str, Any] | No
     obj.setdefault("BillWithParent", False)
     obj.setdefault("PreferredDeliveryMethod", "Print")
     obj.setdefault("PrintOnCheckName", obj["DisplayName"])
-    obj.setdefault("CurrencyRef", currency_ref(ctx))
+    customer_currency(ctx, obj, current)
     obj["FullyQualifiedName"] = obj["DisplayName"]
     obj["Balance"] = current.get("Balance", 0.0) if current else 0.0
     obj["BalanceWithJobs"] = obj["Balance"]

@@ -62,7 +62,7 @@ def company_info(realm: str, name: str, country: str) -> dict[str, Any]:
     }
 
 
-def preferences(currency: str, us: bool) -> dict[str, Any]:
+def preferences(currency: str, us: bool, multicurrency: bool = False) -> dict[str, Any]:
     return {
         "SalesFormsPrefs": {
             "AllowDiscount": True,
@@ -71,7 +71,10 @@ def preferences(currency: str, us: bool) -> dict[str, Any]:
             "CustomTxnNumbers": False,
             "ETransactionEnabledStatus": "Enabled",
         },
-        "CurrencyPrefs": {"HomeCurrency": {"value": currency}, "MultiCurrencyEnabled": False},
+        "CurrencyPrefs": {
+            "HomeCurrency": {"value": currency},
+            "MultiCurrencyEnabled": multicurrency,
+        },
         "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": us},
         "AccountingInfoPrefs": {"TrackDepartments": False},
         "ProductAndServicesPrefs": {"ForSales": True, "ForPurchase": True, "QuantityOnHand": True},
@@ -79,13 +82,18 @@ def preferences(currency: str, us: bool) -> dict[str, Any]:
 
 
 def build_company(
-    realm: str, name: str, country: str = "US", currency: str = "USD", demo_data: bool = True
+    realm: str,
+    name: str,
+    country: str = "US",
+    currency: str = "USD",
+    demo_data: bool = True,
+    multicurrency: bool = False,
 ) -> Company:
     company = new_company(realm, name, country, currency)
     company["next_id"] = 100  # fixed Ids below stay clear of allocated ones
     ctx = Ctx(company)
     put(ctx, "CompanyInfo", realm, company_info(realm, name, country))
-    put(ctx, "Preferences", "1", preferences(currency, country == "US"))
+    put(ctx, "Preferences", "1", preferences(currency, country == "US", multicurrency))
     put(
         ctx,
         "Account",

@@ -197,8 +197,11 @@ class Emulator:
         country: str = "US",
         currency: str = "USD",
         demo_data: bool = False,
+        multicurrency: bool = False,
     ) -> str:
-        return control.add_company(self.state, realm, name, country, currency, demo_data)
+        return control.add_company(
+            self.state, realm, name, country, currency, demo_data, multicurrency
+        )
 
     def reset(self) -> None:
         control.reset(self.state)

@@ -19,7 +19,10 @@ from .entities import (
     currency_ref,
     find,
     find_ref,
+    home_amounts,
+    known_currency,
     merged_for_update,
+    multicurrency,
     singleton,
 )
 from .global_tax import book_of
@@ -50,15 +53,36 @@ def allow_discount(ctx: Ctx) -> bool:
 
 
 def check_currency(ctx: Ctx, form: dict[str, Any], customer: dict[str, Any] | None) -> None:
+    """The transaction's CurrencyRef and ExchangeRate. With multicurrency off everything is in
+    the home currency. With it on, a transaction is in its customer's currency (filled in when
+    none is sent); a foreign one takes the ExchangeRate sent, else Intuit's documented default
+    of 1, and a home one always 1."""
     home = currency_ref(ctx)
     sent = ref_value(form.get("CurrencyRef"))
-    if sent and sent != home["value"]:
+    if not multicurrency(ctx):
+        if sent and sent != home["value"]:
+            raise faults.business(
+                f"The currency {sent} does not match the customer's currency "
+                f"{ref_value((customer or {}).get('CurrencyRef')) or home['value']}; "
+                "multicurrency is off."
+            )
+        form["CurrencyRef"] = home
+        form.pop("ExchangeRate", None)
+        return
+    theirs = ref_value((customer or {}).get("CurrencyRef")) or home["value"]
+    wanted = sent or theirs
+    if customer is not None and wanted != theirs:
         raise faults.business(
-            f"The currency {sent} does not match the customer's currency "
-            f"{ref_value((customer or {}).get('CurrencyRef')) or home['value']}; "
-            "multicurrency is off."
+            f"The currency {wanted} does not match the customer's currency {theirs}: a "
+            "customer's transactions are all in its own currency."
         )
-    form["CurrencyRef"] = home
+    form["CurrencyRef"] = home if wanted == home["value"] else known_currency(wanted)
+    rate = number(form.get("ExchangeRate"), "ExchangeRate")
+    if wanted == home["value"] or rate is None:
+        rate = Decimal(1)
+    if rate <= 0:
+        raise faults.invalid_value("ExchangeRate", f"ExchangeRate must be positive: {rate}")
+    form["ExchangeRate"] = out(rate)
 
 
 def prepare_sales_form(ctx: Ctx, entity: str, form: dict[str, Any]) -> None:
@@ -108,6 +132,7 @@ def prepare_sales_form(ctx: Ctx, entity: str, form: dict[str, Any]) -> None:
         ]
     else:
         form["Balance"] = 0.0
+    home_amounts(form)
 
 
 def next_doc_number(ctx: Ctx) -> str:
@@ -234,6 +259,7 @@ def void(ctx: Ctx, entity: str, body: dict[str, Any]) -> dict[str, Any]:
         obj["TxnTaxDetail"] = {"TotalTax": 0.0}
     obj["PrivateNote"] = "Voided"
     obj["_voided"] = True
+    home_amounts(obj)
     stamp_updated(obj)
     table(ctx.company, entity)[obj["Id"]] = obj
     refresh_customer(ctx, obj)
