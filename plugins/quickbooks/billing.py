@@ -152,7 +152,8 @@ def _prepare(hub: Hub, month: str, settings: Settings, key: str, sessions: list[
                           notes=[f"Invoice {link['qbo_id']} already in QuickBooks"])
         with calling(hub) as api:
             invoices.billing_email(invoice)  # a clear error before any call
-            customer_id = customers.sync(ctx, api, invoice.contact, invoice.billing_email)
+            customer_id = customers.sync(ctx, api, invoice.contact, invoice.billing_email,
+                                         invoice.currency)
             wanted = invoices.body(ctx, api, invoice, customer_id)
     except DeliveryError as exc:
         return Closed(key, external_id, len(sessions), str(exc))
