@@ -21,7 +21,7 @@ from sqlalchemy import update
 
 from hub.clock import as_utc, iso, utcnow
 from hub.context import Context
-from plugins.quickbooks import links, mirror
+from plugins.quickbooks import customers, links, mirror
 from plugins.quickbooks.api import Api, calling, quote
 from plugins.quickbooks.models import QboConnection
 from plugins.quickbooks.settings import Settings
@@ -141,7 +141,8 @@ def _customer(ctx: Context, settings: Settings, customer: dict[str, Any]) -> int
 def _contact_for(ctx: Context, customer_id: str) -> Any:
     """The invoice's contact as the host knows it, from the mirror: no call to QuickBooks."""
     link = links.by_qbo_id(ctx.hub, "customer", customer_id)
-    external_id = link["external_id"] if link else f"qbo:{customer_id}"
+    # A contact's customer in another currency is linked per currency: the contact is the same.
+    external_id = customers.contact_id(link["external_id"]) if link else f"qbo:{customer_id}"
     known = mirror.customer(ctx.hub, customer_id) or {}
     return mirror.contact_from({"Id": customer_id, "DisplayName": known.get("display_name"),
                                 "PrimaryEmailAddr": {"Address": known.get("email")}},
