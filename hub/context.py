@@ -73,6 +73,13 @@ class Context:
         retry of this one must not undo it."""
         return self.hub.superseded(self.source, self.event_id, self.plugin)
 
+    def tried_before(self) -> bool:
+        """This delivery, or this plugin's delivery of an earlier event about the same subject,
+        was attempted before: an outside write it made may exist though nothing here says so
+        (the process died before recording it). Look before writing again."""
+        return self.attempt > 1 or self.hub.tried_before(self.source, self.event_id,
+                                                         self.plugin)
+
     def progress(self, done: int, total: int, what: str) -> None:
         """Show how far long work has come ("importing customers: 1200/5000") on its
         delivery while it runs; written at most once a second, and always at the end."""

@@ -162,6 +162,21 @@ class Hub:
                        DELIVERIES.c.plugin == plugin, DELIVERIES.c.status == "done")
                 .limit(1)).first() is not None
 
+    def tried_before(self, source: str, key: str, plugin: str) -> bool:
+        """Did ``plugin`` already attempt an earlier event about the same subject (whatever
+        came of it)? Then what that attempt wrote outside may be there without a trace here."""
+        earlier = aliased(EVENTS)
+        with reading(self.engine) as conn:
+            me = conn.execute(select(EVENTS.c.pk, EVENTS.c.subject).where(
+                EVENTS.c.source == source, EVENTS.c.key == key)).first()
+            if me is None or me.subject is None:
+                return False
+            return conn.execute(
+                select(DELIVERIES.c.pk).join(earlier, earlier.c.pk == DELIVERIES.c.event_pk)
+                .where(earlier.c.subject == me.subject, earlier.c.pk < me.pk,
+                       DELIVERIES.c.plugin == plugin, DELIVERIES.c.attempts > 0)
+                .limit(1)).first() is not None
+
     def dismiss(self, delivery_pks: list[int], who: str = "operator") -> int:
         """Stop a parked or waiting delivery for good; it stays visible, marked dismissed."""
         now = utcnow()

@@ -101,6 +101,8 @@ def push(ctx: Context, invoice: Invoice) -> None:
                                      invoice.currency)
         wanted = body(ctx, api, invoice, customer_id)
         written = digest(wanted)
+        if link is None and ctx.tried_before():
+            link = _written_before(ctx, api, invoice, customer_id)
         if link is None:
             saved = _create(ctx, api, invoice, wanted, written)
             if wants_sending(ctx):
@@ -116,6 +118,25 @@ def push(ctx: Context, invoice: Invoice) -> None:
         remember(ctx, invoice, saved, written)
         if invoice.paid > 0:
             settle(ctx, api, invoice, saved, customer_id)
+
+
+def _written_before(ctx: Context, api: Api, invoice: Invoice,
+                    customer_id: str) -> dict[str, Any] | None:
+    """An invoice an earlier attempt created but never linked (the process died between the
+    answer and the link; or the answer was lost and the delivery parked), found by its marker.
+
+    A retry repeats its requestid and Intuit answers it as the first time, but for how long it
+    remembers a requestid is not documented, and a later event for the invoice has another:
+    without this look, either would create it twice. One query, and only when an attempt came
+    before: the first event of an invoice costs nothing more."""
+    held = marked_invoices.find_for_customer(api, invoice.external_id, customer_id)
+    if held is None:
+        return None
+    ctx.note(f"Invoice {held['Id']} was created by an earlier attempt: found by its marker "
+             "and linked")
+    # The digest of what it holds is unknown: an update brings it to what is wanted now.
+    return {"qbo_id": str(held["Id"]), "sync_token": str(held.get("SyncToken")), "digest": None,
+            "external_id": invoice.external_id, "origin": "hub"}
 
 
 def _create(ctx: Context, api: Api, invoice: Invoice, wanted: dict[str, Any],

@@ -69,6 +69,14 @@ def find(api: Api, invoices: Iterable[Wanted]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def find_for_customer(api: Api, external_id: str, customer_id: str) -> dict[str, Any] | None:
+    """The customer's invoice marked for ``external_id``, whatever its date (the host may have
+    changed it since), or None."""
+    where = f"CustomerRef = {quote(customer_id)}"
+    held = [i for i in _all(api, where) if names(i.get("PrivateNote"), external_id)]
+    return min(held, key=lambda i: int(i["Id"])) if held else None
+
+
 def _all(api: Api, where: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     while True:

@@ -125,6 +125,13 @@ class Emulator:
         with self.state.switches.lock:
             self.state.switches.replay_faults = on
 
+    def forget_requestids(self) -> None:
+        """Forget every remembered `requestid` answer, as Intuit may after a while: how long it
+        remembers one is not documented. A repeated requestid then writes again."""
+        with self.state.store.lock:
+            for company in self.state.store.data["companies"].values():
+                company["idempotency"] = {}
+
     def set_limits(
         self,
         per_minute: int | None = None,
