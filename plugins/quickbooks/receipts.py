@@ -9,12 +9,13 @@ own rate for its date (``currencies``)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from hub.clock import utcnow
 from hub.context import Context
 from hub.events import Line, Payment
 from plugins.quickbooks import currencies, customers, links
-from plugins.quickbooks.api import calling
+from plugins.quickbooks.api import Api, calling, quote
 from plugins.quickbooks.invoice_body import form_fields
 from plugins.quickbooks.items import item_ref
 from plugins.quickbooks.settings import Settings
@@ -24,6 +25,28 @@ KIND = "sales_receipt"
 SOURCES = {"order_form": "order form", "subscription": "subscription payment",
            "membership": "membership checkout", "calendar": "calendar booking",
            "other": "payment"}
+
+
+def _note_prefix(payment: Payment) -> str:
+    return f"{SOURCES[payment.source]} {payment.external_id} ("
+
+
+def _written_before(ctx: Context, api: Api, payment: Payment,
+                    customer_id: str) -> dict[str, Any] | None:
+    """A receipt an earlier attempt wrote but never linked, found by its note: a retry
+    repeats its requestid, but how long Intuit remembers one is not documented, and money
+    recorded twice is the one thing a receipt must never be. One query, only on a retry."""
+    prefix = _note_prefix(payment)
+    # The newest thousand of the customer's receipts: the earlier attempt was recent.
+    recent = api.query("SalesReceipt", f"CustomerRef = {quote(customer_id)}",
+                       "ORDERBY Id DESC MAXRESULTS 1000")
+    held = [r for r in recent if str(r.get("PrivateNote") or "").startswith(prefix)]
+    if not held:
+        return None
+    found = min(held, key=lambda r: int(r["Id"]))
+    ctx.note(f"Sales receipt {found['Id']} was written by an earlier attempt: found by its "
+             "note and linked")
+    return found
 
 
 def push(ctx: Context, payment: Payment) -> None:
@@ -41,16 +64,17 @@ def push(ctx: Context, payment: Payment) -> None:
                                      lambda name: item_ref(ctx, api, name), payment.amount,
                                      TaxCodes(ctx, api))
         body = {"CustomerRef": {"value": customer_id}, **fields,
-                "PrivateNote": f"{SOURCES[payment.source]} {payment.external_id} "
-                               f"({payment.method})"[:4000]}
+                "PrivateNote": f"{_note_prefix(payment)}{payment.method})"[:4000]}
         if payment.paid_at:
             body["TxnDate"] = payment.paid_at.date().isoformat()
         day = payment.paid_at.date() if payment.paid_at else utcnow().date()
         if email := payment.contact.email:
             body["BillEmail"] = {"Address": email}
         body.update(currencies.fields(ctx.hub, api, payment.currency, day))
-        saved = api.create("SalesReceipt", body,
-                           api.request_id("sales-receipt", payment.external_id))
+        saved = _written_before(ctx, api, payment, customer_id) if ctx.tried_before() else None
+        if saved is None:
+            saved = api.create("SalesReceipt", body,
+                               api.request_id("sales-receipt", payment.external_id))
     links.put(ctx.hub, KIND, payment.external_id, str(saved["Id"]),
               sync_token=str(saved.get("SyncToken")), digest=None)
     total = Decimal(str(saved.get("TotalAmt", 0)))

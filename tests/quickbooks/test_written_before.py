@@ -21,7 +21,7 @@ from plugins.quickbooks import links
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
 from tests.quickbooks.test_invoices import invoice_data
-from tests.samples import event
+from tests.samples import DATA, event
 
 
 def send(client: FlaskClient, hub: Hub, event_type: str, event_id: str,
@@ -86,3 +86,21 @@ def delivery_pk(hub: Hub, event_id: str) -> int:
         return int(conn.execute(
             select(DELIVERIES.c.pk).join(EVENTS, EVENTS.c.pk == DELIVERIES.c.event_pk)
             .where(EVENTS.c.key == event_id, DELIVERIES.c.plugin == "quickbooks")).scalar_one())
+
+
+def test_a_payment_retried_after_quickbooks_forgot_the_requestid_is_one_receipt(
+        connected: Hub, emulator: Emulator) -> None:
+    client = create_app(connected).test_client()
+    with freeze_time(utcnow()) as clock:
+        emulator.drop_next(1, only="salesreceipt")  # money recorded, the answer lost
+        assert send(client, connected, "payment", "evt_1", DATA["payment"])["status"] \
+            == "pending"
+        emulator.forget_requestids()
+        clock.tick(timedelta(minutes=5))
+        run_due(connected)
+    retried = delivery(connected, "evt_1")
+    assert retried["status"] == "done", retried
+    assert "found by its note" in retried["result"]
+    receipts = [r for r in emulator.objects("SalesReceipt")
+                if "pay-1" in str(r.get("PrivateNote"))]
+    assert len(receipts) == 1
