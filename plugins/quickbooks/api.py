@@ -38,7 +38,7 @@ class Api:
         self.company = access.company
         self.realm_id = access.realm_id
         self.qb = make_client(oauth.api_base(hub.config, access.environment), access.realm_id,
-                              access.access_token)
+                              access.access_token, hub)
 
     def query(self, entity: str, where: str = "", tail: str = "") -> list[dict[str, Any]]:
         sql = f"SELECT * FROM {entity}" + (f" WHERE {where}" if where else "") + \

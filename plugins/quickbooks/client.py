@@ -8,7 +8,7 @@ its turn under Intuit's limits (``plugins.quickbooks.limits``) first.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -16,15 +16,18 @@ from quickbooks import QuickBooks
 
 from plugins.quickbooks import faults, limits
 
+if TYPE_CHECKING:
+    from hub.hub import Hub
+
 MINOR_VERSION = 75
 TIMEOUT = 30
 
 
 class TokenSession(requests.Session):
-    def __init__(self, access_token: str, realm_id: str = "") -> None:
+    def __init__(self, access_token: str, realm_id: str = "", hub: Hub | None = None) -> None:
         super().__init__()
         self.access_token = access_token
-        self.limit = limits.company(realm_id)
+        self.limit = limits.company(realm_id, hub)
 
     def request(self, method: str | bytes, url: str | bytes,  # type: ignore[override]
                 *args: Any, **kwargs: Any) -> requests.Response:
@@ -47,9 +50,11 @@ class TokenSession(requests.Session):
         return answer
 
 
-def make_client(api_base: str, realm_id: str, access_token: str) -> QuickBooks:
+def make_client(api_base: str, realm_id: str, access_token: str,
+                hub: Hub | None = None) -> QuickBooks:
+    """``hub``: whose database the company's minute is shared through (PostgreSQL)."""
     qb = QuickBooks(company_id=realm_id, minorversion=MINOR_VERSION)
     qb.api_url_v3 = api_base
     qb.sandbox_api_url_v3 = api_base
-    qb.session = TokenSession(access_token, realm_id)
+    qb.session = TokenSession(access_token, realm_id, hub)
     return qb

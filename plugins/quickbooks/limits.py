@@ -12,7 +12,9 @@ attempt, and the first of those put-backs also holds the plugin's other pending 
 so it is not claimed only to be turned away. A 429 from QuickBooks all the same (another app or
 process spending the company's budget) stops this process's requests for the 60 s Intuit asks.
 
-Per process. Several worker processes each keep their own count (see the README).
+Per process, except the minute itself on PostgreSQL, where several ``hub worker`` processes may
+call the same company: there each process leases blocks of the company's minute from one row
+(``plugins.quickbooks.budget``), and keeps to its share of the 10 at once and 10 a second.
 """
 
 from __future__ import annotations
@@ -24,8 +26,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import takewhile
+from typing import TYPE_CHECKING
 
 from hub.errors import RetryLater
+from plugins.quickbooks.budget import LIFE, Block, Ledger, Refused
+
+if TYPE_CHECKING:
+    from hub.hub import Hub
 
 PER_MINUTE = 500
 BATCH_PER_MINUTE = 40
@@ -38,6 +46,7 @@ MINUTE = 60.0
 SECOND = 1.1
 AFTER_429 = 60.0  # Intuit: "wait 60 seconds before retrying"
 _EARLY = 0.05  # a put-back delivery wakes this much after its turn, never just before it
+BLOCK = 20  # most requests leased from the shared minute at once
 
 
 def _monotonic() -> float:
@@ -48,6 +57,7 @@ def _monotonic() -> float:
 class Call:
     start: float
     batch: bool
+    block: Block | None = None  # its place in the shared minute, if shared
     end: float | None = None  # when the answer (or the failure) came back
 
 
@@ -60,41 +70,77 @@ class CompanyLimit:
     clock: Callable[[], float] = _monotonic
     sleep: Callable[[float], None] = time.sleep
     max_wait: float = MAX_WAIT
+    ledger: Ledger | None = None  # the minute shared with other processes (PostgreSQL)
     calls: deque[Call] = field(default_factory=deque)  # by start time, oldest first
     batches: deque[Call] = field(default_factory=deque)
+    in_flight: int = 0
     blocked_until: float = float("-inf")  # after a 429
     paused_until: float = float("-inf")  # the plugin's pending work is held until then
+    block: Block | None = None  # this process's share of the shared minute
+    spent_blocks: list[Block] = field(default_factory=list)  # to report to the ledger
+    sharing: int = 1  # processes calling this company now, this one included
     put_back: int = 0  # deliveries put back for a later turn (the benchmark reports these)
     slept: float = 0.0  # seconds worker threads slept for a turn
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
-        self.slots = threading.BoundedSemaphore(self.at_once)
+        self.freed = threading.Condition(self.lock)  # a request in flight came back
+
+    @property
+    def my_per_second(self) -> int:
+        return max(1, self.per_second // self.sharing)
+
+    @property
+    def my_at_once(self) -> int:
+        return max(1, self.at_once // self.sharing)
 
     def book(self, batch: bool = False) -> tuple[Call, float]:
         """Book the next start time for one request; returns it and how long to sleep first.
 
         Raises ``RetryLater`` (no attempt spent) when the turn is more than ``max_wait`` away.
         """
-        with self.lock:
-            now = self.clock()
-            start, why = self._earliest(now, batch)
-            wait = start - now
-            if wait > self.max_wait:
-                self.put_back += 1
-                # The first put-back of a gap holds back the plugin's other work; the rest of
-                # the gap's put-backs need not move every pending delivery again.
-                pause = start > self.paused_until + 1.0
-                if pause:
-                    self.paused_until = start
-                raise RetryLater(why, timedelta(seconds=wait + _EARLY), spend_attempt=False,
-                                 pause_plugin=pause)
-            call = Call(start, batch)
-            self.calls.append(call)
-            self.slept += max(0.0, wait)
-            if batch:
-                self.batches.append(call)
-            return call, max(0.0, wait)
+        slept = 0.0
+        while True:
+            with self.lock:
+                now = self.clock()
+                start, why = self._earliest(now, batch)
+                block = None
+                if self.ledger is not None and start - now <= self.max_wait:
+                    got = self._shared(start, now, batch)
+                    if isinstance(got, Refused):
+                        if now + got.after > start:
+                            start = now + got.after
+                            limit = (f"{self.batch_per_minute} batch calls" if batch
+                                     else f"{self.per_minute} requests")
+                            why = (f"waiting for QuickBooks' limit of {limit} a minute, "
+                                   "shared by every process")
+                    else:
+                        block = got
+                wait = start - now
+                shared_wait = self.ledger is not None and block is None
+                if wait > self.max_wait or (shared_wait and slept + wait > self.max_wait):
+                    raise self._put_back(start, wait, why)
+                if not shared_wait:
+                    call = Call(start, batch, block)
+                    self.calls.append(call)
+                    if batch:
+                        self.batches.append(call)
+                    self.slept += max(0.0, wait)
+                    return call, max(0.0, wait)
+            # The shared minute has room again in a moment: sleep, then lease.
+            self.sleep(wait)
+            slept += wait
+            self.slept += wait
+
+    def _put_back(self, start: float, wait: float, why: str) -> RetryLater:
+        self.put_back += 1
+        # The first put-back of a gap holds back the plugin's other work; the rest of the
+        # gap's put-backs need not move every pending delivery again.
+        pause = start > self.paused_until + 1.0
+        if pause:
+            self.paused_until = start
+        return RetryLater(why, timedelta(seconds=wait + _EARLY), spend_attempt=False,
+                          pause_plugin=pause)
 
     def _earliest(self, now: float, batch: bool) -> tuple[float, str]:
         """The earliest start that keeps every limit, and which limit sets it."""
@@ -119,9 +165,41 @@ class CompanyLimit:
                 free_at = now + self.max_wait + 1.0
             if free_at > start:
                 start, why = free_at, reason
-        if len(self.calls) >= self.per_second:
-            start = max(start, self.calls[-self.per_second].start + SECOND)
+        if len(self.calls) >= self.my_per_second:
+            free_at = self.calls[-self.my_per_second].start + SECOND
+            if free_at > start:
+                start = free_at
+                why = f"waiting for QuickBooks' limit of {self.my_per_second} requests a second"
         return start, why
+
+    def _shared(self, start: float, now: float, batch: bool) -> Block | Refused:
+        """A place for one request starting at ``start`` in this process's block of the
+        shared minute, leasing the next block when this one is spent or too old."""
+        assert self.ledger is not None
+        block = self.block
+        if block is None or not block.fits(start, batch):
+            if block is not None:
+                self.spent_blocks.append(block)
+                self.block = None
+            # Report the blocks whose requests have all come back; the rest next time.
+            done = [b for b in self.spent_blocks if b.in_flight == 0]
+            # As much as this process is likely to send in a block's life: twice what it
+            # sent in the last one, so a busy process soon leases full blocks while one
+            # sending now and then does not hold back a minute's worth it will not use.
+            recent = sum(1 for _ in takewhile(lambda c: c.start > now - LIFE,
+                                              reversed(self.calls)))
+            size = min(BLOCK, int(self.my_per_second * LIFE / SECOND), max(1, 2 * recent))
+            got = self.ledger.lease(size, batch, self.per_minute, self.batch_per_minute, now,
+                                    done)
+            self.spent_blocks = [b for b in self.spent_blocks if b not in done]
+            if isinstance(got, Refused):
+                return got
+            self.block = block = got
+            self.sharing = got.sharing
+        block.used += 1
+        block.in_flight += 1
+        block.batches_used += batch
+        return block
 
     def cancel(self, call: Call) -> None:
         """Give back a booked start that was never sent."""
@@ -130,10 +208,17 @@ class CompanyLimit:
             for window in (self.calls, self.batches):
                 if call in window:
                     window.remove(call)
+            if call.block is not None:
+                call.block.used -= 1
+                call.block.in_flight -= 1
+                call.block.batches_used -= call.batch
 
     def finish(self, call: Call) -> None:
         with self.lock:
             call.end = max(self.clock(), call.start)
+            if call.block is not None:
+                call.block.in_flight -= 1
+                call.block.last_end = max(call.block.last_end or call.end, call.end)
 
     def throttled(self) -> None:
         """QuickBooks answered 429: send nothing more to this company for a minute."""
@@ -147,15 +232,22 @@ class CompanyLimit:
         call, wait = self.book(batch)
         if wait > 0:
             self.sleep(wait)
-        if not self.slots.acquire(timeout=self.max_wait):
+        with self.freed:
+            sent = self.freed.wait_for(lambda: self.in_flight < self.my_at_once,
+                                       timeout=self.max_wait)
+            if sent:
+                self.in_flight += 1
+        if not sent:
             self.cancel(call)
-            raise RetryLater(f"QuickBooks already has {self.at_once} requests in flight for "
-                             "this company", timedelta(seconds=5), spend_attempt=False)
+            raise RetryLater(f"QuickBooks already has {self.my_at_once} requests in flight "
+                             "for this company", timedelta(seconds=5), spend_attempt=False)
         try:
             yield
         finally:
             self.finish(call)
-            self.slots.release()
+            with self.freed:
+                self.in_flight -= 1
+                self.freed.notify()
 
 
 def _trim(window: deque[Call], now: float) -> None:
@@ -179,13 +271,26 @@ _companies: dict[str, CompanyLimit] = {}
 _registry_lock = threading.Lock()
 
 
-def company(realm_id: str) -> CompanyLimit:
+def company(realm_id: str, hub: Hub | None = None) -> CompanyLimit:
+    """The limit of one company in this process; on PostgreSQL, where several worker
+    processes may call the same company, its minute is shared through ``hub``'s database."""
     # Process-wide on purpose: the limit is the company's, whichever thread calls.
     with _registry_lock:
-        if realm_id not in _companies:
-            _companies[realm_id] = CompanyLimit(PER_MINUTE, AT_ONCE, PER_SECOND,
-                                                BATCH_PER_MINUTE)
-        return _companies[realm_id]
+        limit = _companies.get(realm_id)
+        if limit is None:
+            limit = _companies[realm_id] = CompanyLimit(PER_MINUTE, AT_ONCE, PER_SECOND,
+                                                        BATCH_PER_MINUTE)
+        if hub is not None and shares_minute(hub) and (
+                limit.ledger is None or limit.ledger.hub is not hub):
+            with limit.lock:
+                limit.ledger, limit.block, limit.spent_blocks = Ledger(hub, realm_id), None, []
+        return limit
+
+
+def shares_minute(hub: Hub) -> bool:
+    """Whether processes share a company's minute through the database: on PostgreSQL, where
+    several ``hub worker`` processes are a supported deployment. SQLite has one."""
+    return hub.engine.dialect.name != "sqlite"
 
 
 def reset() -> None:

@@ -135,3 +135,14 @@ class QboBatch(SQLModel, table=True):
     sending_until: datetime | None = Field(default=None, sa_type=DateTime())
     created_at: datetime = Field(sa_type=DateTime())
     updated_at: datetime = Field(sa_type=DateTime())
+
+
+class QboCallBudget(SQLModel, table=True):
+    """A company's minute of QuickBooks requests, leased a block at a time by every worker
+    process (``plugins.quickbooks.budget``): the blocks granted in about the last minute."""
+
+    __tablename__ = "qbo_call_budget"
+
+    realm_id: str = Field(primary_key=True, max_length=40)
+    grants: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of blocks
+    updated_at: datetime = Field(sa_type=DateTime())

@@ -164,24 +164,21 @@ def test_an_eleventh_request_at_once_is_not_sent(clock: FrozenDateTimeFactory) -
         pass
 
 
-class WatchedSlots(threading.BoundedSemaphore):
-    """The limiter's own semaphore, telling the test when an eleventh request asks for one."""
+class Watched(threading.Condition):
+    """The limiter's own condition, telling the test when a request waits on it for a slot."""
 
-    def __init__(self, value: int) -> None:
-        super().__init__(value)
-        self.asked = 0
-        self.eleventh_asks = threading.Event()
+    def __init__(self, lock: Any) -> None:
+        super().__init__(lock)
+        self.waiting = threading.Event()
 
-    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
-        self.asked += 1
-        if self.asked == 11:
-            self.eleventh_asks.set()
-        return super().acquire(blocking, timeout)
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waiting.set()
+        return super().wait(timeout)
 
 
 def test_an_eleventh_request_at_once_goes_as_soon_as_one_answers() -> None:
     limit = CompanyLimit(at_once=10, per_second=100)
-    limit.slots = slots = WatchedSlots(10)
+    limit.freed = slots = Watched(limit.lock)
     inside = threading.Event()
     failed: list[BaseException] = []
 
@@ -197,7 +194,7 @@ def test_an_eleventh_request_at_once_goes_as_soon_as_one_answers() -> None:
             in_flight.enter_context(limit.request())
         waiter = threading.Thread(target=eleventh)
         waiter.start()
-        assert slots.eleventh_asks.wait(5)
+        assert slots.waiting.wait(5)
         assert not inside.is_set()
     assert inside.wait(5), failed
     waiter.join()
