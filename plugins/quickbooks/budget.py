@@ -95,29 +95,21 @@ class Ledger:
         self.hub = hub
         self.realm_id = realm_id
         self.holder = holder or uuid.uuid4().hex[:12]  # this process (one Ledger a process)
-        self._ensured = False
-
-    def _ensure_row(self) -> None:
-        if self._ensured:
-            return
-        try:
-            self.hub.write(lambda conn: conn.execute(insert(TABLE).values(
-                realm_id=self.realm_id, grants="[]", updated_at=utcnow())))
-        except IntegrityError:
-            pass  # another process made it first
-        self._ensured = True
 
     def lease(self, size: int, batch: bool, per_minute: int, batch_per_minute: int,
               leased_at: float, reports: list[Block]) -> Block | Refused:
         """Grant up to ``size`` requests now (one a batch call if ``batch``), reporting on
         this process's finished blocks, or say when there will be room."""
-        self._ensure_row()
         finished = {b.grant: b.report() for b in reports}
 
         def take(conn: Connection) -> Block | Refused:
             now = _epoch()
             row = conn.execute(select(TABLE.c.grants).where(TABLE.c.realm_id == self.realm_id)
-                               .with_for_update()).scalar_one()
+                               .with_for_update()).scalar()
+            if row is None:  # the company's first lease
+                conn.execute(insert(TABLE).values(realm_id=self.realm_id, grants="[]",
+                                                  updated_at=utcnow()))
+                row = "[]"
             grants = []
             for grant in json.loads(row):
                 grant.update(finished.get(grant["id"], {}))
@@ -127,20 +119,23 @@ class Ledger:
             batches = sum(_counts(g)[1] for g in grants)
             room = per_minute - requests
             if room < 1 or (batch and batches >= batch_per_minute):
-                _write(conn, self.realm_id, grants, now)  # the reports still count
+                _write(conn, self.realm_id, grants)  # the reports still count
                 return Refused(_room_in(grants, now, per_minute, batch_per_minute, batch))
             grant = {"id": uuid.uuid4().hex[:12], "h": self.holder, "t": now,
                      "n": min(size, room), "b": 1 if batch else 0}
             grants.append(grant)
-            _write(conn, self.realm_id, grants, now)
+            _write(conn, self.realm_id, grants)
             sharing = len({g["h"] for g in grants if g["t"] > now - ACTIVE})
             return Block(grant["id"], now, leased_at, grant["n"], grant["b"], sharing)
 
-        result: Block | Refused = self.hub.write(take)
+        try:
+            result: Block | Refused = self.hub.write(take)
+        except IntegrityError:  # another process made the company's row first: use it
+            result = self.hub.write(take)
         return result
 
 
-def _write(conn: Connection, realm_id: str, grants: list[dict[str, Any]], now: float) -> None:
+def _write(conn: Connection, realm_id: str, grants: list[dict[str, Any]]) -> None:
     conn.execute(update(TABLE).where(TABLE.c.realm_id == realm_id).values(
         grants=json.dumps(grants, separators=(",", ":")), updated_at=utcnow()))
 
