@@ -3,6 +3,9 @@
 Lines of an invoice read from QuickBooks are given to the host as one line each at their exact
 amount (quantity and unit price go into the description): QuickBooks may hold unit prices to
 seven places, the host's contract to two, and the total must come out to the cent.
+
+Balances and receivables are sums in the company's home currency: in a multicurrency company
+an invoice in euros counts at QuickBooks' own HomeBalance and HomeTotalAmt, never as dollars.
 """
 
 from __future__ import annotations
@@ -11,11 +14,11 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, bindparam, delete, select
+from sqlalchemy import Connection, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.clock import utcnow
@@ -145,6 +148,18 @@ def mirror_customers(hub: Hub, customers: list[dict[str, Any]]) -> None:
     forget()
 
 
+def _home(invoice: dict[str, Any], amount: str, home_field: str) -> str | None:
+    """An invoice amount in the home currency: QuickBooks' own figure, or (should an answer
+    lack it) the amount at the invoice's exchange rate; None without multicurrency."""
+    if invoice.get(home_field) is not None:
+        return str(invoice[home_field])
+    rate = invoice.get("ExchangeRate")
+    if rate is None or invoice.get(amount) is None:
+        return None
+    home = Decimal(str(invoice[amount])) * Decimal(str(rate))
+    return str(home.quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
 def mirror_invoices(hub: Hub, invoices: list[dict[str, Any]]) -> None:
     now = utcnow()
 
@@ -157,6 +172,8 @@ def mirror_invoices(hub: Hub, invoices: list[dict[str, Any]]) -> None:
                 qbo_id=str(i["Id"]), customer_id=str((i.get("CustomerRef") or {}).get("value")),
                 doc_number=i.get("DocNumber"), total=str(i.get("TotalAmt", "0")),
                 balance=str(i.get("Balance", "0")),
+                home_total=_home(i, "TotalAmt", "HomeTotalAmt"),
+                home_balance=_home(i, "Balance", "HomeBalance"),
                 txn_date=date.fromisoformat(i["TxnDate"]) if i.get("TxnDate") else None,
                 due_date=date.fromisoformat(i["DueDate"]) if i.get("DueDate") else None,
                 updated_at=now))
@@ -172,15 +189,19 @@ def customer(hub: Hub, qbo_id: str) -> dict[str, Any] | None:
     return dict(found) if found else None
 
 
+# In the home currency (what a multicurrency company's foreign invoice is worth in its books).
+_HOME_BALANCE = func.coalesce(INVOICES.c.home_balance, INVOICES.c.balance)
+_HOME_TOTAL = func.coalesce(INVOICES.c.home_total, INVOICES.c.total)
 # Built once: on the booking gate's path, building the statement cost as much as running it.
 _BALANCES = (
-    select(CUSTOMERS.c.qbo_id, INVOICES.c.balance, INVOICES.c.due_date)
+    select(CUSTOMERS.c.qbo_id, _HOME_BALANCE, INVOICES.c.due_date)
     .select_from(CUSTOMERS.outerjoin(INVOICES, INVOICES.c.customer_id == CUSTOMERS.c.qbo_id))
     .where(CUSTOMERS.c.email == bindparam("email")))
 
 
 def balances(hub: Hub, email: str, today: date | None = None) -> dict[str, Any] | None:
-    """Outstanding and overdue balance of the customers with this email; None if unknown.
+    """Outstanding and overdue balance of the customers with this email, in the home currency
+    (a contact's customers in other currencies included); None if unknown.
 
     One indexed join: the booking gate asks this on every check."""
     today = today or utcnow().date()
@@ -200,11 +221,11 @@ def receivables(hub: Hub, today: date | None = None) -> Receivables:
     """Who owes what, and each month's invoiced, collected and outstanding, from the mirror.
 
     Months are the invoices' dates; "collected" is what of those invoices has been paid so far
-    (QuickBooks' payment dates are not mirrored yet)."""
+    (QuickBooks' payment dates are not mirrored yet). Amounts are in the home currency."""
     today = today or utcnow().date()
     with reading(hub.engine) as conn:
         rows = conn.execute(select(
-            INVOICES.c.customer_id, INVOICES.c.total, INVOICES.c.balance, INVOICES.c.txn_date,
+            INVOICES.c.customer_id, _HOME_TOTAL, _HOME_BALANCE, INVOICES.c.txn_date,
             INVOICES.c.due_date, CUSTOMERS.c.display_name, CUSTOMERS.c.email,
         ).select_from(INVOICES.outerjoin(
             CUSTOMERS, CUSTOMERS.c.qbo_id == INVOICES.c.customer_id))).all()

@@ -59,7 +59,8 @@ class QboLink(SQLModel, table=True):
                       Index("ix_qbo_link_qbo", "kind", "qbo_id"))
 
     pk: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=20)  # customer | invoice | payment | sales_receipt | item
+    # customer | invoice | payment | sales_receipt | item | exchange_rate
+    kind: str = Field(max_length=20)
     external_id: str = Field(max_length=300)
     qbo_id: str = Field(max_length=40)
     sync_token: str | None = Field(default=None, max_length=20)
@@ -86,7 +87,9 @@ class QboCustomerMirror(SQLModel, table=True):
 
 class QboInvoiceMirror(SQLModel, table=True):
     """Each QuickBooks invoice's total, balance and due date: outstanding and overdue
-    balances are sums over these, answered locally."""
+    balances are sums over these, answered locally. ``total`` and ``balance`` are in the
+    invoice's currency; ``home_total`` and ``home_balance`` in the company's home currency
+    (QuickBooks' HomeTotalAmt and HomeBalance, set only in multicurrency companies)."""
 
     __tablename__ = "qbo_invoice_mirror"
 
@@ -95,6 +98,8 @@ class QboInvoiceMirror(SQLModel, table=True):
     doc_number: str | None = Field(default=None, max_length=40)
     total: str = Field(max_length=30)
     balance: str = Field(max_length=30)
+    home_total: str | None = Field(default=None, max_length=30)
+    home_balance: str | None = Field(default=None, max_length=30)
     txn_date: date | None = None
     due_date: date | None = None
     updated_at: datetime = Field(sa_type=DateTime())
