@@ -14,6 +14,7 @@ import os
 import random
 import socket
 import traceback
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -85,6 +86,7 @@ def _claim_statement() -> Any:
         .where(
             DELIVERIES.c.status == "pending",
             DELIVERIES.c.next_attempt_at <= bindparam("b_now"),
+            DELIVERIES.c.plugin.not_in(bindparam("b_skip", expanding=True)),
             ~exists().where(and_(
                 DELIVERIES.c.subject.is_not(None),
                 earlier.c.plugin == DELIVERIES.c.plugin,
@@ -113,11 +115,13 @@ _CLAIM = _claim_statement()
 _EVENTS = select(EVENTS).where(EVENTS.c.pk.in_(bindparam("pks", expanding=True)))
 
 
-def claim(hub: Hub, owner: str, limit: int = 1, now: datetime | None = None) -> list[Claimed]:
+def claim(hub: Hub, owner: str, limit: int = 1, now: datetime | None = None,
+          skip: Collection[str] = ()) -> list[Claimed]:
     """Take up to ``limit`` due deliveries, never one whose subject has an earlier unfinished
-    delivery to the same plugin (so an invoice's update never overtakes its creation)."""
+    delivery to the same plugin (so an invoice's update never overtakes its creation), and
+    none for the plugins in ``skip``."""
     now = now or utcnow()
-    params = {"b_now": now, "b_limit": limit, "b_owner": owner,
+    params = {"b_now": now, "b_limit": limit, "b_owner": owner, "b_skip": list(skip),
               "b_lease_until": now + timedelta(seconds=hub.config.lease_seconds)}
     rows = hub.write(lambda conn: conn.execute(_CLAIM, params).all())
     return [Claimed(*row) for row in sorted(rows)]
@@ -157,15 +161,26 @@ def events_of(hub: Hub, jobs: list[Claimed]) -> dict[int, Any]:
     return {row["pk"]: row for row in rows}
 
 
-def attempt(hub: Hub, job: Claimed, event: Any = None) -> Outcome:
-    """Hand a claimed delivery to its plugin; nothing is recorded yet (see ``record``)."""
-    if event is None:
-        event = events_of(hub, [job])[job.event_pk]
-    ctx = Context(
+def context_for(hub: Hub, job: Claimed, event: Any) -> Context:
+    return Context(
         hub=hub, plugin=job.plugin, source=event["source"], event_id=event["key"],
         event_type=event["type"], occurred_at=event["occurred_at"], attempt=job.attempts,
         delivery_pk=job.pk,
     )
+
+
+def put_back(hub: Hub, job: Claimed, event: Any, like: Outcome) -> Outcome:
+    """Give a claimed delivery back unattempted, to wait as ``like`` (a paused plugin's
+    outcome) does: no attempt spent, due when the pause ends."""
+    return Outcome(job, context_for(hub, job, event), "pending", error=like.error,
+                   delay=like.delay, refund=True)
+
+
+def attempt(hub: Hub, job: Claimed, event: Any = None) -> Outcome:
+    """Hand a claimed delivery to its plugin; nothing is recorded yet (see ``record``)."""
+    if event is None:
+        event = events_of(hub, [job])[job.event_pk]
+    ctx = context_for(hub, job, event)
     try:
         _call(hub, job, event, ctx)
     except Hold as exc:

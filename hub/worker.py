@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,12 @@ class Worker:
         self.owner = dispatch.owner_id()
         self.stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Threads at work per plugin. One plugin may hold all threads but one: a plugin that
+        # waits (QuickBooks' rate limit through a 10,000-invoice backlog) leaves a thread for
+        # the others' deliveries (a review request, a booking refusal).
+        self._busy: Counter[str] = Counter()
+        self._busy_lock = threading.Lock()
+        self.per_plugin = max(1, self.threads - 1)
 
     def start(self) -> None:
         dispatch.reclaim(self.hub)
@@ -60,9 +67,11 @@ class Worker:
 
     def _loop(self) -> None:
         while not self.stopping.is_set():
+            with self._busy_lock:
+                full = [p for p, n in self._busy.items() if n >= self.per_plugin]
             try:
                 # A few at a time: one claim's write serves several deliveries.
-                claimed = dispatch.claim(self.hub, self.owner, limit=CLAIM_BATCH)
+                claimed = dispatch.claim(self.hub, self.owner, limit=CLAIM_BATCH, skip=full)
             except Exception:
                 log.exception("could not claim work; trying again shortly")
                 self.stopping.wait(self.hub.config.poll_seconds)
@@ -71,6 +80,9 @@ class Worker:
                 if self.hub.wake.wait(self.hub.config.poll_seconds):
                     self.hub.wake.clear()
                 continue
+            plugins = {job.plugin for job in claimed}
+            with self._busy_lock:
+                self._busy.update(plugins)
             try:
                 self._run(claimed)
             except Exception:
@@ -78,6 +90,9 @@ class Worker:
                 # deliveries are handed out again, so nothing is lost.
                 log.exception("could not record the outcome of deliveries %s",
                               [job.pk for job in claimed])
+            finally:
+                with self._busy_lock:
+                    self._busy.subtract(plugins)
 
     def _run(self, claimed: list[dispatch.Claimed]) -> None:
         """Run a claimed batch; quick outcomes are recorded together, in one write.
@@ -87,10 +102,20 @@ class Worker:
         those deliveries would run again, as any attempt in flight does."""
         unrecorded: list[dispatch.Outcome] = []
         events = dispatch.events_of(self.hub, claimed)
+        paused: dict[str, dispatch.Outcome] = {}
         since = time.monotonic()
         try:
             for job in claimed:
-                outcome = dispatch.attempt(self.hub, job, events[job.event_pk])
+                event = events[job.event_pk]
+                if job.plugin in paused:
+                    # Its plugin asked to wait (a rate limit): the rest of the batch goes back
+                    # unattempted rather than each being turned away in turn.
+                    unrecorded.append(dispatch.put_back(self.hub, job, event,
+                                                        paused[job.plugin]))
+                    continue
+                outcome = dispatch.attempt(self.hub, job, event)
+                if outcome.pause_plugin:
+                    paused[job.plugin] = outcome
                 unrecorded.append(outcome)
                 if outcome.status != "done" or time.monotonic() - since > RECORD_WITHIN:
                     dispatch.record(self.hub, self.owner, unrecorded)
