@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import aliased
 
 from hub import jobs as jobs_module
@@ -150,31 +151,29 @@ class Hub:
     def superseded(self, source: str, key: str, plugin: str) -> bool:
         """Has a later event about the same subject already been delivered to ``plugin``?
         Then this (older) event, retried late, must not overwrite what the newer one did."""
-        later = aliased(EVENTS)
-        with reading(self.engine) as conn:
-            me = conn.execute(select(EVENTS.c.pk, EVENTS.c.subject).where(
-                EVENTS.c.source == source, EVENTS.c.key == key)).first()
-            if me is None or me.subject is None:
-                return False
-            return conn.execute(
-                select(DELIVERIES.c.pk).join(later, later.c.pk == DELIVERIES.c.event_pk)
-                .where(later.c.subject == me.subject, later.c.pk > me.pk,
-                       DELIVERIES.c.plugin == plugin, DELIVERIES.c.status == "done")
-                .limit(1)).first() is not None
+        return self._same_subject(source, key, plugin, lambda other, me: and_(
+            other.c.pk > me.pk, DELIVERIES.c.status == "done"))
 
     def tried_before(self, source: str, key: str, plugin: str) -> bool:
         """Did ``plugin`` already attempt an earlier event about the same subject (whatever
         came of it)? Then what that attempt wrote outside may be there without a trace here."""
-        earlier = aliased(EVENTS)
+        return self._same_subject(source, key, plugin, lambda other, me: and_(
+            other.c.pk < me.pk, DELIVERIES.c.attempts > 0))
+
+    def _same_subject(self, source: str, key: str, plugin: str,
+                      condition: Callable[[Any, Any], Any]) -> bool:
+        """Is there a delivery to ``plugin`` of another event about this event's subject that
+        meets ``condition(other_event_table, this_event_row)``?"""
+        other = aliased(EVENTS)
         with reading(self.engine) as conn:
             me = conn.execute(select(EVENTS.c.pk, EVENTS.c.subject).where(
                 EVENTS.c.source == source, EVENTS.c.key == key)).first()
             if me is None or me.subject is None:
                 return False
             return conn.execute(
-                select(DELIVERIES.c.pk).join(earlier, earlier.c.pk == DELIVERIES.c.event_pk)
-                .where(earlier.c.subject == me.subject, earlier.c.pk < me.pk,
-                       DELIVERIES.c.plugin == plugin, DELIVERIES.c.attempts > 0)
+                select(DELIVERIES.c.pk).join(other, other.c.pk == DELIVERIES.c.event_pk)
+                .where(other.c.subject == me.subject, DELIVERIES.c.plugin == plugin,
+                       condition(other, me))
                 .limit(1)).first() is not None
 
     def dismiss(self, delivery_pks: list[int], who: str = "operator") -> int:
