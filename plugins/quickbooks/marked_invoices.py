@@ -16,10 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from plugins.quickbooks import links
+from plugins.quickbooks import links, paging
 from plugins.quickbooks.api import Api, quote
 
-PAGE = 1000
 # ReferenceType takes IN; one IN per query keeps the query short (a batch has at most 30).
 MAX_IN = 30
 
@@ -60,7 +59,7 @@ def find(api: Api, invoices: Iterable[Wanted]) -> dict[str, dict[str, Any]]:
             chunk = group[start:start + MAX_IN]
             customers = ", ".join(quote(c) for c in sorted({w.customer_id for w in chunk}))
             where = f"CustomerRef IN ({customers}) AND TxnDate = {quote(txn_date)}"
-            for held in _all(api, where):
+            for held in paging.every(api, "Invoice", where):
                 customer = str((held.get("CustomerRef") or {}).get("value"))
                 for one in chunk:
                     if (one.external_id not in found and customer == one.customer_id
@@ -73,15 +72,6 @@ def find_for_customer(api: Api, external_id: str, customer_id: str) -> dict[str,
     """The customer's invoice marked for ``external_id``, whatever its date (the host may have
     changed it since), or None."""
     where = f"CustomerRef = {quote(customer_id)}"
-    held = [i for i in _all(api, where) if names(i.get("PrivateNote"), external_id)]
+    held = [i for i in paging.every(api, "Invoice", where)
+            if names(i.get("PrivateNote"), external_id)]
     return min(held, key=lambda i: int(i["Id"])) if held else None
-
-
-def _all(api: Api, where: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    while True:
-        page = api.query("Invoice", where,
-                         f"ORDERBY Id STARTPOSITION {len(out) + 1} MAXRESULTS {PAGE}")
-        out += page
-        if len(page) < PAGE:
-            return out

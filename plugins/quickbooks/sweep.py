@@ -21,55 +21,18 @@ from sqlalchemy import update
 
 from hub.clock import as_utc, iso, utcnow
 from hub.context import Context
-from plugins.quickbooks import batch, customers, links, mirror
-from plugins.quickbooks.api import Api, calling, quote, request_id
+from plugins.quickbooks import customers, links, mirror, paging
+from plugins.quickbooks.api import Api, calling, quote
 from plugins.quickbooks.models import QboConnection
 from plugins.quickbooks.settings import Settings
 
 if TYPE_CHECKING:
     from hub.hub import Hub
 
-PAGE = 1000
+PAGE = 1000  # CDC's most changes per answer
 CDC_WINDOW = timedelta(days=29)  # CDC answers 30 days back; keep a day's margin
 OVERLAP = timedelta(seconds=5)
 ENTITIES = ("Customer", "Invoice")
-
-
-def _page(where: str, start: int) -> str:
-    return f"{where and f'WHERE {where} '}ORDERBY Id STARTPOSITION {start} MAXRESULTS {PAGE}"
-
-
-def _all(api: Api, entity: str, where: str = "") -> list[dict[str, Any]]:
-    """Every object of ``entity`` matching ``where``, a thousand to a page.
-
-    Past the first page, the count says how many pages remain and they are asked for
-    together, 30 queries to a batch call: a first import of 10,000 customers costs 3 calls
-    (first page, count, one batch) instead of 10. Whatever was added meanwhile is read by
-    plain paging after them (and by the next sweep in any case)."""
-    found = api.query(entity, where, f"ORDERBY Id STARTPOSITION 1 MAXRESULTS {PAGE}")
-    if len(found) < PAGE:
-        return found
-    count = api.qb.query(f"SELECT COUNT(*) FROM {entity}" + (f" WHERE {where}" if where else ""))
-    total = int((count.get("QueryResponse") or {}).get("totalCount", 0))
-    starts = list(range(PAGE + 1, total + 1, PAGE))
-    if starts:
-        items = [batch.Query(f"p{n}", f"SELECT * FROM {entity} {_page(where, start)}")
-                 for n, start in enumerate(starts)]
-        # Reads only: the requestid just names the request.
-        answers = batch.run(api, items, request_id(api.realm_id, "import", entity, where,
-                                                   str(total))[:batch.MAX_REQUEST_ID])
-        for item in items:
-            answer = answers[item.bid]
-            if answer.fault is not None:
-                raise answer.fault
-            found += (answer.value or {}).get(entity, [])
-    while len(found) % PAGE == 0:  # the last page was full: more may have come since
-        page = api.query(entity, where, f"ORDERBY Id STARTPOSITION {len(found) + 1} "
-                         f"MAXRESULTS {PAGE}")
-        found += page
-        if len(page) < PAGE:
-            break
-    return found
 
 
 def _changes(api: Api, since: datetime) -> dict[str, list[dict[str, Any]]]:
@@ -79,7 +42,7 @@ def _changes(api: Api, since: datetime) -> dict[str, list[dict[str, Any]]]:
         stamp = quote(iso(since))
         for entity in ENTITIES:
             active = " AND Active IN (true, false)" if entity == "Customer" else ""
-            out[entity] = _all(api, entity, f"MetaData.LastUpdatedTime > {stamp}{active}")
+            out[entity] = paging.every(api, entity, f"MetaData.LastUpdatedTime > {stamp}{active}")
         return out
     cursor = since
     while True:
@@ -115,8 +78,8 @@ def run(ctx: Context) -> None:
     with calling(hub) as api:
         connection_row = hub_connection_cursor(hub)
         if connection_row is None:
-            customers = _all(api, "Customer", "Active IN (true, false)")
-            invoices = _all(api, "Invoice")
+            customers = paging.every(api, "Customer", "Active IN (true, false)")
+            invoices = paging.every(api, "Invoice")
             first = True
         else:
             changed = _changes(api, connection_row - OVERLAP)

@@ -8,7 +8,7 @@ from hub.clock import utcnow
 from hub.hub import Hub
 from hub.jobs import fire
 from hub.worker import run_due
-from plugins.quickbooks import sweep
+from plugins.quickbooks import paging
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.plugins.recorder import Recorder
 
@@ -17,7 +17,7 @@ def test_a_first_import_of_many_pages_costs_three_calls_and_misses_none(
         connected: Hub, emulator: Emulator, host: Recorder,
         monkeypatch: pytest.MonkeyPatch) -> None:
     # Pages of 100 instead of Intuit's 1,000, so that five pages take 450 customers, not 4,500.
-    monkeypatch.setattr(sweep, "PAGE", 100)
+    monkeypatch.setattr(paging, "PAGE", 100)
     for n in range(450):
         emulator.add_customer(DisplayName=f"Client {n:04}",
                               PrimaryEmailAddr={"Address": f"client{n}@example.com"})
