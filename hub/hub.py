@@ -30,9 +30,8 @@ from hub.writer import GroupWriter
 log = logging.getLogger("hub")
 
 
-def subject_of(event_type: str, data: dict[str, Any]) -> str | None:
+def subject_of(event_type: str, external_id: str | None) -> str | None:
     """What an event is about, for ordering: ``invoice:INV-7``, ``contact:c-12``."""
-    external_id = data.get("external_id")
     if not external_id:
         return None
     return f"{event_type.split('.')[0]}:{external_id}"
@@ -81,7 +80,7 @@ class Hub:
         hook = EVENT_TYPES[event_type][0]
         # Serialized here, by pydantic's own serializer, so the one writer thread only inserts.
         payload = data.model_dump_json(exclude_none=True)
-        subject = subject_of(event_type, {"external_id": getattr(data, "external_id", None)})
+        subject = subject_of(event_type, getattr(data, "external_id", None))
         plugins = self.enabled_for(hook)
         accepted: Accepted = self.write(lambda conn: accept_in(
             conn, source="host", key=event_id, type=event_type,
@@ -103,8 +102,9 @@ class Hub:
         plugins = self.enabled_for(hook, exclude=source)
         accepted: Accepted = self.write(lambda conn: accept_in(
             conn, source=source, key=key, type=event_type, occurred_at=utcnow(),
-            data=payload, digest=body_hash(payload), subject=subject_of(event_type, payload),
-            hook=hook, plugins=plugins,
+            data=payload, digest=body_hash(payload),
+            subject=subject_of(event_type, payload.get("external_id")), hook=hook,
+            plugins=plugins,
         ))
         if accepted.created:
             self.wake.set()
@@ -249,29 +249,26 @@ class Hub:
 
     def customer_balance(self, email: str) -> Balance | None:
         """What the customer owes, from the first enabled plugin that knows them."""
-        for plugin in self.enabled_for("customer_balance"):
-            impl = hookimpl_for(self.pm, "customer_balance", plugin)
-            try:
-                found = call_impl(impl, email=email,
-                                  ctx=self.context(plugin, "customer_balance", email))
-            except Exception:
-                log.exception("plugin %s failed to give a balance", plugin)
-                continue
-            if found is not None:
-                return found  # type: ignore[no-any-return]
-        return None
+        found: Balance | None = self._first_answer("customer_balance", email, email=email)
+        return found
 
     def receivables(self) -> Receivables | None:
         """The Money page's figures from the first enabled plugin that keeps them."""
-        for plugin in self.enabled_for("receivables"):
-            impl = hookimpl_for(self.pm, "receivables", plugin)
+        found: Receivables | None = self._first_answer("receivables", "-")
+        return found
+
+    def _first_answer(self, hook: str, subject: str, **kwargs: Any) -> Any:
+        """The first enabled plugin's answer that is not None; a plugin that raises is
+        logged and passed over (these hooks are asked synchronously and must not fail)."""
+        for plugin in self.enabled_for(hook):
+            impl = hookimpl_for(self.pm, hook, plugin)
             try:
-                found = call_impl(impl, ctx=self.context(plugin, "receivables", "-"))
+                found = call_impl(impl, ctx=self.context(plugin, hook, subject), **kwargs)
             except Exception:
-                log.exception("plugin %s failed to report receivables", plugin)
+                log.exception("plugin %s failed to answer %s", plugin, hook)
                 continue
             if found is not None:
-                return found  # type: ignore[no-any-return]
+                return found
         return None
 
     def describe(self, kind: str, external_id: str) -> dict[str, Any]:
