@@ -194,22 +194,31 @@ def test_the_first_of_the_month_job_resends_a_batch_whose_answer_was_lost(
     assert billing.months_to_close(connected, "2026-04") == []
 
 
+def client_customer(hub: Hub, n: int) -> str:
+    """Client n sent as a contact, so their QuickBooks customer exists; its id."""
+    post(hub, {**event("contact", f"evt_c{n}"), "data": contact(n)})
+    run_due(hub)
+    link = links.get(hub, "customer", f"c-{n}")
+    assert link is not None
+    return str(link["qbo_id"])
+
+
+def set_active(hub: Hub, customer_id: str, active: bool) -> None:
+    """A person in QuickBooks makes the customer (in)active."""
+    with calling(hub) as api:
+        current = api.read("Customer", customer_id)
+        api.update("Customer", {"Id": customer_id, "SyncToken": current["SyncToken"],
+                                "sparse": True, "Active": active},
+                   f"test-active-{current['SyncToken']}")
+
+
 def test_one_refused_invoice_leaves_the_others_created_and_is_billed_on_the_next_close(
     connected: Hub, emulator: Emulator
 ) -> None:
     book_monthly(connected, 3)
-    post(connected, {**event("contact", "evt_c1"), "data": contact(1)})
-    run_due(connected)
-    customer_id = links.get(connected, "customer", "c-1")["qbo_id"]  # type: ignore[index]
-
-    def set_active(active: bool) -> None:
-        with calling(connected) as api:
-            current = api.read("Customer", customer_id)
-            api.update("Customer", {"Id": customer_id, "SyncToken": current["SyncToken"],
-                                    "sparse": True, "Active": active},
-                       f"test-active-{current['SyncToken']}")
-
-    set_active(False)  # made inactive in QuickBooks: an invoice for it is refused
+    customer_id = client_customer(connected, 1)
+    # Made inactive in QuickBooks: an invoice for it is refused.
+    set_active(connected, customer_id, False)
     results = {r.client: r for r in close(connected)}
     refused = results["client1@example.com"]
     assert refused.error and refused.error.startswith("QuickBooks refused the change:")
@@ -218,7 +227,7 @@ def test_one_refused_invoice_leaves_the_others_created_and_is_billed_on_the_next
     assert results["client2@example.com"].error is None
     assert set(monthly_invoices(emulator)) == {f"monthly:{MONTH}:client{n}@example.com"
                                                for n in (0, 2)}
-    set_active(True)
+    set_active(connected, customer_id, True)
     [retried] = close(connected)
     assert (retried.client, retried.error) == ("client1@example.com", None)
     billed = monthly_invoices(emulator)

@@ -17,19 +17,19 @@ from hub.db import reading
 from hub.hub import Hub
 from hub.worker import run_due
 from plugins.quickbooks import links
-from plugins.quickbooks.api import calling
 from plugins.quickbooks.emulator.testing import Emulator
 from plugins.quickbooks.models import QboBookingSession
 from tests.conftest import API_KEY
 from tests.quickbooks.test_batch_close import (
     MONTH,
     book_monthly,
+    client_customer,
     close,
-    contact,
     monthly_invoices,
-    post,
+    set_active,
 )
-from tests.samples import DATA, event
+from tests.quickbooks.test_invoices import invoice_data
+from tests.samples import event
 
 SESSIONS = QboBookingSession.__table__
 
@@ -81,18 +81,9 @@ def test_an_item_refused_the_first_time_is_still_billed_once_after_a_faulted_res
     connected: Hub, emulator: Emulator
 ) -> None:
     book_monthly(connected, 3)
-    post(connected, {**event("contact", "evt_c1"), "data": contact(1)})
-    run_due(connected)
-    customer_id = links.get(connected, "customer", "c-1")["qbo_id"]  # type: ignore[index]
-
-    def set_active(active: bool) -> None:
-        with calling(connected) as api:
-            current = api.read("Customer", customer_id)
-            api.update("Customer", {"Id": customer_id, "SyncToken": current["SyncToken"],
-                                    "sparse": True, "Active": active},
-                       f"test-active-{current['SyncToken']}")
-
-    set_active(False)  # QuickBooks refuses client1's invoice in the first send
+    customer_id = client_customer(connected, 1)
+    # QuickBooks refuses client1's invoice in the first send.
+    set_active(connected, customer_id, False)
     emulator.drop_next(1, only="batch")
     close(connected)
     assert set(monthly_invoices(emulator)) == {external_id(0), external_id(2)}
@@ -101,7 +92,7 @@ def test_an_item_refused_the_first_time_is_still_billed_once_after_a_faulted_res
     results = {r.client: r for r in close(connected)}
     between = sessions(connected)
     emulator.replay_faults(False)
-    set_active(True)
+    set_active(connected, customer_id, True)
     last = close(connected)
     counted = monthly_invoices(emulator)
     assert len(counted) == 3 and set(counted.values()) == {1}
@@ -113,12 +104,6 @@ def test_an_item_refused_the_first_time_is_still_billed_once_after_a_faulted_res
     assert between["bk-1"] == ("pending", None)
     assert [(r.client, r.error) for r in last] == [("client1@example.com", None)]
     assert sessions(connected) == {f"bk-{n}": ("billed", external_id(n)) for n in range(3)}
-
-
-def invoice_data(**changes: Any) -> dict[str, Any]:
-    return {**DATA["invoice.sent"],
-            "contact": {**DATA["invoice.sent"]["contact"], "email": "parent@example.com"},
-            **changes}
 
 
 def marked(emulator: Emulator, external: str) -> list[str]:

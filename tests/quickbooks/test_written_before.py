@@ -20,6 +20,7 @@ from hub.worker import run_due
 from plugins.quickbooks import links
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
+from tests.quickbooks.test_batch_replay import marked
 from tests.quickbooks.test_invoices import invoice_data
 from tests.samples import DATA, event
 
@@ -38,11 +39,6 @@ def delivery(hub: Hub, event_id: str) -> dict[str, Any]:
     assert view is not None
     [found] = [d for d in view["deliveries"] if d["plugin"] == "quickbooks"]
     return found  # type: ignore[no-any-return]
-
-
-def marked(emulator: Emulator, external: str) -> list[str]:
-    return [i["Id"] for i in emulator.objects("Invoice")
-            if links.marked(i.get("PrivateNote")) == external]
 
 
 def test_a_retry_after_quickbooks_forgot_the_requestid_links_the_invoice_it_wrote(
