@@ -30,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import wrk  # noqa: E402
 from bench.machine import cpu_ticks, stolen_since  # noqa: E402
 from tests.samples import event  # noqa: E402
 
@@ -97,12 +98,6 @@ request = function()
   local id = PREFIX .. thread_id .. "-" .. n
   return wrk.format("POST", "/api/v1/events", HEADERS, string.format(TEMPLATE, id, id))
 end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99),
-    summary.errors.status + summary.errors.connect + summary.errors.read
-    + summary.errors.write + summary.errors.timeout))
-end
 """
 
 
@@ -114,18 +109,10 @@ def load_wrk(port: int, seconds: int, connections: int, prefix: str) -> dict[str
         "TEMPLATE", "[==[" + template + "]==]").replace(
         "HEADERS", '{["Authorization"]="Bearer ' + KEY
         + '", ["Content-Type"]="application/json"}')
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(lua)
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s",
-                          "--timeout", "10s", "-s", fh.name, f"http://127.0.0.1:{port}"],
-                         capture_output=True, text=True, check=True).stdout
-    os.unlink(fh.name)
-    line = next(x for x in out.splitlines() if x.startswith("RESULT"))
-    requests, micros, p50, p99, errors = (int(x) for x in line.split()[1:])
-    if errors:
-        raise SystemExit(f"{errors} requests failed:\n{out}")
-    return {"events_per_s": requests / (micros / 1e6), "p50_ms": p50 / 1000,
-            "p99_ms": p99 / 1000}
+    result = wrk.run(port, lua, threads=2, connections=connections, seconds=seconds)
+    if result.errors:
+        raise SystemExit(f"{result.errors} requests failed:\n{result.output}")
+    return {"events_per_s": result.rate, "p50_ms": result.p50_ms, "p99_ms": result.p99_ms}
 
 
 def bodies(count: int, prefix: str) -> list[bytes]:

@@ -52,6 +52,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import wrk  # noqa: E402
 from bench.machine import cpu_ticks, stolen_since  # noqa: E402
 from hub import hookimpl  # noqa: E402
 from hub.events import Balance  # noqa: E402
@@ -273,18 +274,7 @@ request = function()
   return wrk.format("POST", "PATH", {["Authorization"]="Bearer KEY",
     ["Content-Type"]="application/json"}, '{"email": "' .. email .. '"}')
 end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99),
-    summary.errors.status + summary.errors.connect + summary.errors.read
-    + summary.errors.write + summary.errors.timeout))
-end
 """
-
-
-def wrk_command(port: int, args: argparse.Namespace, script: str) -> list[str]:
-    return ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{int(args.seconds)}s",
-            "--timeout", "10s", "-s", script, f"http://127.0.0.1:{port}"]
 
 
 def run_wrk(port: int, args: argparse.Namespace) -> dict[str, float] | None:
@@ -292,17 +282,10 @@ def run_wrk(port: int, args: argparse.Namespace) -> dict[str, float] | None:
         return None
     lua = (WRK_SCRIPT.replace("CUSTOMERS", str(args.customers)).replace("THREADSEED", "13")
            .replace("PATH", PATH).replace("KEY", KEY))
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(lua)
-    try:
-        command = wrk_command(port, args, fh.name)
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    finally:
-        os.unlink(fh.name)
-    line = next(x for x in out.splitlines() if x.startswith("RESULT"))
-    requests, micros, p50, p99, errors = (int(x) for x in line.split()[1:])
-    return {"checks": requests, "rate": requests / (micros / 1e6), "p50_ms": p50 / 1000,
-            "p99_ms": p99 / 1000, "errors": errors}
+    result = wrk.run(port, lua, threads=1, connections=args.connections,
+                     seconds=int(args.seconds))
+    return {"checks": result.requests, "rate": result.rate, "p50_ms": result.p50_ms,
+            "p99_ms": result.p99_ms, "errors": result.errors}
 
 
 def main() -> None:
