@@ -17,6 +17,7 @@ from hub.clock import utcnow
 from hub.context import Context
 from hub.errors import RetryLater, Skip
 from hub.events import Balance, Booking, Contact, Invoice, Payment
+from hub.hub import Hub
 from hub.jobs import JobRegistrar
 from hub.reports import Receivables
 from plugins.quickbooks import (
@@ -181,11 +182,20 @@ def customer_balance(email: str, ctx: Context) -> Balance | None:
     return mirror.remembered(ctx.hub, email, lambda: _balance(email, ctx))
 
 
+def _connection_facts(hub: Hub) -> tuple[dict[str, Any] | None, str | None]:
+    """The connection row and the books' home currency, read (and parsed) together."""
+    current = connection.row(hub)
+    company = json.loads(current["company"] or "{}") if current else {}
+    return current, company.get("home_currency")
+
+
 def _balance(email: str, ctx: Context) -> Balance | None:
     found = mirror.balances(ctx.hub, email)
     if found is None:
         return None
-    current = mirror.remembered(ctx.hub, "\x00connection", lambda: connection.row(ctx.hub))
+    # Remembered a moment like the balances: every check asks.
+    current, currency = mirror.remembered(ctx.hub, "\x00connection",
+                                          lambda: _connection_facts(ctx.hub))
     settings = ctx.settings
     assert isinstance(settings, Settings)
     synced = current["last_sync_at"] if current else None
@@ -195,11 +205,10 @@ def _balance(email: str, ctx: Context) -> Balance | None:
              or utcnow() - synced > timedelta(minutes=2 * settings.poll_minutes))
     # The mirror sums invoices in the company's home currency (multicurrency companies keep
     # a foreign customer's invoices in theirs: see mirror.balances).
-    company = json.loads(current["company"] or "{}") if current else {}
     return Balance(outstanding=found["outstanding"], overdue=found["overdue"],
                    open_invoices=found["open_invoices"],
                    overdue_invoices=found["overdue_invoices"], as_of=synced, stale=stale,
-                   source="quickbooks", currency=company.get("home_currency"))
+                   source="quickbooks", currency=currency)
 
 
 @hookimpl
