@@ -129,7 +129,8 @@ def _written_before(ctx: Context, api: Api, invoice: Invoice,
     remembers a requestid is not documented, and a later event for the invoice has another:
     without this look, either would create it twice. One query, and only when an attempt came
     before: the first event of an invoice costs nothing more."""
-    held = marked_invoices.find_for_customer(api, invoice.external_id, customer_id)
+    wanted = marked_invoices.Wanted(invoice.external_id, customer_id, txn_date="")
+    held = marked_invoices.find(api, [wanted]).get(invoice.external_id)
     if held is None:
         return None
     ctx.note(f"Invoice {held['Id']} was created by an earlier attempt: found by its marker "

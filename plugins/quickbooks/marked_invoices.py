@@ -29,7 +29,7 @@ class Wanted:
 
     external_id: str
     customer_id: str
-    txn_date: str
+    txn_date: str  # empty: any date (the host may have changed it since)
 
 
 def wanted(external_id: str, body: dict[str, Any]) -> Wanted:
@@ -51,14 +51,15 @@ def find(api: Api, invoices: Iterable[Wanted]) -> dict[str, dict[str, Any]]:
     should there be two). Raises what any call raises: unknown is not "absent"."""
     by_date: dict[str, list[Wanted]] = defaultdict(list)
     for one in invoices:
-        if one.customer_id and one.txn_date:
+        if one.customer_id:
             by_date[one.txn_date].append(one)
     found: dict[str, dict[str, Any]] = {}
     for txn_date, group in by_date.items():
         for start in range(0, len(group), MAX_IN):
             chunk = group[start:start + MAX_IN]
             customers = ", ".join(quote(c) for c in sorted({w.customer_id for w in chunk}))
-            where = f"CustomerRef IN ({customers}) AND TxnDate = {quote(txn_date)}"
+            where = f"CustomerRef IN ({customers})" + (
+                f" AND TxnDate = {quote(txn_date)}" if txn_date else "")
             for held in paging.every(api, "Invoice", where):
                 customer = str((held.get("CustomerRef") or {}).get("value"))
                 for one in chunk:
@@ -66,12 +67,3 @@ def find(api: Api, invoices: Iterable[Wanted]) -> dict[str, dict[str, Any]]:
                             and names(held.get("PrivateNote"), one.external_id)):
                         found[one.external_id] = held
     return found
-
-
-def find_for_customer(api: Api, external_id: str, customer_id: str) -> dict[str, Any] | None:
-    """The customer's invoice marked for ``external_id``, whatever its date (the host may have
-    changed it since), or None."""
-    where = f"CustomerRef = {quote(customer_id)}"
-    held = [i for i in paging.every(api, "Invoice", where)
-            if names(i.get("PrivateNote"), external_id)]
-    return min(held, key=lambda i: int(i["Id"])) if held else None
