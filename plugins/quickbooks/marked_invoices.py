@@ -4,9 +4,10 @@ Asked when an answer cannot be trusted to say "not created": QuickBooks answered
 had seen before (the same ``requestid``, resent after a lost answer) with a fault. Intuit
 documents that a repeated ``requestid`` is answered as the first time, but one report (2016,
 batch) saw a generic fault 6000 instead; taking that fault as a refusal would bill the client
-again. So before giving up on an invoice we look for it: by the customer and the date, which
-Intuit's query language can filter on (``CustomerRef``, ``TxnDate``), then by the marker, which
-it cannot (``PrivateNote`` is not filterable), here.
+again. Also asked before creating an invoice that an earlier attempt may have created (how
+long Intuit remembers a ``requestid`` is not documented). We look for it by the customer and,
+when known, the date, which Intuit's query language can filter on (``CustomerRef``,
+``TxnDate``), then by the marker, which it cannot (``PrivateNote`` is not filterable), here.
 """
 
 from __future__ import annotations
