@@ -1,16 +1,17 @@
-"""The stack's ceiling: a bare WSGI endpoint on the same server (waitress) and database settings
-that only inserts the same event and delivery rows the hub does, with no framework, no
-validation, no plugins. Run as ``python bench/bare_endpoint.py DB PORT``."""
+"""The stack's ceiling: a bare WSGI endpoint on the same server (the hub's: granian) and database
+settings that only inserts the same event and delivery rows the hub does, with no framework,
+no validation, no plugins. Run as ``python bench/bare_endpoint.py DB PORT``."""
 
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import sys
 import threading
 from datetime import UTC, datetime
 
-from waitress import serve
+from hub.http_server import HTTPServer
 
 local = threading.local()
 
@@ -60,5 +61,9 @@ def _insert(conn: sqlite3.Connection, event: dict, now: str) -> None:
 
 
 if __name__ == "__main__":
-    serve(make_app(sys.argv[1]), host="127.0.0.1", port=int(sys.argv[2]), threads=16,
-          ident="bare")
+    server = HTTPServer(make_app(sys.argv[1]), port=int(sys.argv[2]), threads=16)
+    stop = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+    server.start()
+    signal.sigwait(stop)
+    server.stop()

@@ -1,4 +1,4 @@
-"""Running the roles: web (waitress), workers and the clock, together or apart."""
+"""Running the roles: web (granian), workers and the clock, together or apart."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def setup_logging() -> None:
     # APScheduler logs every tick at INFO; the hub logs the firings that matter itself.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("_granian").setLevel(logging.WARNING)  # its start and stop lines
 
 
 def quiet_collector() -> None:
@@ -48,12 +49,10 @@ def run_roles(hub: Hub, *, web: bool, worker: bool, clock: bool, host: str = "12
     signal.signal(signal.SIGTERM, _stop)
     server = None
     if web:
-        from waitress import create_server
-
         from hub.app import create_app
+        from hub.http_server import HTTPServer
 
-        server = create_server(create_app(hub), host=host, port=port, threads=threads,
-                               ident="ledgerline-hub", clear_untrusted_proxy_headers=True)
+        server = HTTPServer(create_app(hub), host=host, port=port, threads=threads)
     workers = Worker(hub) if worker else None
     the_clock = Clock(hub) if clock else None
     quiet_collector()
@@ -65,16 +64,17 @@ def run_roles(hub: Hub, *, web: bool, worker: bool, clock: bool, host: str = "12
             the_clock.start()
             log.info("clock started with %d jobs", len(hub.jobs()))
         if server is not None:
-            log.info("Ledgerline Hub on http://%s:%s", host, server.effective_port)
+            server.start()
+            log.info("Ledgerline Hub on http://%s:%s", host, server.port)
             if not hub.config.api_key:
                 log.warning("HUB_API_KEY is not set: the host API refuses every call")
-            server.run()
-        else:
-            while not stopping.wait(3600):
-                pass
-    except KeyboardInterrupt:
+        while not stopping.wait(3600):
+            pass
+    except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        if server is not None:
+            server.stop()  # answers what is in hand before the hub closes under it
         if the_clock:
             the_clock.stop()
         if workers:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,20 +99,15 @@ def free_port() -> int:
 
 @contextmanager
 def serving(app: Any, port: int = 0) -> Iterator[str]:
-    """The app through waitress on a real socket, as ``hub serve`` runs it; its base URL."""
-    from waitress import create_server, wasyncore
+    """The app through the hub's HTTP server on a real socket, as ``hub serve`` runs it."""
+    from hub.http_server import HTTPServer
 
-    server: Any = create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    server = HTTPServer(app, port=port, threads=4)
+    server.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}"
+        yield f"http://127.0.0.1:{server.port}"
     finally:
-        # Close the sockets from the server's own loop: closing them from here races its
-        # select() (EBADF in the server thread); with nothing left to watch, the loop ends.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-        thread.join(5)
-        server.task_dispatcher.shutdown()
+        server.stop()
 
 
 @pytest.fixture

@@ -135,7 +135,7 @@ def test_hub_serve_accepts_and_delivers_over_http(tmp_path: Path) -> None:
         answer = requests.post(f"{base}/api/v1/events", json=event("contact"), headers=auth,
                                timeout=5)
         assert answer.status_code == 202
-        assert answer.headers["Server"] == "ledgerline-hub"  # waitress, not Flask's dev server
+        assert answer.headers["Server"] == "ledgerline-hub"  # granian, not Flask's dev server
         wait_for(lambda: requests.get(f"{base}/api/v1/events/evt_1", headers=auth, timeout=5)
                  .json()["status"] == "done", "the delivery")
     finally:

@@ -92,7 +92,7 @@ def send(hub: Hub, event_id: str = "evt_1", event_type: str = "invoice.sent",
 
 @pytest.fixture
 def site(ui_hub: Hub) -> Iterator[str]:
-    """The app through waitress on a real socket, as ``hub serve`` runs it."""
+    """The app through the hub's HTTP server on a real socket, as ``hub serve`` runs it."""
     with serving(create_app(ui_hub)) as url:
         yield url
 
