@@ -24,10 +24,13 @@ from pydantic import (
 CENT = Decimal("0.01")
 
 
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+
+
 def _decimal_string(value: Any) -> Any:
-    if isinstance(value, bool) or isinstance(value, (int, float)):
+    if isinstance(value, (bool, int, float)):
         raise ValueError('must be a decimal string such as "65.00", not a JSON number')
-    if isinstance(value, str) and not re.fullmatch(r"-?\d+(\.\d+)?", value.strip()):
+    if isinstance(value, str) and not _DECIMAL.fullmatch(value.strip()):
         raise ValueError('must be a decimal string such as "65.00"')
     return value
 
@@ -195,11 +198,13 @@ class Invoice(Strict):
     def _arithmetic(self) -> Invoice:
         if self.due_date and self.due_date < self.issue_date:
             raise ValueError("due_date is before issue_date")
-        if self.discount and self.discount_amount > self.subtotal:
-            raise ValueError(
-                f"discount {self.discount_amount} is more than the lines' total {self.subtotal}"
-            )
-        total = self.computed_total
+        # The properties' sums, each worked out once: every event is checked here.
+        subtotal = self.subtotal
+        discount = self.discount.of(subtotal) if self.discount else Decimal("0.00")
+        if discount > subtotal:
+            raise ValueError(f"discount {discount} is more than the lines' total {subtotal}")
+        tax = self.tax.of(subtotal - discount) if self.tax else Decimal("0.00")
+        total = subtotal - discount + tax
         if self.total is not None and self.total != total:
             raise ValueError(
                 f"total {self.total} does not equal the lines less the discount plus the tax "
