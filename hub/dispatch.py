@@ -28,7 +28,7 @@ from hub.db import reading
 from hub.errors import Hold, NeedsOperator, RetryLater, Skip
 from hub.events import EVENT_TYPES
 from hub.plugins import call_impl, hookimpl_for
-from hub.store import DELIVERIES, EVENTS
+from hub.store import DELIVERIES, EVENTS, sqlite_time
 
 if TYPE_CHECKING:
     from hub.hub import Hub
@@ -46,6 +46,8 @@ class Claimed:
     plugin: str
     hook: str
     attempts: int
+    # The event's source, key, type, occurred_at and data, read in the claim's transaction.
+    event: dict[str, Any] | None = None
 
 
 def _start_ticks(pid: int) -> str | None:
@@ -112,19 +114,78 @@ def _claim_statement() -> Any:
 
 # Built once: on the delivery path, building and keying a statement cost more than running it.
 _CLAIM = _claim_statement()
-_EVENTS = select(EVENTS).where(EVENTS.c.pk.in_(bindparam("pks", expanding=True)))
+_EVENT_COLUMNS = (EVENTS.c.pk, EVENTS.c.source, EVENTS.c.key, EVENTS.c.type,
+                  EVENTS.c.occurred_at, EVENTS.c.data)
+_EVENTS = select(*_EVENT_COLUMNS).where(EVENTS.c.pk.in_(bindparam("pks", expanding=True)))
+
+# SQLite: the same claim, straight to the driver in the one writer thread, as accepting does
+# (store.py); SQLAlchemy's execution layer cost more than the statements. Times are written in
+# SQLAlchemy's format and read back with fromisoformat.
+_SQLITE_CLAIM = f"""
+UPDATE hub_delivery SET status = 'running', attempts = attempts + 1, lease_owner = ?,
+  lease_until = ?, updated_at = ?
+WHERE pk IN (
+  SELECT d.pk FROM hub_delivery AS d
+  WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.plugin NOT IN ({{skip}})
+    AND NOT EXISTS (
+      SELECT 1 FROM hub_delivery AS earlier
+      WHERE d.subject IS NOT NULL AND earlier.plugin = d.plugin
+        AND earlier.subject = d.subject AND earlier.pk < d.pk
+        AND earlier.status IN ({", ".join(f"'{s}'" for s in UNFINISHED)}))
+  ORDER BY d.next_attempt_at, d.pk LIMIT ?)
+RETURNING pk, event_pk, plugin, hook, attempts"""
+_SQLITE_EVENTS = ("SELECT pk, source, key, type, occurred_at, data FROM hub_event "
+                  "WHERE pk IN ({pks})")
+
+
+def _claim_sqlite(conn: Connection, owner: str, limit: int, now: datetime,
+                  lease_until: datetime, skip: list[str]) -> list[Claimed]:
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        stamp = sqlite_time(now)
+        cursor.execute(_SQLITE_CLAIM.format(skip=", ".join("?" * len(skip))),
+                       (owner, sqlite_time(lease_until), stamp, stamp, *skip, limit))
+        rows = cursor.fetchall()
+        if not rows:
+            return []
+        pks = {row[1] for row in rows}
+        cursor.execute(_SQLITE_EVENTS.format(pks=", ".join("?" * len(pks))), tuple(pks))
+        events = {pk: {"source": source, "key": key, "type": type_,
+                       "occurred_at": datetime.fromisoformat(occurred_at), "data": data}
+                  for pk, source, key, type_, occurred_at, data in cursor.fetchall()}
+    finally:
+        cursor.close()
+    return _with_events(rows, events)
+
+
+def _with_events(rows: Any, events: dict[int, dict[str, Any]]) -> list[Claimed]:
+    return [Claimed(pk, event_pk, plugin, hook, attempts, events[event_pk])
+            for pk, event_pk, plugin, hook, attempts in sorted(rows)]
+
+
+def _claim_any(conn: Connection, owner: str, limit: int, now: datetime,
+               lease_until: datetime, skip: list[str]) -> list[Claimed]:
+    if conn.dialect.name == "sqlite":
+        return _claim_sqlite(conn, owner, limit, now, lease_until, skip)
+    rows = conn.execute(_CLAIM, {"b_now": now, "b_limit": limit, "b_owner": owner,
+                                 "b_skip": skip, "b_lease_until": lease_until}).all()
+    if not rows:
+        return []
+    events = {row.pk: dict(row._mapping) for row in conn.execute(
+        _EVENTS, {"pks": sorted({row[1] for row in rows})})}
+    return _with_events(rows, events)
 
 
 def claim(hub: Hub, owner: str, limit: int = 1, now: datetime | None = None,
           skip: Collection[str] = ()) -> list[Claimed]:
     """Take up to ``limit`` due deliveries, never one whose subject has an earlier unfinished
     delivery to the same plugin (so an invoice's update never overtakes its creation), and
-    none for the plugins in ``skip``."""
+    none for the plugins in ``skip``; each with its event, read in the same transaction."""
     now = now or utcnow()
-    params = {"b_now": now, "b_limit": limit, "b_owner": owner, "b_skip": list(skip),
-              "b_lease_until": now + timedelta(seconds=hub.config.lease_seconds)}
-    rows = hub.write(lambda conn: conn.execute(_CLAIM, params).all())
-    return [Claimed(*row) for row in sorted(rows)]
+    lease_until = now + timedelta(seconds=hub.config.lease_seconds)
+    skipped = list(skip)
+    return hub.write(  # type: ignore[no-any-return]
+        lambda conn: _claim_any(conn, owner, limit, now, lease_until, skipped))
 
 
 def backoff(attempt: int, base: float, cap: float) -> timedelta:
@@ -155,10 +216,14 @@ def run(hub: Hub, job: Claimed, owner: str) -> str:
 
 
 def events_of(hub: Hub, jobs: list[Claimed]) -> dict[int, Any]:
-    """The event rows of claimed deliveries, read together, by event pk."""
-    with reading(hub.engine) as conn:
-        rows = conn.execute(_EVENTS, {"pks": [job.event_pk for job in jobs]}).mappings().all()
-    return {row["pk"]: row for row in rows}
+    """The event rows of claimed deliveries, by event pk: as claimed, or read together."""
+    found = {job.event_pk: job.event for job in jobs if job.event is not None}
+    missing = [job.event_pk for job in jobs if job.event_pk not in found]
+    if missing:
+        with reading(hub.engine) as conn:
+            found.update((row.pk, dict(row._mapping))
+                         for row in conn.execute(_EVENTS, {"pks": missing}))
+    return found
 
 
 def context_for(hub: Hub, job: Claimed, event: Any) -> Context:
@@ -216,7 +281,9 @@ def _call(hub: Hub, job: Claimed, event: Any, ctx: Context) -> None:
         impl = hookimpl_for(hub.pm, job.hook, job.plugin)
         if impl is None:
             raise Skip(f"plugin {job.plugin} no longer handles {job.hook}")
-        value = EVENT_TYPES[event["type"]][1].model_validate_json(event["data"])
+        value = hub.fresh_value(job.event_pk)
+        if value is None:
+            value = EVENT_TYPES[event["type"]][1].model_validate_json(event["data"])
         call_impl(impl, ctx=ctx, **{HOOK_ARGUMENT[job.hook]: value})
         return
     data = json.loads(event["data"])
@@ -262,6 +329,28 @@ def _finish_statement(result: bool, delay: bool, refund: bool) -> Any:
 
 _FINISH = {(r, d, f): _finish_statement(r, d, f)
            for r in (False, True) for d in (False, True) for f in (False, True)}
+
+
+def _sqlite_finish(result: bool, delay: bool, refund: bool) -> str:
+    """``_finish_statement`` for the driver: parameters (status, now, error[, result]
+    [, next attempt], pk, owner)."""
+    return ("UPDATE hub_delivery SET status = ?, lease_owner = NULL, lease_until = NULL, "
+            "updated_at = ?, last_error = ?" + (", result = ?" if result else "")
+            + (", next_attempt_at = ?" if delay else "")
+            + (", attempts = attempts - 1" if refund else "")
+            + " WHERE pk = ? AND lease_owner = ? AND status = 'running'")
+
+
+_SQLITE_FINISH = {key: _sqlite_finish(*key) for key in _FINISH}
+
+
+def _sqlite_finish_args(key: tuple[bool, bool, bool], params: dict[str, Any]) -> tuple[Any, ...]:
+    args = [params["b_status"], sqlite_time(params["b_now"]), params["b_error"]]
+    if key[0]:
+        args.append(params["b_result"])
+    if key[1]:
+        args.append(sqlite_time(params["b_next_attempt_at"]))
+    return (*args, params["b_pk"], params["b_owner"])
 # A plugin told to wait (a rate limit) holds back its other pending deliveries until then.
 _PAUSE = (update(DELIVERIES)
           .where(DELIVERIES.c.plugin == bindparam("b_plugin"),
@@ -292,8 +381,17 @@ def record(hub: Hub, owner: str, outcomes: list[Outcome]) -> None:
             changed = conn.execute(_FINISH[key], params).rowcount
             if changed and o.ctx.event_type != "outbound":
                 _announce_dead(hub, conn, o.job, o.ctx, o.error or "")
-        for key, many in alike.items():
-            conn.execute(_FINISH[key], many)  # one executemany per kind of outcome
+        if conn.dialect.name != "sqlite":
+            for key, many in alike.items():
+                conn.execute(_FINISH[key], many)  # one executemany per kind of outcome
+            return
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for key, many in alike.items():
+                cursor.executemany(_SQLITE_FINISH[key],
+                                   [_sqlite_finish_args(key, p) for p in many])
+        finally:
+            cursor.close()
 
     hub.write(write)
     for o in outcomes:

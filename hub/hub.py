@@ -28,6 +28,7 @@ from hub.store import DELIVERIES, EVENTS, Accepted, accept_in, body_hash, event_
 from hub.writer import GroupWriter
 
 log = logging.getLogger("hub")
+FRESH_VALUES = 10_000  # at most this many accepted values wait for this process's workers
 
 
 def subject_of(event_type: str, external_id: str | None) -> str | None:
@@ -50,6 +51,11 @@ class Hub:
         self.writer = GroupWriter(self.engine)
         # Set when work arrives so idle workers in this process start at once.
         self.wake = threading.Event()
+        # Values just accepted, by event pk, while this process runs workers: an event's first
+        # delivery takes its value from here instead of validating the stored JSON again.
+        self.keep_fresh = False
+        self._fresh: dict[int, BaseModel] = {}
+        self._fresh_lock = threading.Lock()
         self._jobs: tuple[int, dict[str, jobs_module.Job]] | None = None
         self._jobs_lock = threading.Lock()
 
@@ -88,8 +94,21 @@ class Hub:
             subject=subject, hook=hook, plugins=plugins,
         ))
         if accepted.created:
+            self._remember(accepted, data)
             self.wake.set()
         return accepted
+
+    def _remember(self, accepted: Accepted, value: BaseModel) -> None:
+        if not (self.keep_fresh and accepted.plugins):
+            return
+        with self._fresh_lock:
+            self._fresh[accepted.pk] = value
+            if len(self._fresh) > FRESH_VALUES:  # deliveries are behind: drop the oldest
+                del self._fresh[next(iter(self._fresh))]
+
+    def fresh_value(self, event_pk: int) -> BaseModel | None:
+        """The value of an event this process just accepted, once; None if it has none."""
+        return self._fresh.pop(event_pk, None)
 
     def publish(self, source: str, event_type: str, data: BaseModel | dict[str, Any],
                 key: str) -> bool:
@@ -107,6 +126,7 @@ class Hub:
             plugins=plugins,
         ))
         if accepted.created:
+            self._remember(accepted, value)
             self.wake.set()
         return accepted.created
 

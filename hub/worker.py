@@ -50,6 +50,7 @@ class Worker:
         self.per_plugin = max(1, self.threads - 1)
 
     def start(self) -> None:
+        self.hub.keep_fresh = True
         dispatch.reclaim(self.hub)
         for i in range(self.threads):
             t = threading.Thread(target=self._loop, name=f"hub-worker-{i}", daemon=True)

@@ -92,3 +92,39 @@ def test_a_plugin_that_asks_to_wait_gets_the_rest_of_its_batch_back_unattempted(
         [delivery] = view["deliveries"]
         assert delivery["status"] == "pending" and delivery["attempts"] == 0
         assert delivery["last_error"] == "the minute is spent"
+
+
+class Collecting:
+    def __init__(self, expect: int) -> None:
+        self.got: dict[str, Contact] = {}
+        self.lock = threading.Lock()
+        self.expect = expect
+        self.all_in = threading.Event()
+
+    @hookimpl
+    def on_contact(self, contact: Contact, ctx: Context) -> None:
+        with self.lock:
+            self.got[ctx.event_id] = contact
+            if len(self.got) == self.expect:
+                self.all_in.set()
+
+
+def test_each_plugin_gets_its_own_copy_of_each_events_own_value(make_hub: Any) -> None:
+    # An event's first delivery in the process that accepted it is handed the value already
+    # validated; the others read it back from the store. Either way: the event's own value, and
+    # no two plugins share one object.
+    first, second = Collecting(30), Collecting(30)
+    hub = make_hub(("first", first), ("second", second))
+    worker = Worker(hub, threads=3)
+    worker.start()
+    try:
+        for n in range(30):
+            accept(hub, "contact", f"e-{n}", Contact.model_validate(
+                {**CONTACT, "external_id": f"c-{n}", "name": f"Client {n}"}))
+        assert first.all_in.wait(10) and second.all_in.wait(10)
+    finally:
+        worker.stop()
+    for n in range(30):
+        mine, theirs = first.got[f"e-{n}"], second.got[f"e-{n}"]
+        assert (mine.external_id, mine.name) == (f"c-{n}", f"Client {n}")
+        assert mine == theirs and mine is not theirs
