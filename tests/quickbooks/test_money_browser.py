@@ -3,6 +3,7 @@ report with its chart, and the CSV download — in a real browser, from the Quic
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from hub.hub import Hub
@@ -19,8 +20,13 @@ def test_money_shows_balances_the_monthly_report_and_a_csv(
     site, hub = site_and_hub
     grant = emulator.connect()
     connect.with_refresh_token(hub, grant["realmId"], grant["refresh_token"])
-    sweep(hub)
     owing = [i for i in emulator.objects("Invoice") if float(i["Balance"]) > 0]
+    # The seeded invoices fall due on the company's today: make one a week late, so it is
+    # overdue at any hour of the day the test runs.
+    today = date.today()
+    emulator.edit_invoice(owing[0]["Id"], TxnDate=(today - timedelta(days=37)).isoformat(),
+                          DueDate=(today - timedelta(days=7)).isoformat())
+    sweep(hub)
     context = browser.new_context(viewport={"width": 1100, "height": 900},
                                   accept_downloads=True)
     context.set_default_timeout(5000)
