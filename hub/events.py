@@ -7,6 +7,7 @@ request is refused, because ``0.1 + 0.2`` is how a penny of drift gets into the 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal
@@ -57,9 +58,21 @@ def _percent(value: Decimal) -> Decimal:
     return value
 
 
-Money = Annotated[Decimal, BeforeValidator(_decimal_string), AfterValidator(_money_places)]
-Quantity = Annotated[Decimal, BeforeValidator(_decimal_string), AfterValidator(_quantity)]
-Percent = Annotated[Decimal, BeforeValidator(_decimal_string), AfterValidator(_percent)]
+def _decimal(check: Callable[[Decimal], Decimal]) -> BeforeValidator:
+    """A decimal string parsed and checked in one call: every event has many amounts."""
+
+    def validate(value: Any) -> Any:
+        value = _decimal_string(value)
+        if isinstance(value, str):
+            value = Decimal(value.strip())
+        return check(value) if isinstance(value, Decimal) else value
+
+    return BeforeValidator(validate)
+
+
+Money = Annotated[Decimal, _decimal(_money_places)]
+Quantity = Annotated[Decimal, _decimal(_quantity)]
+Percent = Annotated[Decimal, _decimal(_percent)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD")]
 ExternalId = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]
 

@@ -95,7 +95,8 @@ class Hub:
         ))
         if accepted.created:
             self._remember(accepted, data)
-            self.wake.set()
+            if not self.wake.is_set():  # set() takes a lock: once per burst is enough
+                self.wake.set()
         return accepted
 
     def _remember(self, accepted: Accepted, value: BaseModel) -> None:

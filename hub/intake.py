@@ -110,6 +110,9 @@ class HotCalls:
         return ("200 OK", [], _json(verdict_view(self.hub.check_booking(check))))
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def _json(value: Any) -> bytes:
     # As Flask's jsonify writes it: compact, keys in order, a final newline.
-    return (json.dumps(value, separators=(",", ":")) + "\n").encode()
+    return (_COMPACT.encode(value) + "\n").encode()
