@@ -178,6 +178,10 @@ class PluginStates:
         self.version = 0
 
     def _load(self) -> None:
+        # Checked first without the lock: every request and delivery asks, from many threads,
+        # and queueing on the lock each time cost more than the answer.
+        if time.monotonic() - self._loaded_at < _STATE_TTL:
+            return
         with self._lock:
             if time.monotonic() - self._loaded_at < _STATE_TTL:
                 return
