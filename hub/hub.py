@@ -28,7 +28,7 @@ from hub.store import DELIVERIES, EVENTS, Accepted, accept_in, body_hash, event_
 from hub.writer import GroupWriter
 
 log = logging.getLogger("hub")
-FRESH_VALUES = 10_000  # at most this many accepted values wait for this process's workers
+FRESH_VALUES = 1_000  # at most this many (an invoice is ~7 KB) wait for this process's workers
 
 
 def subject_of(event_type: str, external_id: str | None) -> str | None:

@@ -128,3 +128,18 @@ def test_each_plugin_gets_its_own_copy_of_each_events_own_value(make_hub: Any) -
         mine, theirs = first.got[f"e-{n}"], second.got[f"e-{n}"]
         assert (mine.external_id, mine.name) == (f"c-{n}", f"Client {n}")
         assert mine == theirs and mine is not theirs
+
+
+def test_values_kept_for_the_workers_are_bounded_dropping_the_oldest(make_hub: Any) -> None:
+    # Deliveries behind (a plugin paused for QuickBooks' rate limit) must not make the process
+    # keep every accepted value: the oldest are dropped and read back from the store instead.
+    from hub.hub import FRESH_VALUES
+
+    hub = make_hub(("collecting", Collecting(0)))
+    hub.keep_fresh = True  # as a Worker in this process sets it
+    pks = [hub.accept_host_event(f"e-{n}", "contact", utcnow(), Contact.model_validate(
+        {**CONTACT, "external_id": f"c-{n}"}), f"e-{n}").pk for n in range(FRESH_VALUES + 5)]
+    assert all(hub.fresh_value(pk) is None for pk in pks[:5])
+    newest = hub.fresh_value(pks[-1])
+    assert newest is not None and newest.external_id == f"c-{FRESH_VALUES + 4}"
+    assert hub.fresh_value(pks[-1]) is None  # handed out once
