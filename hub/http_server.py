@@ -62,12 +62,18 @@ class HTTPServer:
         self.backlog = backlog
         self.port = port
         self._signal: Any = None
+        self._loop: asyncio.AbstractEventLoop
         # The threads in the app now, one request each. A set: adding and discarding are
         # atomic, where a counter behind a lock had every request queue on that lock.
         self._in_app: set[int] = set()
 
     def start(self) -> None:
-        listener = SocketSpec(self.host, self.port, self.backlog).build()
+        """Listen and serve; raises OSError, saying where, when the address cannot be had."""
+        try:
+            listener = SocketSpec(self.host, self.port, self.backlog).build()
+        except (RuntimeError, OSError) as exc:  # granian's own error carries a Rust backtrace
+            reason = str(exc).splitlines()[0]
+            raise OSError(f"cannot listen on {self.host}:{self.port}: {reason}") from None
         with socket.socket(fileno=os.dup(listener.get_fd())) as bound:
             self.port = int(bound.getsockname()[1])
         self._signal = _granian.WorkerSignal()
@@ -84,8 +90,9 @@ class HTTPServer:
         # granian's scheduler wants an event loop, which WSGI calls never use. Built directly:
         # its factory also registers a stand-in asyncio task, process-wide, that breaks
         # asyncio.all_tasks() for any other library in the process.
-        loop = asyncio.new_event_loop()
-        worker.serve_mtr(_CBScheduler(loop, self._call, None, None, None), loop, self._signal)
+        self._loop = asyncio.new_event_loop()
+        worker.serve_mtr(_CBScheduler(self._loop, self._call, None, None, None), self._loop,
+                         self._signal)
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._signal is None:
@@ -97,6 +104,7 @@ class HTTPServer:
             time.sleep(0.01)  # stopping is rare; a wait here costs nothing per request
         if self._in_app:
             log.warning("stopped with %d requests still unanswered", len(self._in_app))
+        self._loop.close()
 
     def _call(self, proto: Any, scope: dict[str, Any]) -> int:
         """One request, as granian hands it over: answered through ``proto``."""

@@ -59,6 +59,12 @@ def run_roles(hub: Hub, *, web: bool, worker: bool, clock: bool, host: str = "12
     workers = Worker(hub) if worker else None
     the_clock = Clock(hub) if clock else None
     quiet_collector()
+    if server is not None:
+        try:
+            server.start()  # first: a port in use stops the hub before anything runs
+        except OSError as exc:
+            hub.close()
+            raise SystemExit(f"Error: {exc}; stop what uses it or choose another --port") from None
     try:
         if workers:
             workers.start()
@@ -67,7 +73,6 @@ def run_roles(hub: Hub, *, web: bool, worker: bool, clock: bool, host: str = "12
             the_clock.start()
             log.info("clock started with %d jobs", len(hub.jobs()))
         if server is not None:
-            server.start()
             log.info("Ledgerline Hub on http://%s:%s", host, server.port)
             if not hub.config.api_key:
                 log.warning("HUB_API_KEY is not set: the host API refuses every call")

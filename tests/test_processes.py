@@ -147,6 +147,21 @@ def test_hub_serve_accepts_and_delivers_over_http(tmp_path: Path) -> None:
     assert [line.split()[0] for line in ledger_lines(ledger)] == ["start", "done"]
 
 
+
+def test_serve_on_a_port_in_use_says_so_and_starts_nothing(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(HUB + ["serve", "--port", str(port)], env=subprocess_env(tmp_path),
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+    assert "another --port" in done.stderr
+    assert "Traceback" not in done.stderr and "workers started" not in done.stderr
+
 def test_migrations_match_the_models(tmp_path: Path) -> None:
     """The tables the core's and the installed plugins' migrations make are the tables their
     code describes."""
