@@ -78,6 +78,11 @@ def _json_body() -> tuple[Any, Response | None]:
         return None, problem(415, "send the body as JSON with 'Content-Type: application/json'",
                              field="Content-Type")
     raw = request.get_data(cache=False)
+    if len(raw) == MAX_BODY and request.content_length is None and \
+            request.environ["wsgi.input"].read(1):
+        # A chunked body, which has no length to refuse it by: Werkzeug stops reading at the
+        # limit and hands over what it read, which would be answered as truncated JSON.
+        return None, problem(413, "the body is over 1 MiB; send events one at a time")
     try:
         return json.loads(raw), None
     except (ValueError, UnicodeDecodeError) as exc:

@@ -115,6 +115,13 @@ def test_over_one_mebibyte_is_413(served: str) -> None:
                            headers={**AUTH, "Content-Type": "application/json"}, timeout=10)
     assert answer.status_code == 413
     assert "1 MiB" in answer.json()["errors"][0]["message"]
+    # Sent in chunks, with no Content-Length to refuse it by: still a 413, not a 422 for the
+    # truncated JSON the first MiB makes.
+    chunked = requests.post(f"{served}/api/v1/events",
+                            data=iter([raw[i:i + 65536] for i in range(0, len(raw), 65536)]),
+                            headers={**AUTH, "Content-Type": "application/json"}, timeout=10)
+    assert chunked.status_code == 413
+    assert "1 MiB" in chunked.json()["errors"][0]["message"]
 
 
 def test_not_json_is_415(client: FlaskClient) -> None:
