@@ -117,10 +117,12 @@ class HTTPServer:
 
     def _answer(self, proto: Any, environ: dict[str, Any]) -> int:
         started: list[Any] = []
+        written: list[bytes] = []  # PEP 3333's write(), for apps from before iterables
 
         def start_response(status: str, headers: list[tuple[str, str]],
-                           exc_info: Any = None) -> None:
+                           exc_info: Any = None) -> Callable[[bytes], None]:
             started[:] = [int(status.split(" ", 1)[0]), headers]
+            return written.append
 
         try:
             body = self.app(environ, start_response)
@@ -132,6 +134,12 @@ class HTTPServer:
             return 500
         status, headers = started
         headers.append(("Server", SERVER_NAME))  # neither Flask nor the hot calls name one
+        if written:
+            rest = list(body)
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+            body = [*written, *rest]
         if isinstance(body, list):
             proto.response_bytes(status, headers, b"".join(body))
         else:

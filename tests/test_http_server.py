@@ -37,6 +37,16 @@ def test_a_request_is_what_the_client_sent_and_nothing_from_the_servers_environm
     assert chunked.json()["body"] == "hello"
 
 
+def test_an_app_that_writes_through_start_responses_callable_is_answered_whole() -> None:
+    def writing(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        write(b"written, ")
+        return [b"then returned"]
+
+    with serving(writing) as url:
+        assert requests.get(f"{url}/", timeout=5).text == "written, then returned"
+
+
 def test_an_app_that_fails_outside_its_own_error_handling_gets_a_500_in_json() -> None:
     def failing(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         raise RuntimeError("database unreachable")
