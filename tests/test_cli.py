@@ -60,6 +60,9 @@ def test_set_validates_against_the_declared_settings(run, tmp_path: Path) -> Non
     bad = run("plugins", "set", "booking_gate", "threshold=12.345")
     assert "booking_gate.threshold: must have at most two decimal places" in bad.output
     assert run("plugins", "set", "quickbooks", "nonsense").exit_code == 1
+    bad = run("plugins", "set", "quickbooks", "timezone=America/Los_Angles")
+    assert ("quickbooks.timezone: 'America/Los_Angles' is not a time zone: use an "
+            "IANA name such as America/Los_Angeles") in bad.output
     # Nothing of the refused values was stored.
     assert "poll_minutes = 10" in run("plugins", "show", "quickbooks").output
 

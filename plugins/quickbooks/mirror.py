@@ -13,9 +13,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, bindparam, delete, func, select
@@ -25,6 +26,7 @@ from hub.clock import utcnow
 from hub.db import reading
 from hub.events import Contact, Invoice
 from hub.reports import ClientBalance, MonthFigures, Receivables
+from plugins.quickbooks.connection import PLUGIN
 from plugins.quickbooks.models import QboCustomerMirror, QboInvoiceMirror
 
 if TYPE_CHECKING:
@@ -199,12 +201,22 @@ _BALANCES = (
     .where(CUSTOMERS.c.email == bindparam("email")))
 
 
+def company_today(hub: Hub) -> date:
+    """Today where the company is (the plugin's ``timezone``; empty: this machine's zone).
+
+    QuickBooks' due dates are the company's dates: in California an invoice due today is not
+    overdue at 4 pm, when the UTC date has already turned."""
+    zone = getattr(hub.states.settings(PLUGIN), "timezone", "")
+    now = utcnow().replace(tzinfo=UTC)
+    return (now.astimezone(ZoneInfo(zone)) if zone else now.astimezone()).date()
+
+
 def balances(hub: Hub, email: str, today: date | None = None) -> dict[str, Any] | None:
     """Outstanding and overdue balance of the customers with this email, in the home currency
     (a contact's customers in other currencies included); None if unknown.
 
     One indexed join: the booking gate asks this on every check."""
-    today = today or utcnow().date()
+    today = today or company_today(hub)
     with reading(hub.engine) as conn:
         rows = conn.execute(_BALANCES, {"email": email.strip().lower()}).all()
     if not rows:
@@ -222,7 +234,7 @@ def receivables(hub: Hub, today: date | None = None) -> Receivables:
 
     Months are the invoices' dates; "collected" is what of those invoices has been paid so far
     (QuickBooks' payment dates are not mirrored yet). Amounts are in the home currency."""
-    today = today or utcnow().date()
+    today = today or company_today(hub)
     with reading(hub.engine) as conn:
         rows = conn.execute(select(
             INVOICES.c.customer_id, _HOME_TOTAL, _HOME_BALANCE, INVOICES.c.txn_date,

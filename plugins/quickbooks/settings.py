@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -41,6 +42,23 @@ class Settings(BaseModel):
         default_factory=list, description="outside the US: the QuickBooks sales tax code for a "
         "host tax rate that several codes charge, as RATE=CODE NAME (e.g. 0=Exempt); a rate "
         "not named uses its code with the lowest Id")
+
+    timezone: str = Field(
+        "", description="the company's time zone as an IANA name, e.g. America/Los_Angeles: an "
+        "invoice due today is overdue only once the company's day is over (empty: this "
+        "machine's zone)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not a time zone: use an IANA name such as "
+                                 "America/Los_Angeles or Europe/London") from None
+        return value
 
     @field_validator("tax_codes")
     @classmethod
