@@ -1,191 +1,32 @@
-"""The one place that calls plugins' event hooks: claim a due delivery, run it, record how it went.
-
-A claim is a lease: the row says which process holds it and until when. A process that dies
-(SIGKILL, power cut) leaves its rows ``running``; they are handed out again as soon as the lease
-runs out, or at once when the holder is a dead process on this same machine. Attempts are
-counted at claim time, so a plugin that crashes its worker still runs out of attempts.
-"""
+"""The one place that calls plugins' event hooks: run a claimed delivery (``hub.claims``) and
+record how it went."""
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import random
-import socket
 import traceback
-from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Integer, and_, bindparam, exists, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Connection, bindparam, update
 
+from hub.claims import Claimed
 from hub.clock import iso, utcnow
 from hub.context import Context
-from hub.db import reading
 from hub.errors import Hold, NeedsOperator, RetryLater, Skip
 from hub.events import EVENT_TYPES
 from hub.plugins import call_impl, hookimpl_for
-from hub.store import DELIVERIES, EVENTS, sqlite_time
+from hub.store import DELIVERIES, sqlite_time
 
 if TYPE_CHECKING:
     from hub.hub import Hub
 
 log = logging.getLogger("hub.dispatch")
-UNFINISHED = ("pending", "running", "waiting")
 # The name each event hook gives its value, as declared in hub.hookspecs.
 HOOK_ARGUMENT = {hook: model.__name__.lower() for hook, model in EVENT_TYPES.values()}
-
-
-@dataclass(frozen=True)
-class Claimed:
-    pk: int
-    event_pk: int
-    plugin: str
-    hook: str
-    attempts: int
-    # The event's source, key, type, occurred_at and data, read in the claim's transaction.
-    event: dict[str, Any] | None = None
-
-
-def _start_ticks(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
-def owner_id() -> str:
-    """host:pid:start — the start time tells a live process from a new one with a reused pid."""
-    pid = os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid) or '0'}"
-
-
-def _owner_dead(owner: str) -> bool:
-    host, _, rest = owner.partition(":")
-    pid_text, _, start = rest.partition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False  # another machine's: only its lease running out tells
-    ticks = _start_ticks(int(pid_text))
-    if ticks is None:
-        try:
-            os.kill(int(pid_text), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return start != "0"
-    return ticks != start
-
-
-def _claim_statement() -> Any:
-    earlier = aliased(DELIVERIES)
-    due = (
-        select(DELIVERIES.c.pk)
-        .where(
-            DELIVERIES.c.status == "pending",
-            DELIVERIES.c.next_attempt_at <= bindparam("b_now"),
-            DELIVERIES.c.plugin.not_in(bindparam("b_skip", expanding=True)),
-            ~exists().where(and_(
-                DELIVERIES.c.subject.is_not(None),
-                earlier.c.plugin == DELIVERIES.c.plugin,
-                earlier.c.subject == DELIVERIES.c.subject,
-                earlier.c.pk < DELIVERIES.c.pk,
-                earlier.c.status.in_(UNFINISHED),
-            )),
-        )
-        .order_by(DELIVERIES.c.next_attempt_at, DELIVERIES.c.pk)
-        .limit(bindparam("b_limit", type_=Integer))
-        .with_for_update(skip_locked=True)
-    )
-    return (
-        update(DELIVERIES)
-        .where(DELIVERIES.c.pk.in_(due.scalar_subquery()))
-        .values(status="running", attempts=DELIVERIES.c.attempts + 1,
-                lease_owner=bindparam("b_owner"), lease_until=bindparam("b_lease_until"),
-                updated_at=bindparam("b_now"))
-        .returning(DELIVERIES.c.pk, DELIVERIES.c.event_pk, DELIVERIES.c.plugin,
-                   DELIVERIES.c.hook, DELIVERIES.c.attempts)
-    )
-
-
-# Built once: on the delivery path, building and keying a statement cost more than running it.
-_CLAIM = _claim_statement()
-_EVENT_COLUMNS = (EVENTS.c.pk, EVENTS.c.source, EVENTS.c.key, EVENTS.c.type,
-                  EVENTS.c.occurred_at, EVENTS.c.data)
-_EVENTS = select(*_EVENT_COLUMNS).where(EVENTS.c.pk.in_(bindparam("pks", expanding=True)))
-
-# SQLite: the same claim, straight to the driver in the one writer thread, as accepting does
-# (store.py); SQLAlchemy's execution layer cost more than the statements. Times are written in
-# SQLAlchemy's format and read back with fromisoformat.
-_SQLITE_CLAIM = f"""
-UPDATE hub_delivery SET status = 'running', attempts = attempts + 1, lease_owner = ?,
-  lease_until = ?, updated_at = ?
-WHERE pk IN (
-  SELECT d.pk FROM hub_delivery AS d
-  WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.plugin NOT IN ({{skip}})
-    AND NOT EXISTS (
-      SELECT 1 FROM hub_delivery AS earlier
-      WHERE d.subject IS NOT NULL AND earlier.plugin = d.plugin
-        AND earlier.subject = d.subject AND earlier.pk < d.pk
-        AND earlier.status IN ({", ".join(f"'{s}'" for s in UNFINISHED)}))
-  ORDER BY d.next_attempt_at, d.pk LIMIT ?)
-RETURNING pk, event_pk, plugin, hook, attempts"""
-_SQLITE_EVENTS = ("SELECT pk, source, key, type, occurred_at, data FROM hub_event "
-                  "WHERE pk IN ({pks})")
-
-
-def _claim_sqlite(conn: Connection, owner: str, limit: int, now: datetime,
-                  lease_until: datetime, skip: list[str]) -> list[Claimed]:
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        stamp = sqlite_time(now)
-        cursor.execute(_SQLITE_CLAIM.format(skip=", ".join("?" * len(skip))),
-                       (owner, sqlite_time(lease_until), stamp, stamp, *skip, limit))
-        rows = cursor.fetchall()
-        if not rows:
-            return []
-        pks = {row[1] for row in rows}
-        cursor.execute(_SQLITE_EVENTS.format(pks=", ".join("?" * len(pks))), tuple(pks))
-        events = {pk: {"source": source, "key": key, "type": type_,
-                       "occurred_at": datetime.fromisoformat(occurred_at), "data": data}
-                  for pk, source, key, type_, occurred_at, data in cursor.fetchall()}
-    finally:
-        cursor.close()
-    return _with_events(rows, events)
-
-
-def _with_events(rows: Any, events: dict[int, dict[str, Any]]) -> list[Claimed]:
-    return [Claimed(pk, event_pk, plugin, hook, attempts, events[event_pk])
-            for pk, event_pk, plugin, hook, attempts in sorted(rows)]
-
-
-def _claim_any(conn: Connection, owner: str, limit: int, now: datetime,
-               lease_until: datetime, skip: list[str]) -> list[Claimed]:
-    if conn.dialect.name == "sqlite":
-        return _claim_sqlite(conn, owner, limit, now, lease_until, skip)
-    rows = conn.execute(_CLAIM, {"b_now": now, "b_limit": limit, "b_owner": owner,
-                                 "b_skip": skip, "b_lease_until": lease_until}).all()
-    if not rows:
-        return []
-    events = {row.pk: dict(row._mapping) for row in conn.execute(
-        _EVENTS, {"pks": sorted({row[1] for row in rows})})}
-    return _with_events(rows, events)
-
-
-def claim(hub: Hub, owner: str, limit: int = 1, now: datetime | None = None,
-          skip: Collection[str] = ()) -> list[Claimed]:
-    """Take up to ``limit`` due deliveries, never one whose subject has an earlier unfinished
-    delivery to the same plugin (so an invoice's update never overtakes its creation), and
-    none for the plugins in ``skip``; each with its event, read in the same transaction."""
-    now = now or utcnow()
-    lease_until = now + timedelta(seconds=hub.config.lease_seconds)
-    skipped = list(skip)
-    return hub.write(  # type: ignore[no-any-return]
-        lambda conn: _claim_any(conn, owner, limit, now, lease_until, skipped))
 
 
 def backoff(attempt: int, base: float, cap: float) -> timedelta:
@@ -215,18 +56,8 @@ def run(hub: Hub, job: Claimed, owner: str) -> str:
     return outcome.status
 
 
-def events_of(hub: Hub, jobs: list[Claimed]) -> dict[int, Any]:
-    """The event rows of claimed deliveries, by event pk: as claimed, or read together."""
-    found = {job.event_pk: job.event for job in jobs if job.event is not None}
-    missing = [job.event_pk for job in jobs if job.event_pk not in found]
-    if missing:
-        with reading(hub.engine) as conn:
-            found.update((row.pk, dict(row._mapping))
-                         for row in conn.execute(_EVENTS, {"pks": missing}))
-    return found
-
-
-def context_for(hub: Hub, job: Claimed, event: Any) -> Context:
+def context_for(hub: Hub, job: Claimed) -> Context:
+    event = job.event
     return Context(
         hub=hub, plugin=job.plugin, source=event["source"], event_id=event["key"],
         event_type=event["type"], occurred_at=event["occurred_at"], attempt=job.attempts,
@@ -234,20 +65,18 @@ def context_for(hub: Hub, job: Claimed, event: Any) -> Context:
     )
 
 
-def put_back(hub: Hub, job: Claimed, event: Any, like: Outcome) -> Outcome:
+def put_back(hub: Hub, job: Claimed, like: Outcome) -> Outcome:
     """Give a claimed delivery back unattempted, to wait as ``like`` (a paused plugin's
     outcome) does: no attempt spent, due when the pause ends."""
-    return Outcome(job, context_for(hub, job, event), "pending", error=like.error,
+    return Outcome(job, context_for(hub, job), "pending", error=like.error,
                    delay=like.delay, refund=True)
 
 
-def attempt(hub: Hub, job: Claimed, event: Any = None) -> Outcome:
+def attempt(hub: Hub, job: Claimed) -> Outcome:
     """Hand a claimed delivery to its plugin; nothing is recorded yet (see ``record``)."""
-    if event is None:
-        event = events_of(hub, [job])[job.event_pk]
-    ctx = context_for(hub, job, event)
+    ctx = context_for(hub, job)
     try:
-        _call(hub, job, event, ctx)
+        _call(hub, job, ctx)
     except Hold as exc:
         return Outcome(job, ctx, "waiting", error=str(exc), refund=True)
     except Skip as exc:
@@ -264,13 +93,14 @@ def attempt(hub: Hub, job: Claimed, event: Any = None) -> Outcome:
         return _retry(hub, job, str(exc), exc.after, ctx)
     except Exception as exc:  # a plugin's bug or an outside failure: retried, then parked
         summary = f"{type(exc).__name__}: {exc}"
-        log.warning("delivery %s to %s failed (attempt %s): %s\n%s", event["key"], job.plugin,
+        log.warning("delivery %s to %s failed (attempt %s): %s\n%s", ctx.event_id, job.plugin,
                     job.attempts, summary, traceback.format_exc(limit=6))
         return _retry(hub, job, summary, None, ctx)
     return Outcome(job, ctx, "done", result="; ".join(ctx.notes) or None)
 
 
-def _call(hub: Hub, job: Claimed, event: Any, ctx: Context) -> None:
+def _call(hub: Hub, job: Claimed, ctx: Context) -> None:
+    event = job.event
     if job.plugin not in hub.infos:
         raise NeedsOperator(f"plugin {job.plugin!r} is not installed any more; reinstall it "
                             "and retry, or dismiss this delivery")
@@ -406,39 +236,3 @@ def _announce_dead(hub: Hub, conn: Connection, job: Claimed, ctx: Context, error
         "plugin": job.plugin, "error": error, "attempts": job.attempts,
         "failed_at": iso(utcnow()),
     }, key=f"{job.pk}:{job.attempts}", conn=conn)
-
-
-def heartbeat(hub: Hub, owner: str) -> int:
-    """Extend the leases this process holds; returns how many."""
-    now = utcnow()
-    count: int = hub.write(lambda conn: conn.execute(
-        update(DELIVERIES)
-        .where(DELIVERIES.c.lease_owner == owner, DELIVERIES.c.status == "running")
-        .values(lease_until=now + timedelta(seconds=hub.config.lease_seconds))
-    ).rowcount)
-    return count
-
-
-def reclaim(hub: Hub, now: datetime | None = None) -> int:
-    """Hand out again what dead or silent workers held. Returns how many deliveries."""
-    moment = now or utcnow()
-
-    def take_back(conn: Connection) -> int:
-        owners = conn.execute(
-            select(DELIVERIES.c.lease_owner).where(DELIVERIES.c.status == "running").distinct()
-        ).scalars().all()
-        dead = [o for o in owners if o and _owner_dead(o)]
-        stmt = (
-            update(DELIVERIES)
-            .where(DELIVERIES.c.status == "running")
-            .where((DELIVERIES.c.lease_until < moment) | DELIVERIES.c.lease_owner.in_(dead))
-            .values(status="pending", lease_owner=None, lease_until=None,
-                    next_attempt_at=moment, updated_at=moment,
-                    last_error="the worker stopped during this attempt; delivering again")
-        )
-        return int(conn.execute(stmt).rowcount)
-
-    count: int = hub.write(take_back)
-    if count:
-        log.warning("reclaimed %d deliveries from stopped workers", count)
-    return count

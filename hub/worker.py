@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from hub import dispatch
+from hub import claims, dispatch
 
 if TYPE_CHECKING:
     from hub.hub import Hub
@@ -24,10 +24,10 @@ def run_due(hub: Hub, now: datetime | None = None, limit: int = 10_000) -> int:
 
     What the tests and ``hub jobs run`` use: deterministic, no threads, no waiting.
     """
-    owner = dispatch.owner_id()
+    owner = claims.owner_id()
     done = 0
     while done < limit:
-        claimed = dispatch.claim(hub, owner, limit=1, now=now)
+        claimed = claims.claim(hub, owner, limit=1, now=now)
         if not claimed:
             break
         dispatch.run(hub, claimed[0], owner)
@@ -39,7 +39,7 @@ class Worker:
     def __init__(self, hub: Hub, threads: int | None = None) -> None:
         self.hub = hub
         self.threads = threads or hub.config.worker_threads
-        self.owner = dispatch.owner_id()
+        self.owner = claims.owner_id()
         self.stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         # Threads at work per plugin. One plugin may hold all threads but one: a plugin that
@@ -51,7 +51,7 @@ class Worker:
 
     def start(self) -> None:
         self.hub.keep_fresh = True
-        dispatch.reclaim(self.hub)
+        claims.reclaim(self.hub)
         for i in range(self.threads):
             t = threading.Thread(target=self._loop, name=f"hub-worker-{i}", daemon=True)
             t.start()
@@ -72,7 +72,7 @@ class Worker:
                 full = [p for p, n in self._busy.items() if n >= self.per_plugin]
             try:
                 # A few at a time: one claim's write serves several deliveries.
-                claimed = dispatch.claim(self.hub, self.owner, limit=CLAIM_BATCH, skip=full)
+                claimed = claims.claim(self.hub, self.owner, limit=CLAIM_BATCH, skip=full)
             except Exception:
                 log.exception("could not claim work; trying again shortly")
                 self.stopping.wait(self.hub.config.poll_seconds)
@@ -95,26 +95,23 @@ class Worker:
                 with self._busy_lock:
                     self._busy.subtract(plugins)
 
-    def _run(self, claimed: list[dispatch.Claimed]) -> None:
+    def _run(self, claimed: list[claims.Claimed]) -> None:
         """Run a claimed batch; quick outcomes are recorded together, in one write.
 
         An outcome waits at most RECORD_WITHIN seconds for others to share its write, so a
         slow plugin's results are still seen at once; were the process killed meanwhile,
         those deliveries would run again, as any attempt in flight does."""
         unrecorded: list[dispatch.Outcome] = []
-        events = dispatch.events_of(self.hub, claimed)
         paused: dict[str, dispatch.Outcome] = {}
         since = time.monotonic()
         try:
             for job in claimed:
-                event = events[job.event_pk]
                 if job.plugin in paused:
                     # Its plugin asked to wait (a rate limit): the rest of the batch goes back
                     # unattempted rather than each being turned away in turn.
-                    unrecorded.append(dispatch.put_back(self.hub, job, event,
-                                                        paused[job.plugin]))
+                    unrecorded.append(dispatch.put_back(self.hub, job, paused[job.plugin]))
                     continue
-                outcome = dispatch.attempt(self.hub, job, event)
+                outcome = dispatch.attempt(self.hub, job)
                 if outcome.pause_plugin:
                     paused[job.plugin] = outcome
                 unrecorded.append(outcome)
@@ -129,7 +126,7 @@ class Worker:
         interval = max(1.0, self.hub.config.lease_seconds / 3)
         while not self.stopping.wait(interval):
             try:
-                dispatch.heartbeat(self.hub, self.owner)
-                dispatch.reclaim(self.hub)
+                claims.heartbeat(self.hub, self.owner)
+                claims.reclaim(self.hub)
             except Exception:
                 log.exception("heartbeat failed")

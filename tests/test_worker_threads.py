@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 from typing import Any
 
-from hub import dispatch, hookimpl
+from hub import claims, hookimpl
 from hub.clock import utcnow
 from hub.context import Context
 from hub.errors import RetryLater
@@ -82,7 +82,7 @@ def test_a_plugin_that_asks_to_wait_gets_the_rest_of_its_batch_back_unattempted(
         accept(hub, "contact", f"c-{n}",
                Contact.model_validate({**CONTACT, "external_id": f"c-{n}"}))
     worker = Worker(hub, threads=1)
-    claimed = dispatch.claim(hub, worker.owner, limit=8)
+    claimed = claims.claim(hub, worker.owner, limit=8)
     assert len(claimed) == 5
     worker._run(claimed)
     assert limited.calls == 1  # the first was turned away; the other four were not tried

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from freezegun import freeze_time
 
-from hub import dispatch
+from hub import claims, dispatch
 from hub.worker import run_due
 from tests.review_requests.conftest import (
     PASSWORD,
@@ -85,8 +85,8 @@ def test_two_workers_on_one_database_paying_two_invoices_of_one_customer_send_on
     send_paid(first, "evt_1", paid("inv-1", "1001"))
     send_paid(second, "evt_2", paid("inv-2", "1002", billing_email="Dana@Example.com"))
     # Each worker takes one delivery, then both run at the same instant.
-    owner = dispatch.owner_id()
-    claimed = [dispatch.claim(hub, owner, limit=1)[0] for hub in (first, second)]
+    owner = claims.owner_id()
+    claimed = [claims.claim(hub, owner, limit=1)[0] for hub in (first, second)]
     assert {c.plugin for c in claimed} == {"review_requests"}
     start = threading.Barrier(2)
     errors: list[BaseException] = []
