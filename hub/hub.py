@@ -94,18 +94,18 @@ class Hub:
             subject=subject, hook=hook, plugins=plugins,
         ))
         if accepted.created:
-            self._remember(accepted, data)
-            if not self.wake.is_set():  # set() takes a lock: once per burst is enough
-                self.wake.set()
+            self._arrived(accepted, data)
         return accepted
 
-    def _remember(self, accepted: Accepted, value: BaseModel) -> None:
-        if not (self.keep_fresh and accepted.plugins):
-            return
-        with self._fresh_lock:
-            self._fresh[accepted.pk] = value
-            if len(self._fresh) > FRESH_VALUES:  # deliveries are behind: drop the oldest
-                del self._fresh[next(iter(self._fresh))]
+    def _arrived(self, accepted: Accepted, value: BaseModel) -> None:
+        """A new event stored: its value kept for this process's workers, idle ones woken."""
+        if self.keep_fresh and accepted.plugins:
+            with self._fresh_lock:
+                self._fresh[accepted.pk] = value
+                if len(self._fresh) > FRESH_VALUES:  # deliveries are behind: drop the oldest
+                    del self._fresh[next(iter(self._fresh))]
+        if not self.wake.is_set():  # set() takes a lock: once per burst is enough
+            self.wake.set()
 
     def fresh_value(self, event_pk: int) -> BaseModel | None:
         """The value of an event this process just accepted, once; None if it has none."""
@@ -127,8 +127,7 @@ class Hub:
             plugins=plugins,
         ))
         if accepted.created:
-            self._remember(accepted, value)
-            self.wake.set()
+            self._arrived(accepted, value)
         return accepted.created
 
     def notify_host(self, source: str, message_type: str, data: BaseModel | dict[str, Any],
