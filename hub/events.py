@@ -19,20 +19,36 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    WithJsonSchema,
     model_validator,
+)
+
+from hub.bounds import (
+    MAX_NUMBER_TEXT,
+    MULTI_LINE_PATTERN,
+    SINGLE_LINE_PATTERN,
+    YEAR_PATTERN,
+    check_date,
+    check_digits,
+    check_instant,
+    check_money_size,
+    multi_line,
+    single_line,
 )
 
 CENT = Decimal("0.01")
 
 
-_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+# ASCII digits only: ``\d`` would take Arabic-Indic or full-width digits too.
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 def _decimal_string(value: Any) -> Any:
     if isinstance(value, (bool, int, float)):
         raise ValueError('must be a decimal string such as "65.00", not a JSON number')
-    if isinstance(value, str) and not _DECIMAL.fullmatch(value.strip()):
-        raise ValueError('must be a decimal string such as "65.00"')
+    if isinstance(value, str) and (len(value) > MAX_NUMBER_TEXT
+                                   or not _DECIMAL.fullmatch(value.strip())):
+        raise ValueError('must be a decimal string such as "65.00", of at most 15 digits')
     return value
 
 
@@ -41,7 +57,7 @@ def _money_places(value: Decimal) -> Decimal:
         raise ValueError("must have at most two decimal places")
     if value < 0:
         raise ValueError("must not be negative")
-    return value
+    return check_money_size(value + 0, "the amount")  # + 0: "-0.00" is 0.00
 
 
 def _quantity(value: Decimal) -> Decimal:
@@ -49,13 +65,15 @@ def _quantity(value: Decimal) -> Decimal:
         raise ValueError("must be greater than zero")
     if value.as_tuple().exponent < -5:  # type: ignore[operator]
         raise ValueError("must have at most five decimal places")
-    return value
+    return check_digits(value, "a quantity")
 
 
 def _percent(value: Decimal) -> Decimal:
     if not (0 <= value <= 100):
         raise ValueError("must be between 0 and 100")
-    return value
+    if value.as_tuple().exponent < -5:  # type: ignore[operator]
+        raise ValueError("must have at most five decimal places")
+    return value + 0
 
 
 def _decimal(check: Callable[[Decimal], Decimal]) -> BeforeValidator:
@@ -70,9 +88,27 @@ def _decimal(check: Callable[[Decimal], Decimal]) -> BeforeValidator:
     return BeforeValidator(validate)
 
 
-Money = Annotated[Decimal, _decimal(_money_places)]
-Quantity = Annotated[Decimal, _decimal(_quantity)]
-Percent = Annotated[Decimal, _decimal(_percent)]
+def _number_schema(pattern: str, example: str) -> WithJsonSchema:
+    # What a generated client or a fuzzer needs to know: a string, and its shape.
+    return WithJsonSchema({"type": "string", "pattern": pattern, "examples": [example]})
+
+
+Money = Annotated[Decimal, _decimal(_money_places),
+                  _number_schema(r"^[0-9]{1,13}(\.[0-9]{1,2})?$", "65.00")]
+Quantity = Annotated[Decimal, _decimal(_quantity),
+                     _number_schema(r"^[0-9]{1,10}(\.[0-9]{1,5})?$", "1.5")]
+Percent = Annotated[Decimal, _decimal(_percent),
+                    _number_schema(r"^(100(\.0{1,5})?|[0-9]{1,2}(\.[0-9]{1,5})?)$", "8.875")]
+# Text from outside: one line (a name), or several (a description); never a control character.
+Text = Annotated[str, AfterValidator(single_line),
+                 Field(json_schema_extra={"pattern": SINGLE_LINE_PATTERN})]
+LongText = Annotated[str, AfterValidator(multi_line),
+                     Field(json_schema_extra={"pattern": MULTI_LINE_PATTERN})]
+Day = Annotated[date, AfterValidator(check_date), Field(
+    json_schema_extra={"pattern": YEAR_PATTERN, "description": "YYYY-MM-DD, 1900-2199"})]
+Instant = Annotated[AwareDatetime, AfterValidator(check_instant), Field(
+    json_schema_extra={"pattern": YEAR_PATTERN,
+                       "description": "RFC 3339 with an offset, its date 1900-2199"})]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD")]
 ExternalId = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]
 
@@ -85,12 +121,14 @@ def _email(value: str | None) -> str | None:
     value = value.strip()
     if not value:
         return None
+    single_line(value)
     if not _EMAIL.match(value) or len(value) > 254:
         raise ValueError("is not an email address (expected name@example.com)")
     return value
 
 
-Email = Annotated[str, AfterValidator(_email)]
+Email = Annotated[str, AfterValidator(_email),
+                  Field(max_length=254, json_schema_extra={"pattern": SINGLE_LINE_PATTERN})]
 
 
 class Strict(BaseModel):
@@ -98,33 +136,39 @@ class Strict(BaseModel):
 
 
 class Address(Strict):
-    line1: str | None = Field(None, max_length=500)
-    line2: str | None = Field(None, max_length=500)
-    city: str | None = Field(None, max_length=255)
-    region: str | None = Field(None, max_length=255)
-    postal_code: str | None = Field(None, max_length=30)
-    country: str | None = Field(None, max_length=255)
+    line1: Text | None = Field(None, max_length=500)
+    line2: Text | None = Field(None, max_length=500)
+    city: Text | None = Field(None, max_length=255)
+    region: Text | None = Field(None, max_length=255)
+    postal_code: Text | None = Field(None, max_length=30)
+    country: Text | None = Field(None, max_length=255)
 
 
 class Contact(Strict):
     external_id: ExternalId
-    name: str = Field(min_length=1, max_length=500)
+    name: Text = Field(min_length=1, max_length=500, description="QuickBooks' DisplayName")
     email: Email | None = None
-    phone: str | None = Field(None, max_length=30)
-    company: str | None = Field(None, max_length=500)
+    phone: Text | None = Field(None, max_length=30)
+    company: Text | None = Field(None, max_length=500)
     address: Address | None = None
 
 
 class Line(Strict):
-    item: str = Field(min_length=1, max_length=100, description="product or service name")
-    description: str | None = Field(None, max_length=4000)
+    item: Text = Field(min_length=1, max_length=100, description="product or service name")
+    description: LongText | None = Field(None, max_length=4000)
     quantity: Quantity = Decimal("1")
     unit_price: Money
-    service_date: date | None = None
+    service_date: Day | None = None
 
     @property
     def amount(self) -> Decimal:
         return (self.quantity * self.unit_price).quantize(CENT, ROUND_HALF_UP)
+
+    @model_validator(mode="after")
+    def _fits(self) -> Line:
+        # Checked here, so that no sum of lines can outgrow the decimal context.
+        check_money_size(self.amount, "quantity × unit_price")
+        return self
 
 
 class Discount(Strict):
@@ -166,11 +210,11 @@ InvoiceStatus = Literal["sent", "paid", "partially_paid", "void"]
 
 class Invoice(Strict):
     external_id: ExternalId
-    number: str | None = Field(None, max_length=21, description="QuickBooks DocNumber allows 21")
+    number: Text | None = Field(None, max_length=21, description="QuickBooks DocNumber allows 21")
     contact: Contact
     status: InvoiceStatus = "sent"
-    issue_date: date
-    due_date: date | None = None
+    issue_date: Day
+    due_date: Day | None = None
     currency: Currency | None = None
     billing_email: Email | None = None
     lines: list[Line] = Field(min_length=1)
@@ -218,6 +262,7 @@ class Invoice(Strict):
             raise ValueError(f"discount {discount} is more than the lines' total {subtotal}")
         tax = self.tax.of(subtotal - discount) if self.tax else Decimal("0.00")
         total = subtotal - discount + tax
+        check_money_size(total, "the invoice's total")
         if self.total is not None and self.total != total:
             raise ValueError(
                 f"total {self.total} does not equal the lines less the discount plus the tax "
@@ -233,7 +278,7 @@ class Payment(Strict):
     contact: Contact
     amount: Money
     currency: Currency | None = None
-    paid_at: AwareDatetime | None = None
+    paid_at: Instant | None = None
     method: Literal["card", "ach", "cash", "check", "other"] = "other"
     source: Literal["order_form", "subscription", "membership", "calendar", "other"] = "other"
     lines: list[Line] | None = None
@@ -252,8 +297,8 @@ class Payment(Strict):
 class Booking(Strict):
     external_id: ExternalId
     contact: Contact
-    service: str = Field(min_length=1, max_length=100)
-    start: AwareDatetime
+    service: Text = Field(min_length=1, max_length=100)
+    start: Instant
     duration_minutes: int = Field(gt=0, le=24 * 60)
     rate: Money = Field(description="per hour")
     discount: Discount | None = None
@@ -265,6 +310,11 @@ class Booking(Strict):
     def gross(self) -> Decimal:
         return (self.rate * self.duration_minutes / 60).quantize(CENT, ROUND_HALF_UP)
 
+    @model_validator(mode="after")
+    def _fits(self) -> Booking:
+        check_money_size(self.gross, "rate × duration")
+        return self
+
     @property
     def amount(self) -> Decimal:
         return self.gross - (self.discount.of(self.gross) if self.discount else Decimal("0"))
@@ -274,7 +324,7 @@ class BookingCheck(Strict):
     """What ``POST /api/v1/bookings/check`` asks: may this client book?"""
 
     email: Email
-    service: str | None = None
+    service: Text | None = Field(None, max_length=100)
 
 
 class Balance(BaseModel):
@@ -332,7 +382,7 @@ class EventIn(Strict):
 
     id: ExternalId = Field(description="the host's idempotency key")
     type: EventType
-    occurred_at: AwareDatetime
+    occurred_at: Instant
     data: dict[str, Any]
 
 
