@@ -17,11 +17,16 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from hub.bounds import MAX_JSON_DEPTH, json_depth_exceeds
 from hub.hub import Hub
 from hub.jobs import fire_soon
 from plugins.quickbooks import connection
 
 bp = Blueprint("quickbooks_webhooks", __name__)
+
+# Intuit's notifications are a few kilobytes (a change is a name, an id and a time); this is
+# the app's limit for any body (MAX_CONTENT_LENGTH), far above that.
+MAX_BODY = 1024 * 1024
 
 
 def signature(verifier_token: str, raw: bytes) -> str:
@@ -29,33 +34,97 @@ def signature(verifier_token: str, raw: bytes) -> str:
                             ).decode()
 
 
-def realms(payload: Any) -> set[str]:
-    """The companies a notification speaks of, in either format."""
-    found: set[str] = set()
+def _items(value: Any) -> list[Any]:
+    """``value`` if it is a JSON array, else nothing: a shape we do not know names nothing."""
+    return value if isinstance(value, list) else []
+
+
+def _field(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def _realm(value: Any) -> str | None:
+    """A company id as Intuit writes it (a string of digits; a JSON number is taken too). A
+    ``{}``, a list or ``true`` is no company's id: it can only fail to match ours."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    return value if isinstance(value, str) and value else None
+
+
+def _notifications(payload: Any) -> list[Any]:
+    """The legacy format's entries, or CloudEvents' (the body is then the array itself)."""
     if isinstance(payload, dict):
-        for note in payload.get("eventNotifications") or []:
-            if isinstance(note, dict) and note.get("realmId"):
-                found.add(str(note["realmId"]))
-    elif isinstance(payload, list):
-        for event in payload:
-            if isinstance(event, dict) and event.get("intuitaccountid"):
-                found.add(str(event["intuitaccountid"]))
-    return found
+        return _items(payload.get("eventNotifications"))
+    return _items(payload)
+
+
+def realms(payload: Any) -> set[str]:
+    """The companies a notification speaks of, in either format. An entry of any other shape
+    is passed over: it cannot be about our company."""
+    key = "realmId" if isinstance(payload, dict) else "intuitaccountid"
+    found = {_realm(_field(note, key)) for note in _notifications(payload)}
+    return {realm for realm in found if realm is not None}
 
 
 def entities(payload: Any) -> set[str]:
     """The kinds of object a notification names, lowercased: ``customer``, ``preferences``."""
     found: set[str] = set()
     if isinstance(payload, dict):
-        for note in payload.get("eventNotifications") or []:
-            change = (note or {}).get("dataChangeEvent") or {}
-            found |= {str(e.get("name", "")).lower() for e in change.get("entities") or []}
-    elif isinstance(payload, list):
-        for event in payload:  # CloudEvents: "qbo.preferences.updated.v1"
-            parts = str((event or {}).get("type", "")).split(".")
+        for note in _notifications(payload):
+            for entity in _items(_field(_field(note, "dataChangeEvent"), "entities")):
+                name = _field(entity, "name")
+                if isinstance(name, str):
+                    found.add(name.lower())
+    else:
+        for event in _notifications(payload):  # CloudEvents: "qbo.preferences.updated.v1"
+            kind = _field(event, "type")
+            parts = kind.split(".") if isinstance(kind, str) else []
             if len(parts) > 2:
                 found.add(parts[1].lower())
     return found
+
+
+def _refused(status: int, message: str) -> tuple[Response, int]:
+    return jsonify(error=message), status
+
+
+def _body() -> tuple[bytes | None, tuple[Response, int] | None]:
+    """The raw body, or a 413 past MAX_BODY."""
+    too_big = _refused(413, "the body is over 1 MiB; Intuit's notifications are a few KB")
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return None, too_big
+    raw = request.get_data(cache=False)
+    if len(raw) == MAX_BODY and request.content_length is None and \
+            request.environ["wsgi.input"].read(1):
+        # A chunked body has no length to refuse it by, and Werkzeug stops reading at the
+        # limit without saying so: the signature would then be checked over a truncated body.
+        return None, too_big
+    return raw, None
+
+
+def _parse(raw: bytes) -> tuple[Any, tuple[Response, int] | None]:
+    """The JSON of a signed body, or the 400 that says why it is none.
+
+    A 400 and not a 200: a body that is not JSON at all (or nests past any notification) is not
+    one of Intuit's formats, and saying so shows in Intuit's delivery log. Nothing is lost by
+    it: the sweep also runs every ``poll_minutes`` and reads what changed from the change feed.
+    """
+    too_deep = _refused(400, f"the body nests deeper than {MAX_JSON_DEPTH} levels; Intuit's "
+                        "notifications are five deep")
+    try:
+        payload = json.loads(raw)
+    except ValueError:  # UnicodeDecodeError is one: bytes that are not UTF-8
+        return None, _refused(400, "the body is not JSON")
+    except RecursionError:  # nested thousands deep: the parser gives up before we could
+        return None, too_deep
+    if json_depth_exceeds(payload):
+        return None, too_deep
+    if not isinstance(payload, (dict, list)):
+        return None, _refused(400, "the body is neither of Intuit's formats: an object with "
+                              "eventNotifications, or an array of CloudEvents")
+    return payload, None
 
 
 @bp.post("/quickbooks/webhooks")
@@ -64,14 +133,20 @@ def receive() -> tuple[Response, int]:
     token = hub.config.qbo_webhook_verifier_token
     if not token:
         return jsonify(error="webhooks are refused: QBO_WEBHOOK_VERIFIER_TOKEN is not set"), 403
-    raw = request.get_data(cache=False)
+    raw, refused = _body()
+    if refused:
+        return refused
+    assert raw is not None
     given = request.headers.get("intuit-signature", "")
     if not hmac.compare_digest(given.encode(), signature(token, raw).encode()):
         return jsonify(error="the intuit-signature does not match this body"), 401
-    try:
-        payload = json.loads(raw)
-    except ValueError:
-        return jsonify(error="the body is not JSON"), 400
+    payload, refused = _parse(raw)
+    if refused:
+        return refused
+    # From here a 200, whatever the entries hold: Intuit retries any other answer, and an entry
+    # we cannot read (a list for an object, {} for a company id, a date no calendar has) would
+    # fail the same way on every retry. The notification only says *that* something changed;
+    # nothing of it is stored or handed to the sweep, which reads the change feed itself.
     current = connection.row(hub)
     if current is None or current["realm_id"] not in realms(payload):
         return jsonify(queued=False), 200  # not our company: acknowledged, nothing to do
