@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from hub.bounds import MAX_JSON_DEPTH, json_depth_exceeds
 from hub.clock import as_utc
 from hub.db import reading
 from hub.events import (
@@ -84,9 +85,17 @@ def _json_body() -> tuple[Any, Response | None]:
         # limit and hands over what it read, which would be answered as truncated JSON.
         return None, problem(413, "the body is over 1 MiB; send events one at a time")
     try:
-        return json.loads(raw), None
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         return None, problem(422, f"the body is not valid JSON: {exc}", field="body")
+    except RecursionError:  # nested thousands deep
+        return None, _too_deep()
+    return (None, _too_deep()) if json_depth_exceeds(body) else (body, None)
+
+
+def _too_deep() -> Response:
+    return problem(422, f"the body nests deeper than {MAX_JSON_DEPTH} levels; no event is "
+                   "more than five deep", field="body")
 
 
 @bp.post("/events")
@@ -104,7 +113,8 @@ def post_event() -> Response | tuple[Response, int]:
         errors += _validation_errors(exc)
     event_type, data = body.get("type"), body.get("data")
     value = None
-    if event_type in EVENT_TYPES and isinstance(data, dict):
+    # isinstance first: a type of {} or [] is not hashable, and is refused above.
+    if isinstance(event_type, str) and event_type in EVENT_TYPES and isinstance(data, dict):
         try:
             value = parse_data(event_type, data)
         except ValidationError as exc:

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Integer, and_, bindparam, exists, select, upd
 from sqlalchemy.orm import aliased
 
 from hub.clock import utcnow
-from hub.store import DELIVERIES, EVENTS, sqlite_time
+from hub.store import DELIVERIES, EVENTS, OCCURRED_AT, read_time, sqlite_time
 
 if TYPE_CHECKING:
     from hub.hub import Hub
@@ -36,7 +36,8 @@ class Claimed:
     plugin: str
     hook: str
     attempts: int
-    # The event's source, key, type, occurred_at and data, read in the claim's transaction.
+    # The event's source, key, type, occurred_at and data, read in the claim's transaction;
+    # "unreadable" says why, when the row holds what no delivery can use (dispatch parks it).
     event: dict[str, Any]
 
 
@@ -104,8 +105,8 @@ def _claim_statement() -> Any:
 
 # Built once: on the delivery path, building and keying a statement cost more than running it.
 _CLAIM = _claim_statement()
-_EVENT_COLUMNS = (EVENTS.c.pk, EVENTS.c.source, EVENTS.c.key, EVENTS.c.type,
-                  EVENTS.c.occurred_at, EVENTS.c.data)
+_EVENT_COLUMNS = (EVENTS.c.pk, EVENTS.c.source, EVENTS.c.key, EVENTS.c.type, OCCURRED_AT,
+                  EVENTS.c.data)
 _EVENTS = select(*_EVENT_COLUMNS).where(EVENTS.c.pk.in_(bindparam("pks", expanding=True)))
 
 # SQLite: the same claim, straight to the driver in the one writer thread, as accepting does
@@ -140,16 +141,27 @@ def _claim_sqlite(conn: Connection, owner: str, limit: int, now: datetime,
             return []
         pks = {row[1] for row in rows}
         cursor.execute(_SQLITE_EVENTS.format(pks=", ".join("?" * len(pks))), tuple(pks))
-        events = {pk: {"source": source, "key": key, "type": type_,
-                       "occurred_at": datetime.fromisoformat(occurred_at), "data": data}
-                  for pk, source, key, type_, occurred_at, data in cursor.fetchall()}
+        events = {row[0]: _event(*row) for row in cursor.fetchall()}
     finally:
         cursor.close()
     return _with_events(rows, events)
 
 
+def _event(pk: int, source: str, key: str, type_: str, occurred_at: Any, data: str
+           ) -> dict[str, Any]:
+    """An event row as a delivery gets it. One bad row must not fail the claim of every other
+    delivery (one year-11 event once stopped all of them), so what cannot be read is said."""
+    event = {"source": source, "key": key, "type": type_,
+             "occurred_at": read_time(occurred_at), "data": data}
+    if event["occurred_at"] is None:
+        event["unreadable"] = f"its occurred_at {occurred_at!r} is not a time"
+    return event
+
+
 def _with_events(rows: Any, events: dict[int, dict[str, Any]]) -> list[Claimed]:
-    return [Claimed(pk, event_pk, plugin, hook, attempts, events[event_pk])
+    missing = {"source": "?", "key": "?", "type": "?", "occurred_at": None, "data": "",
+               "unreadable": "its event row is gone"}
+    return [Claimed(pk, event_pk, plugin, hook, attempts, events.get(event_pk, missing))
             for pk, event_pk, plugin, hook, attempts in sorted(rows)]
 
 
@@ -161,7 +173,7 @@ def _claim_any(conn: Connection, owner: str, limit: int, now: datetime,
                                  "b_skip": skip, "b_lease_until": lease_until}).all()
     if not rows:
         return []
-    events = {row.pk: dict(row._mapping) for row in conn.execute(
+    events = {row[0]: _event(*row) for row in conn.execute(
         _EVENTS, {"pks": sorted({row[1] for row in rows})})}
     return _with_events(rows, events)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, bindparam, update
 
 from hub.claims import Claimed
@@ -73,34 +74,93 @@ def put_back(hub: Hub, job: Claimed, like: Outcome) -> Outcome:
 
 
 def attempt(hub: Hub, job: Claimed) -> Outcome:
-    """Hand a claimed delivery to its plugin; nothing is recorded yet (see ``record``)."""
-    ctx = context_for(hub, job)
+    """Hand a claimed delivery to its plugin; nothing is recorded yet (see ``record``).
+
+    Never raises: an outcome that could not be had would leave the delivery to be claimed
+    again when its lease ran out, and again after that, holding a worker forever."""
+    try:
+        ctx = context_for(hub, job)
+    except Exception as exc:  # the row's event is not what a context needs
+        ctx = Context(hub=hub, plugin=job.plugin, source="?", event_id="?", event_type="?",
+                      occurred_at=utcnow(), attempt=job.attempts, delivery_pk=job.pk)
+        return _outcome(job, ctx, "dead", error=f"the stored event cannot be read "
+                        f"({type(exc).__name__}: {exc}); dismiss this delivery")
     try:
         _call(hub, job, ctx)
     except Hold as exc:
-        return Outcome(job, ctx, "waiting", error=str(exc), refund=True)
+        return _outcome(job, ctx, "waiting", error=str(exc), refund=True)
     except Skip as exc:
-        return Outcome(job, ctx, "skipped", result=str(exc))
+        return _outcome(job, ctx, "skipped", result=str(exc))
     except NeedsOperator as exc:
-        return Outcome(job, ctx, "dead", error=str(exc))
+        return _outcome(job, ctx, "dead", error=str(exc))
     except RetryLater as exc:
         if not exc.spend_attempt:
             # Try again later without spending the attempt (and maybe hold back the
             # plugin's others until then).
-            return Outcome(job, ctx, "pending", error=str(exc), refund=True,
-                           delay=exc.after or timedelta(seconds=hub.config.retry_base_seconds),
-                           pause_plugin=exc.pause_plugin)
+            return _outcome(job, ctx, "pending", error=str(exc), refund=True,
+                            delay=exc.after or timedelta(seconds=hub.config.retry_base_seconds),
+                            pause_plugin=exc.pause_plugin)
         return _retry(hub, job, str(exc), exc.after, ctx)
     except Exception as exc:  # a plugin's bug or an outside failure: retried, then parked
         summary = f"{type(exc).__name__}: {exc}"
         log.warning("delivery %s to %s failed (attempt %s): %s\n%s", ctx.event_id, job.plugin,
                     job.attempts, summary, traceback.format_exc(limit=6))
         return _retry(hub, job, summary, None, ctx)
-    return Outcome(job, ctx, "done", result="; ".join(ctx.notes) or None)
+    return _outcome(job, ctx, "done", result="; ".join(ctx.notes) or None)
+
+
+# What an operator reads of an outcome is kept whole up to here; a longer text is cut.
+MAX_OUTCOME_TEXT = 4000
+
+
+def _recordable(text: str | None) -> str | None:
+    """An error or result as it can be stored anywhere: PostgreSQL refuses a NUL in text, and
+    a failed write of one outcome would lose its whole batch's, again at every attempt."""
+    if text is None:
+        return None
+    text = text.replace("\x00", "\\x00").encode("utf-8", "replace").decode("utf-8")
+    return text if len(text) <= MAX_OUTCOME_TEXT else text[:MAX_OUTCOME_TEXT - 1] + "…"
+
+
+def _outcome(job: Claimed, ctx: Context, status: str, *, error: str | None = None,
+             result: str | None = None, **rest: Any) -> Outcome:
+    return Outcome(job, ctx, status, error=_recordable(error), result=_recordable(result),
+                   **rest)
+
+
+def _stored_value(job: Claimed) -> Any:
+    """The event's value as its model reads the stored JSON; a row that no longer reads is
+    parked for the operator (retrying cannot change what is stored)."""
+    event = job.event
+    entry = EVENT_TYPES.get(event["type"])
+    if entry is None:
+        raise NeedsOperator(f"the stored event has type {event['type']!r}, which no release "
+                            "of the hub knows; dismiss this delivery")
+    try:
+        return entry[1].model_validate_json(event["data"])
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "data"
+        raise NeedsOperator(f"the stored event no longer passes the checks ({where}: "
+                            f"{first['msg']}); send a corrected event with a new id, then "
+                            "dismiss this delivery") from None
+
+
+def _stored_message(job: Claimed) -> dict[str, Any]:
+    try:
+        data = json.loads(job.event["data"])
+    except (ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict):
+        raise NeedsOperator("the stored event's data is not a JSON object; dismiss this "
+                            "delivery")
+    return data
 
 
 def _call(hub: Hub, job: Claimed, ctx: Context) -> None:
-    event = job.event
+    if "unreadable" in job.event:
+        raise NeedsOperator(f"the stored event cannot be read: {job.event['unreadable']}; "
+                            "dismiss this delivery")
     if job.plugin not in hub.infos:
         raise NeedsOperator(f"plugin {job.plugin!r} is not installed any more; reinstall it "
                             "and retry, or dismiss this delivery")
@@ -113,14 +173,14 @@ def _call(hub: Hub, job: Claimed, ctx: Context) -> None:
             raise Skip(f"plugin {job.plugin} no longer handles {job.hook}")
         value = hub.fresh_value(job.event_pk)
         if value is None:
-            value = EVENT_TYPES[event["type"]][1].model_validate_json(event["data"])
+            value = _stored_value(job)
         call_impl(impl, ctx=ctx, **{HOOK_ARGUMENT[job.hook]: value})
         return
-    data = json.loads(event["data"])
+    data = _stored_message(job)
     if job.hook == "job":
-        found = hub.jobs().get(data["job"])
+        found = hub.jobs().get(str(data.get("job")))
         if found is None:
-            raise Skip(f"job {data['job']} is no longer scheduled")
+            raise Skip(f"job {data.get('job')} is no longer scheduled")
         found.func(ctx)
         return
     impl = hookimpl_for(hub.pm, job.hook, job.plugin)
@@ -132,11 +192,11 @@ def _call(hub: Hub, job: Claimed, ctx: Context) -> None:
 def _retry(hub: Hub, job: Claimed, error: str, after: timedelta | None,
            ctx: Context) -> Outcome:
     if job.attempts >= hub.config.max_attempts:
-        return Outcome(job, ctx, "dead",
-                       error=f"{error} (gave up after {job.attempts} attempts)")
+        return _outcome(job, ctx, "dead",
+                        error=f"{error} (gave up after {job.attempts} attempts)")
     delay = after or backoff(job.attempts, hub.config.retry_base_seconds,
                              hub.config.retry_max_seconds)
-    return Outcome(job, ctx, "pending", error=error, delay=delay)
+    return _outcome(job, ctx, "pending", error=error, delay=delay)
 
 
 def _finish_statement(result: bool, delay: bool, refund: bool) -> Any:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from hub.bounds import json_depth_exceeds
 from hub.clock import as_utc
 from hub.events import EVENT_TYPES, BookingCheck, EventIn, parse_data, verdict_view
 from hub.store import body_hash, event_location, new_event_view
@@ -72,9 +73,11 @@ class HotCalls:
         # Whatever happens next, Flask may need to read the body again.
         environ["wsgi.input"] = io.BytesIO(raw)
         try:
-            return json.loads(raw)
-        except ValueError:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):
             return None
+        # Too deep to be an event: Flask says so.
+        return None if json_depth_exceeds(body) else body
 
     def _authorised(self, environ: dict[str, Any]) -> bool:
         key = self.hub.config.api_key

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, Text, bindparam, cast, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.clock import iso, utcnow
@@ -24,11 +24,29 @@ EVENTS = Event.__table__  # type: ignore[attr-defined]
 DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
 
 
+# An event's times read as text and parsed by read_time: a row holding a time no datetime can
+# hold (written by hand, or by a release that let a year 11 in) must not stop every read of the
+# table, only be shown as unknown and its deliveries parked.
+OCCURRED_AT = cast(EVENTS.c.occurred_at, Text).label("occurred_at")
+RECEIVED_AT = cast(EVENTS.c.received_at, Text).label("received_at")
+
+
+def read_time(value: Any) -> datetime | None:
+    """A stored time as naive UTC; None when the row holds something that is not one."""
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def body_hash(body: Any) -> str:
-    return hashlib.sha256(_CANONICAL.encode(body).encode()).hexdigest()
+    # surrogatepass: a lone surrogate ("\ud800") is valid JSON; the hash must not fail on it.
+    return hashlib.sha256(_CANONICAL.encode(body).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -68,7 +86,8 @@ _SQLITE_INSERT_DELIVERY = (
 
 
 def sqlite_time(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    # Not strftime: its %Y writes the year 11 as "11", which nothing reads back as a date.
+    return value.isoformat(sep=" ", timespec="microseconds")
 
 
 def _accept_sqlite(conn: Connection, source: str, key: str, type: str, occurred_at: datetime,
@@ -150,9 +169,15 @@ def new_event_view(key: str, event_type: str, occurred_at: datetime,
     }
 
 
+def _iso_or_none(value: Any) -> str | None:
+    moment = read_time(value)
+    return iso(moment) if moment else None
+
+
 def event_view(conn: Connection, source: str, key: str) -> dict[str, Any] | None:
     event = conn.execute(
-        select(EVENTS).where(EVENTS.c.source == source, EVENTS.c.key == key)
+        select(EVENTS.c.pk, EVENTS.c.key, EVENTS.c.type, OCCURRED_AT, RECEIVED_AT)
+        .where(EVENTS.c.source == source, EVENTS.c.key == key)
     ).mappings().first()
     if event is None:
         return None
@@ -162,8 +187,8 @@ def event_view(conn: Connection, source: str, key: str) -> dict[str, Any] | None
     return {
         "id": event["key"],
         "type": event["type"],
-        "occurred_at": iso(event["occurred_at"]),
-        "received_at": iso(event["received_at"]),
+        "occurred_at": _iso_or_none(event["occurred_at"]),
+        "received_at": _iso_or_none(event["received_at"]),
         "status": derive_status([(r["status"], r["last_error"]) for r in rows]),
         "deliveries": [
             {

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
 from hub.db import reading
 from hub.hub import Hub
-from hub.store import DELIVERIES, EVENTS, derive_status
+from hub.store import DELIVERIES, EVENTS, OCCURRED_AT, RECEIVED_AT, derive_status, read_time
 
 PAGE_SIZE = 25
 NEEDS_ATTENTION = ("dead", "waiting")
@@ -90,8 +90,8 @@ class EventRow:
     source: str
     type: str
     subject: str | None
-    occurred_at: datetime
-    received_at: datetime
+    occurred_at: datetime | None  # None: the row holds something that is not a time
+    received_at: datetime | None
     data: Any = None
     deliveries: list[dict[str, Any]] = field(default_factory=list)
 
@@ -136,7 +136,7 @@ def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
 
 def _row(r: Any) -> EventRow:
     return EventRow(pk=r.pk, key=r.key, source=r.source, type=r.type, subject=r.subject,
-                    occurred_at=r.occurred_at, received_at=r.received_at)
+                    occurred_at=read_time(r.occurred_at), received_at=read_time(r.received_at))
 
 
 def list_events(hub: Hub, filters: Filters, page: int) -> tuple[list[EventRow], int]:
@@ -146,7 +146,7 @@ def list_events(hub: Hub, filters: Filters, page: int) -> tuple[list[EventRow], 
         total = conn.execute(select(func.count()).select_from(EVENTS).where(*where)).scalar_one()
         rows = conn.execute(
             select(EVENTS.c.pk, EVENTS.c.key, EVENTS.c.source, EVENTS.c.type, EVENTS.c.subject,
-                   EVENTS.c.occurred_at, EVENTS.c.received_at)
+                   OCCURRED_AT, RECEIVED_AT)
             .where(*where).order_by(EVENTS.c.pk.desc())
             .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
         ).all()
@@ -168,7 +168,9 @@ def _attach_deliveries(conn: Any, events: list[EventRow]) -> None:
 
 def event_detail(hub: Hub, pk: int) -> EventRow | None:
     with reading(hub.engine) as conn:
-        r = conn.execute(select(EVENTS).where(EVENTS.c.pk == pk)).first()
+        r = conn.execute(
+            select(EVENTS.c.pk, EVENTS.c.key, EVENTS.c.source, EVENTS.c.type, EVENTS.c.subject,
+                   OCCURRED_AT, RECEIVED_AT, EVENTS.c.data).where(EVENTS.c.pk == pk)).first()
         if r is None:
             return None
         event = _row(r)
