@@ -13,21 +13,28 @@ from hub.ui import queries
 from hub.ui.blueprint import bp, current_hub, safe_next
 
 STATUSES = ("attention", "dead", "waiting", "pending", "done", "skipped")
+# Far past any real page; a larger offset is out of PostgreSQL's range (a 500, not a page).
+MAX_PAGE = 1_000_000
+
+
+def _text(name: str, limit: int) -> str:
+    # No NUL: PostgreSQL refuses one in any text it is sent, a search term included.
+    return request.args.get(name, "")[:limit].replace("\x00", "")
 
 
 def _filters() -> queries.Filters:
     status = request.args.get("status", "")
     return queries.Filters(
-        about=request.args.get("about", "")[:300],
-        q=request.args.get("q", "")[:300],
+        about=_text("about", 300),
+        q=_text("q", 300),
         status=status if status in STATUSES else "",
-        plugin=request.args.get("plugin", "")[:100],
+        plugin=_text("plugin", 100),
     )
 
 
 def _page() -> int:
     try:
-        return max(1, int(request.args.get("page", "1")))
+        return min(MAX_PAGE, max(1, int(request.args.get("page", "1")[:20])))
     except ValueError:
         return 1
 
@@ -47,7 +54,8 @@ def activity() -> Any:
     )
 
 
-@bp.get("/activity/events/<int:pk>")
+# Row numbers are PostgreSQL integers: a larger one in a URL is a 404, not an out-of-range error.
+@bp.get("/activity/events/<int(max=2147483647):pk>")
 def event(pk: int) -> Any:
     found = queries.event_detail(current_hub(), pk)
     if found is None:
@@ -57,7 +65,7 @@ def event(pk: int) -> Any:
                            here=request.path)
 
 
-@bp.post("/activity/deliveries/<int:pk>/retry")
+@bp.post("/activity/deliveries/<int(max=2147483647):pk>/retry")
 def retry(pk: int) -> Any:
     if current_hub().retry([pk]):
         flash("Sent again. It will be tried in the next few seconds.")
@@ -66,7 +74,7 @@ def retry(pk: int) -> Any:
     return redirect(safe_next(request.form.get("next"), "ui.activity"))
 
 
-@bp.post("/activity/deliveries/<int:pk>/dismiss")
+@bp.post("/activity/deliveries/<int(max=2147483647):pk>/dismiss")
 def dismiss(pk: int) -> Any:
     if current_hub().dismiss([pk]):
         flash("Dismissed. The hub will not try it again; it stays listed here.")
