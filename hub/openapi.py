@@ -65,6 +65,10 @@ def openapi_document() -> dict[str, Any]:
         "paths": {
             "/api/v1/events": {"post": {
                 "summary": "Send an event; the same id is processed once",
+                "description": "At most 1 MiB, nested at most 32 levels deep. Dates and "
+                "instants are 1900-2199 as written; amounts have at most 15 significant "
+                "digits (13 before the cents); text holds no control characters (newlines "
+                "and tabs only in descriptions). Anything else is a 422 naming the field.",
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": REF.format(model="EventIn")}}}},
                 "responses": {
