@@ -19,7 +19,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
@@ -251,26 +253,62 @@ class Invoice(Strict):
     def balance(self) -> Decimal:
         return Decimal("0.00") if self.status == "void" else self.computed_total - self.paid
 
+    # Each rule is checked on the field it names, so the 422 names that field
+    # (data.total, not data); earlier fields are in info.data when they passed their own checks.
+    @field_validator("due_date")
+    @classmethod
+    def _not_before_issue(cls, value: date | None, info: ValidationInfo) -> date | None:
+        issued = info.data.get("issue_date")
+        if value and issued and value < issued:
+            raise ValueError(f"is {value}, before issue_date {issued}; send a due date on or "
+                             "after the issue date, or leave it out")
+        return value
+
+    @field_validator("discount")
+    @classmethod
+    def _within_lines(cls, value: Discount | None, info: ValidationInfo) -> Discount | None:
+        if value is not None and "lines" in info.data:
+            subtotal = _subtotal(info.data["lines"])
+            if value.of(subtotal) > subtotal:
+                raise ValueError(f"is {value.of(subtotal)}, more than the lines' total "
+                                 f"{subtotal}")
+        return value
+
+    @field_validator("total")
+    @classmethod
+    def _adds_up(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        total = _total_of(info.data)
+        if value is not None and total is not None and value != total:
+            raise ValueError(f"is {value}, but the lines less the discount plus the tax come "
+                             f"to {total}; send the total the lines add up to, or leave it out")
+        return value
+
+    @field_validator("amount_paid")
+    @classmethod
+    def _within_total(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        total = _total_of(info.data)
+        if value is not None and total is not None and value > total:
+            raise ValueError(f"is {value}, more than the invoice's total {total}")
+        return value
+
     @model_validator(mode="after")
-    def _arithmetic(self) -> Invoice:
-        if self.due_date and self.due_date < self.issue_date:
-            raise ValueError("due_date is before issue_date")
-        # The properties' sums, each worked out once: every event is checked here.
-        subtotal = self.subtotal
-        discount = self.discount.of(subtotal) if self.discount else Decimal("0.00")
-        if discount > subtotal:
-            raise ValueError(f"discount {discount} is more than the lines' total {subtotal}")
-        tax = self.tax.of(subtotal - discount) if self.tax else Decimal("0.00")
-        total = subtotal - discount + tax
-        check_money_size(total, "the invoice's total")
-        if self.total is not None and self.total != total:
-            raise ValueError(
-                f"total {self.total} does not equal the lines less the discount plus the tax "
-                f"({total}); send the total the lines add up to, or leave it out"
-            )
-        if self.amount_paid is not None and self.amount_paid > total:
-            raise ValueError(f"amount_paid {self.amount_paid} is more than the total {total}")
+    def _fits(self) -> Invoice:
+        check_money_size(self.computed_total, "the invoice's total")
         return self
+
+
+def _subtotal(lines: list[Line]) -> Decimal:
+    return sum((line.amount for line in lines), Decimal("0.00"))
+
+
+def _total_of(fields: dict[str, Any]) -> Decimal | None:
+    """The total an invoice's checked fields come to; None if one of them failed its check."""
+    if "lines" not in fields or "discount" not in fields or "tax" not in fields:
+        return None
+    subtotal = _subtotal(fields["lines"])
+    discount = fields["discount"].of(subtotal) if fields["discount"] else Decimal("0.00")
+    tax = fields["tax"].of(subtotal - discount) if fields["tax"] else Decimal("0.00")
+    return subtotal - discount + tax
 
 
 class Payment(Strict):
@@ -283,15 +321,21 @@ class Payment(Strict):
     source: Literal["order_form", "subscription", "membership", "calendar", "other"] = "other"
     lines: list[Line] | None = None
 
-    @model_validator(mode="after")
-    def _lines_add_up(self) -> Payment:
-        if self.amount <= 0:
-            raise ValueError("amount must be greater than zero")
-        if self.lines:
-            total = sum((line.amount for line in self.lines), Decimal("0.00"))
-            if total != self.amount:
-                raise ValueError(f"the lines add up to {total}, not the amount {self.amount}")
-        return self
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Decimal) -> Decimal:
+        if value <= 0:
+            raise ValueError("must be greater than zero")
+        return value
+
+    @field_validator("lines")
+    @classmethod
+    def _add_up(cls, value: list[Line] | None, info: ValidationInfo) -> list[Line] | None:
+        amount = info.data.get("amount")
+        if value and amount is not None and _subtotal(value) != amount:
+            raise ValueError(f"add up to {_subtotal(value)}, not the amount {amount}; send "
+                             "lines that add up to the amount, or no lines")
+        return value
 
 
 class Booking(Strict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import requests
@@ -157,8 +158,19 @@ def test_a_total_that_does_not_add_up_is_refused_to_the_cent(client: FlaskClient
     status, answer = post(client, event(total="189.99"))
     assert status == 422
     [error] = answer["errors"]
-    assert error["field"] == "data"
+    assert error["field"] == "data.total"  # the field, as the contract says every error names
     assert "189.98" in error["message"] and "189.99" in error["message"]
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"due_date": "2026-03-01"}, "data.due_date"),
+    ({"discount": {"amount": "500.00"}, "total": None}, "data.discount"),
+    ({"amount_paid": "200.00"}, "data.amount_paid"),
+])
+def test_each_rule_names_the_field_it_is_about(client: FlaskClient, change: dict[str, Any],
+                                               field: str) -> None:
+    status, answer = post(client, event(**change))
+    assert status == 422 and [e["field"] for e in answer["errors"]] == [field]
 
 
 def test_unknown_type_and_unknown_fields_are_refused(client: FlaskClient) -> None:
