@@ -121,7 +121,9 @@ def sync(ctx: Context, api: Api, contact: Contact, fallback_email: str | None = 
         return str(link["qbo_id"])
     target: dict[str, Any] | None = None
     if link:
-        target = {"Id": link["qbo_id"], "SyncToken": link["sync_token"]}
+        target = {"Id": link["qbo_id"], "SyncToken": links.token(link["sync_token"])}
+        if target["SyncToken"] is None:  # linked by a sweep or a marker: its token is unknown
+            target = api.read("Customer", str(target["Id"]))
     elif email:
         target = find_by_email(api, email, wanted)
     if target is not None:
@@ -146,7 +148,7 @@ def _update(ctx: Context, api: Api, target: dict[str, Any],
                 "customer-update", str(target["Id"]), str(target["SyncToken"]),
                 _digest(changes)))
         except faults.Fault as exc:
-            if exc.code == "5010" and attempt < 2:  # changed in QuickBooks meanwhile: re-read
+            if links.stale_token(exc) and attempt < 2:  # changed in QuickBooks meanwhile
                 target = api.read("Customer", str(target["Id"]))
                 continue
             if exc.code == "6240" and "DisplayName" in changes:

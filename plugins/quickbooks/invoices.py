@@ -164,7 +164,9 @@ def _create(ctx: Context, api: Api, invoice: Invoice, wanted: dict[str, Any],
 
 def _update(ctx: Context, api: Api, link: dict[str, Any],
             wanted: dict[str, Any]) -> dict[str, Any]:
-    current = {"Id": link["qbo_id"], "SyncToken": link["sync_token"]}
+    current = {"Id": link["qbo_id"], "SyncToken": links.token(link["sync_token"])}
+    if current["SyncToken"] is None:  # linked by a sweep or a marker: its token is unknown
+        current = api.read("Invoice", str(current["Id"]))
     for attempt in range(3):
         # A sparse update replaces the whole Line list, which is what we send.
         payload = {**wanted, "Id": current["Id"], "SyncToken": current["SyncToken"],
@@ -174,7 +176,7 @@ def _update(ctx: Context, api: Api, link: dict[str, Any],
                 "invoice-update", str(current["Id"]), str(current["SyncToken"]),
                 digest(wanted)))
         except faults.Fault as exc:
-            if exc.code != "5010" or attempt == 2:
+            if not links.stale_token(exc) or attempt == 2:
                 raise
             current = api.read("Invoice", str(current["Id"]))  # changed meanwhile: re-read
     raise AssertionError("unreachable")

@@ -30,9 +30,25 @@ def by_qbo_id(hub: Hub, kind: str, qbo_id: str) -> dict[str, Any] | None:
     return dict(found) if found else None
 
 
+def token(value: Any) -> str | None:
+    """A SyncToken as QuickBooks gave it; None when it is not known (a link restored from a
+    sweep or a marker, or an answer that carried none). An update must never send None: it is
+    refused (2020), so the object is read first."""
+    text = None if value is None else str(value)
+    return None if text in (None, "", "None") else text
+
+
+def stale_token(exc: Exception) -> bool:
+    """Whether QuickBooks refused a write for its SyncToken: stale (5010), or missing (2020
+    naming it). Either is repaired by reading the object once more, never by parking."""
+    code = getattr(exc, "code", "")
+    said = f"{exc} {getattr(exc, 'detail', '')} {getattr(exc, 'element', '')}"
+    return code == "5010" or (code == "2020" and "SyncToken" in said)
+
+
 def put(hub: Hub, kind: str, external_id: str, qbo_id: str, *, sync_token: str | None,
         digest: str | None, origin: str = "host", balance: str | None = None) -> None:
-    values: dict[str, Any] = dict(qbo_id=qbo_id, sync_token=sync_token, digest=digest,
+    values: dict[str, Any] = dict(qbo_id=qbo_id, sync_token=token(sync_token), digest=digest,
                                   origin=origin, updated_at=utcnow())
     if balance is not None:
         values["balance"] = balance
