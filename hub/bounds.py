@@ -128,3 +128,24 @@ def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
         stack.extend((child, depth + 1) for child in children
                      if isinstance(child, (dict, list)))
     return False
+
+
+def check_number(value: int | float | Decimal, what: str = "a number") -> int | float | Decimal:
+    """A number a setting can mean: finite, of at most MAX_DIGITS significant digits and
+    under 10**MAX_DIGITS in size (what QuickBooks keeps, and what a JavaScript client of the
+    settings reads exactly). A plugin's own bounds (``le=1440``) are usually tighter."""
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():
+        raise ValueError(f"must be {what}, not {value}")
+    if number != 0 and (number.adjusted() >= MAX_DIGITS
+                        or len(number.as_tuple().digits) > MAX_DIGITS):
+        raise ValueError(f"must be {what} of at most {MAX_DIGITS} digits")
+    return value
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """``value`` quoted for a message, control characters escaped, and cut short past ``limit``
+    characters: a message about a 100,000-character value need not repeat it."""
+    if len(value) <= limit:
+        return repr(value)
+    return repr(value[:limit])[:-1] + f"… ({len(value):,} characters)" + repr(value)[-1]

@@ -4,23 +4,34 @@ from __future__ import annotations
 
 import copy
 import functools
+import ipaddress
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from hub import __version__
+from hub.bounds import shown
 from hub.clock import iso, utcnow
 from hub.config import load_config, plugin_modules
 from hub.crypto import mask
 from hub.db import reading
 from hub.errors import ConfigError
 from hub.hub import Hub
-from hub.plugins import SettingsError, call_impl, discover, hookimpl_for, implementers
+from hub.plugins import (
+    SettingsError,
+    call_impl,
+    discover,
+    hookimpl_for,
+    implementers,
+    validation_errors,
+)
 from hub.store import DELIVERIES, EVENTS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,6 +55,37 @@ def pass_hub(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+# -- arguments -------------------------------------------------------------------------
+# Checked before anything runs, as click's usage errors (exit 2): a value no command could use
+# is a sentence naming the fix, never a traceback from deep inside (a lone surrogate, which a
+# shell passes for bytes that are not UTF-8, fails the moment it reaches the database).
+
+PORT = click.IntRange(1, 65535)
+# A delivery's number: a positive 64-bit integer, as the database keeps it.
+DELIVERY = click.IntRange(1, 2**63 - 1)
+# An event id as the host sends it (hub.events.ExternalId): printable ASCII, no spaces.
+_EVENT_ID = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def check_address(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """``--host``: the server listens on an IP address; a name is not looked up."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise click.BadParameter(f"{shown(value)} is not an IP address: give 127.0.0.1 (this "
+                                 "machine only) or 0.0.0.0 (every interface)") from None
+    return value
+
+
+def check_event_id(_ctx: click.Context, _param: click.Parameter,
+                   value: str | None) -> str | None:
+    if value is None or _EVENT_ID.fullmatch(value):
+        return value
+    raise click.BadParameter(f"{shown(value)} is not an event id: the host's ids are 1 to 255 "
+                             "printable ASCII characters without spaces (see `hub events "
+                             "failed`)")
+
+
 @click.group()
 @click.version_option(__version__, prog_name="hub")
 def cli() -> None:
@@ -63,16 +105,16 @@ def _roles(web: bool, worker: bool, clock: bool, host: str = "127.0.0.1",
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, callback=check_address)
+@click.option("--port", default=8000, show_default=True, type=PORT)
 def serve(host: str, port: int) -> None:
     """Web UI, host API, workers and scheduler in one process."""
     _roles(True, True, True, host, port)
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, callback=check_address)
+@click.option("--port", default=8000, show_default=True, type=PORT)
 def web(host: str, port: int) -> None:
     """Only the web UI and host API."""
     _roles(True, False, False, host, port)
@@ -138,11 +180,19 @@ def plugins_show(hub: Hub, name: str) -> None:
     """A plugin's settings: each value (secrets masked), its default and what it means."""
     info = hub.infos.get(name)
     if info is None:
-        raise click.ClickException(f"no plugin named {name!r}; see `hub plugins list`")
-    model, current = info.settings_model, hub.states.settings(name)
-    if model is None or current is None:
+        raise click.ClickException(f"no plugin named {shown(name)}; see `hub plugins list`")
+    model = info.settings_model
+    if model is None:
         click.echo(f"{name} has no settings")
         return
+    try:
+        current = hub.states.settings(name)
+    except ValidationError as exc:
+        # Stored under a plugin's older rules: say which, and how to set each right.
+        for where, message in validation_errors(exc):
+            click.echo(f"error: {name}.{where}: the stored value is refused now: {message}; "
+                       f"set it again with `hub plugins set {name} {where}=...`", err=True)
+        sys.exit(1)
     for key, field in model.model_fields.items():
         value = getattr(current, key)
         if hasattr(value, "get_secret_value"):
@@ -160,14 +210,15 @@ def plugins_set(hub: Hub, name: str, assignments: tuple[str, ...]) -> None:
     updates: dict[str, str] = {}
     for item in assignments:
         key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.ClickException(f"{item!r}: write settings as KEY=VALUE")
+        if not sep or not key.strip():
+            raise click.ClickException(f"{shown(item)}: write settings as KEY=VALUE")
         updates[key.strip()] = value
     try:
         hub.states.update_settings(name, updates)
     except SettingsError as exc:
+        plugin = name if name in hub.infos else shown(name)
         for field, message in exc.errors:
-            click.echo(f"error: {name}.{field}: {message}", err=True)
+            click.echo(f"error: {plugin}.{field}: {message}", err=True)
         sys.exit(2)
     click.echo(f"{name}: saved {', '.join(sorted(updates))}")
 
@@ -203,7 +254,8 @@ def jobs_run(hub: Hub, job_id: str) -> None:
     job = hub.jobs().get(job_id)
     if job is None:
         known = ", ".join(hub.jobs()) or "none"
-        raise click.ClickException(f"no job {job_id!r}; jobs: {known}")
+        raise click.ClickException(f"no job {shown(job_id)}; jobs: {known} (see `hub jobs "
+                                   "list`)")
     fired = fire(hub, job, utcnow())
     run_due(hub)
     with reading(hub.engine) as conn:
@@ -224,13 +276,14 @@ def events() -> None:
 
 
 @events.command("show")
-@click.argument("event_id")
+@click.argument("event_id", callback=check_event_id)
 @pass_hub
 def events_show(hub: Hub, event_id: str) -> None:
     """An event's status and each plugin's delivery, as the API shows it."""
     view = hub.event(event_id)
     if view is None:
-        raise click.ClickException(f"no event {event_id!r}")
+        raise click.ClickException(f"no event {event_id!r} (see `hub events failed`, or "
+                                   "Activity in the settings UI)")
     click.echo(json.dumps(view, indent=2))
 
 
@@ -254,8 +307,8 @@ def events_failed(hub: Hub) -> None:
 
 
 @events.command("retry")
-@click.argument("event_id", required=False)
-@click.option("--delivery", "deliveries", multiple=True, type=int,
+@click.argument("event_id", required=False, callback=check_event_id)
+@click.option("--delivery", "deliveries", multiple=True, type=DELIVERY,
               help="a delivery number from `hub events failed`")
 @pass_hub
 def events_retry(hub: Hub, event_id: str | None, deliveries: tuple[int, ...]) -> None:

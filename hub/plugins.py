@@ -7,6 +7,7 @@ theirs. The only plugin the core names is its own host-webhook sender, in ``DEFA
 
 from __future__ import annotations
 
+import enum
 import importlib
 import json
 import threading
@@ -14,14 +15,28 @@ import time
 import types
 import typing
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
 from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticSerializationError
 from sqlalchemy import Engine, insert, select, update
 
 from hub import __version__, hookspecs
+from hub.bounds import (
+    MAX_DIGITS,
+    MAX_NUMBER_TEXT,
+    check_date,
+    check_instant,
+    check_number,
+    multi_line,
+    shown,
+    single_line,
+)
 from hub.clock import utcnow
 from hub.crypto import Crypto
 from hub.db import reading
@@ -32,6 +47,13 @@ META = Meta.__table__  # type: ignore[attr-defined]
 ENTRY_POINT_GROUP = "hub.plugins"
 DEFAULT_PLUGINS = ("hub.host_webhooks",)
 _STATE_TTL = 2.0  # seconds another process's toggle may take to be seen here
+
+# What every setting is held to, whatever its plugin declares (the plugin's own limits, such as
+# max_length=100, apply too and are mostly tighter). A setting is read by every delivery and
+# shown on the settings page; past these it is a slip of the keyboard, not a configuration.
+MAX_SETTING_TEXT = 2_000  # a value without a max_length of its own: a name, a URL, a token
+MAX_SETTING_ITEMS = 1_000  # items in a list: a thousand emails is already a long page
+LONG_TEXT = 200  # text allowed more characters than this is a message: it may run over lines
 
 
 @dataclass
@@ -143,6 +165,93 @@ def _is_list(annotation: Any) -> bool:
     return False
 
 
+def max_length(info: FieldInfo) -> int:
+    """The ``max_length`` a field declares; 0 when it declares none."""
+    for item in info.metadata:
+        limit = getattr(item, "max_length", None)
+        if limit is not None:
+            return int(limit)
+    return 0
+
+
+def is_long_text(info: FieldInfo) -> bool:
+    """Whether a text setting may hold newlines and tabs: a message (a text area on the settings
+    page), not a name."""
+    return max_length(info) > LONG_TEXT
+
+
+def setting_problem(value: Any, info: FieldInfo) -> tuple[str, str] | None:
+    """(where in the setting, what to do) for a value past the bounds every setting is held
+    to, or None. ``where`` is ``""`` for the whole value, ``[3]`` for an item of a list."""
+    if isinstance(value, str) and len(value.strip()) > MAX_NUMBER_TEXT \
+            and _is_number(info.annotation):
+        # Longer than any number of 15 digits can be written: not parsed at all.
+        return "", f"must be a number of at most {MAX_DIGITS} digits"
+    return _problem(value, is_long_text(info), max_length(info) or MAX_SETTING_TEXT)
+
+
+def _problem(value: Any, lines: bool, limit: int) -> tuple[str, str] | None:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        return _items_problem(value)
+    if isinstance(value, BaseModel):
+        for key in type(value).model_fields:
+            found = _problem(getattr(value, key), False, MAX_SETTING_TEXT)
+            if found:
+                return f".{key}{found[0]}", found[1]
+        return None
+    try:
+        if isinstance(value, bool) or value is None:
+            pass
+        elif isinstance(value, (int, float, Decimal)):
+            check_number(value)
+        elif isinstance(value, datetime):
+            check_instant(value)
+        elif isinstance(value, date):
+            check_date(value)
+        else:  # text, and what is written as text: a URL, a path
+            _check_text(value if isinstance(value, str) else str(value), lines, limit)
+    except ValueError as exc:
+        return "", str(exc)
+    return None
+
+
+def _items_problem(value: Any) -> tuple[str, str] | None:
+    if len(value) > MAX_SETTING_ITEMS:
+        return "", (f"has {len(value):,} items; a setting holds at most {MAX_SETTING_ITEMS:,}: "
+                    "keep the ones in use")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _problem(key, False, MAX_SETTING_TEXT) or _problem(item, False,
+                                                                       MAX_SETTING_TEXT)
+            if found:
+                return f"[{shown(str(key))}]{found[0]}", found[1]
+        return None
+    ordered = isinstance(value, (list, tuple))  # a set's items have no number to name
+    for index, item in enumerate(value):
+        found = _problem(item, False, MAX_SETTING_TEXT)
+        if found:
+            return (f"[{index}]" if ordered else "") + found[0], found[1]
+    return None
+
+
+def _check_text(value: str, lines: bool, limit: int) -> None:
+    if len(value) > limit:
+        raise ValueError(f"is {len(value):,} characters long; at most {limit:,}: shorten it")
+    (multi_line if lines else single_line)(value)
+
+
+def _is_number(annotation: Any) -> bool:
+    if annotation in (int, float, Decimal):
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType, typing.Annotated):
+        return any(_is_number(a) for a in typing.get_args(annotation))
+    return False
+
+
 def validation_errors(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
     """Pydantic's errors as (field, message) pairs a person can act on."""
     out = []
@@ -162,6 +271,51 @@ def error_field(loc: tuple[Any, ...]) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
+
+
+def _refuse_past_bounds(name: str, model: type[BaseModel], values: dict[str, Any]) -> None:
+    errors = []
+    for key, value in values.items():
+        found = setting_problem(value, model.model_fields[key])
+        if found:
+            errors.append((key + found[0], found[1]))
+    if errors:
+        raise SettingsError(name, errors)
+
+
+def _stored_error(model: type[BaseModel], field: str, message: str,
+                  updates: dict[str, Any]) -> tuple[str, str]:
+    """A refusal as the operator reads it: one about a setting they did not touch is about
+    what was stored before (under a plugin's older rules), fixed by setting it again."""
+    key = field.split("[", 1)[0].split(".", 1)[0]
+    if key in model.model_fields and key not in updates:
+        return field, f"the stored value is refused now: {message}; set {key} again"
+    return field or "settings", message
+
+
+def _as_stored(name: str, model: type[BaseModel], validated: BaseModel) -> dict[str, Any]:
+    """``validated`` as the JSON that is stored, once shown to read back as the same value
+    (a float "nan" is written as null, which no float field reads back)."""
+    try:
+        stored: dict[str, Any] = json.loads(validated.model_dump_json())
+    except PydanticSerializationError as exc:
+        raise SettingsError(name, [("settings", f"cannot be stored: {exc}")]) from None
+    plain = dict(stored)
+    for key in _secret_fields(model):
+        secret = getattr(validated, key)
+        plain[key] = secret.get_secret_value() if secret else None
+    try:
+        back = model.model_validate(plain)
+    except ValidationError as exc:
+        raise SettingsError(name, [(field or "settings", f"would not read back once stored "
+                                    f"({msg}): give it another way")
+                                   for field, msg in validation_errors(exc)]) from None
+    changed = [key for key in model.model_fields
+               if getattr(back, key) != getattr(validated, key)]
+    if changed:
+        raise SettingsError(name, [(key, "would not read back as given once stored: give it "
+                                    "another way") for key in changed])
+    return stored
 
 
 class PluginStates:
@@ -214,19 +368,21 @@ class PluginStates:
         self._load()
         if name in self._settings:
             return self._settings[name]
-        info = self.infos[name]
-        model = info.settings_model
+        model = self.infos[name].settings_model
         if model is None:
             return None
+        value = model.model_validate(self._stored(name, model))
+        self._settings[name] = value
+        return value
+
+    def _stored(self, name: str, model: type[BaseModel]) -> dict[str, Any]:
+        """What is stored for the plugin, secrets decrypted. A setting the plugin no longer
+        declares is dropped rather than refusing to start."""
         stored = dict(self._rows.get(name, (True, {}))[1])
         for key, value in list(stored.items()):
             if isinstance(value, dict) and "$enc" in value:
                 stored[key] = self.crypto.decrypt(value["$enc"])
-        # A setting the plugin no longer declares is dropped rather than refusing to start.
-        stored = {k: v for k, v in stored.items() if k in model.model_fields}
-        value = model.model_validate(stored)
-        self._settings[name] = value
-        return value
+        return {k: v for k, v in stored.items() if k in model.model_fields}
 
     def raw_settings(self, name: str) -> dict[str, Any]:
         self._load()
@@ -235,7 +391,8 @@ class PluginStates:
     def _require(self, name: str) -> PluginInfo:
         if name not in self.infos:
             known = ", ".join(sorted(self.infos)) or "none"
-            raise SettingsError(name, [("plugin", f"no plugin named {name!r}; found: {known}")])
+            raise SettingsError(name, [("plugin", f"no plugin named {shown(name)}; found: "
+                                                  f"{known}")])
         return self.infos[name]
 
     def set_enabled(self, name: str, enabled: bool) -> None:
@@ -245,7 +402,9 @@ class PluginStates:
     def update_settings(self, name: str, updates: dict[str, Any]) -> BaseModel:
         """Validate ``updates`` over the current settings and store them, or raise SettingsError.
 
-        Values may be strings as typed on a command line: a list setting takes commas.
+        Values may be strings as typed on a command line: a list setting takes commas. Each is
+        held to the plugin's model and to the bounds of every setting (``setting_problem``), and
+        what is stored is read back first, so it always reads back as it was saved.
         """
         info = self._require(name)
         model = info.settings_model
@@ -255,27 +414,28 @@ class PluginStates:
         if unknown:
             known = ", ".join(model.model_fields)
             raise SettingsError(
-                name, [(k, f"{name} has no setting {k!r}; its settings are: {known}")
+                name, [(k if k.isidentifier() else shown(k),
+                        f"{name} has no setting {shown(k)}; its settings are: {known}")
                        for k in unknown]
             )
-        current = self.settings(name)
-        assert current is not None
-        merged: dict[str, Any] = {}
-        for key in model.model_fields:
-            value = getattr(current, key)
-            merged[key] = value.get_secret_value() if isinstance(value, SecretStr) else value
+        typed: dict[str, Any] = {}
         for key, value in updates.items():
-            annotation = model.model_fields[key].annotation
-            if isinstance(value, str) and _is_list(annotation):
+            if isinstance(value, str) and _is_list(model.model_fields[key].annotation):
                 value = [part.strip() for part in value.split(",") if part.strip()]
-            merged[key] = value
+            typed[key] = value
+        # As typed, before the plugin's validators see it (and repeat it in their messages).
+        _refuse_past_bounds(name, model, typed)
+        merged = self._current_values(name, model)
+        merged.update(typed)
         try:
             validated = model.model_validate(merged)
         except ValidationError as exc:
-            raise SettingsError(
-                name, [(field or "settings", msg) for field, msg in validation_errors(exc)]
-            ) from None
-        stored = json.loads(validated.model_dump_json())
+            raise SettingsError(name, [
+                _stored_error(model, field, msg, updates)
+                for field, msg in validation_errors(exc)]) from None
+        # As parsed: "nan" is a float, "1e999" a Decimal, only once validated.
+        _refuse_past_bounds(name, model, {k: getattr(validated, k) for k in typed})
+        stored = _as_stored(name, model, validated)
         for key in _secret_fields(model):
             secret = getattr(validated, key)
             stored[key] = (
@@ -283,6 +443,19 @@ class PluginStates:
             )
         self._write(name, settings=stored)
         return validated
+
+    def _current_values(self, name: str, model: type[BaseModel]) -> dict[str, Any]:
+        """The settings as they stand, to update: validated, or if what is stored no longer
+        validates (a newer plugin's rules), as stored, so the operator can set it right."""
+        try:
+            current = self.settings(name)
+        except ValidationError:
+            return self._stored(name, model)
+        merged: dict[str, Any] = {}
+        for key in model.model_fields:
+            value = getattr(current, key)
+            merged[key] = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return merged
 
     def _write(self, name: str, enabled: bool | None = None,
                settings: dict[str, Any] | None = None) -> None:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-LONG_TEXT = 200  # a str field allowed more characters than this gets a text area
+from hub.plugins import is_long_text
 
 
 @dataclass
@@ -68,17 +68,9 @@ def _kind(annotation: Any, info: FieldInfo) -> tuple[str, list[str]]:
         return "select", [str(a) for a in typing.get_args(base)]
     if isinstance(base, type) and issubclass(base, enum.Enum):
         return "select", [str(m.value) for m in base]
-    if base is str and _max_length(info) > LONG_TEXT:
+    if base is str and is_long_text(info):  # the one kind of text that may hold newlines
         return "textarea", []
     return "text", []
-
-
-def _max_length(info: FieldInfo) -> int:
-    for item in info.metadata:
-        limit = getattr(item, "max_length", None)
-        if limit is not None:
-            return int(limit)
-    return 0
 
 
 def as_text(value: Any) -> str:
