@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import click
 
+from hub.bounds import EARLIEST, LATEST, shown
 from hub.cli import pass_hub
 from hub.hub import Hub
 from plugins.quickbooks import connect, connection
+
+# Intuit's company ids are 15 to 19 ASCII digits; a refresh token is about 50 printable ASCII
+# characters. Anything far past either is a paste gone wrong, refused before it reaches Intuit.
+_REALM_ID = re.compile(r"[0-9]{1,32}")
+_TOKEN = re.compile(r"[\x21-\x7e]{1,2000}")
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+
+
+def _realm_id(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    value = value.strip()
+    if not _REALM_ID.fullmatch(value):
+        raise click.BadParameter(f"{shown(value)} is not a company id: it is a number (digits "
+                                 "0-9), shown in QuickBooks under Settings → Account and "
+                                 "settings → Billing")
+    return value
+
+
+def _refresh_token(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    value = value.strip()
+    if not _TOKEN.fullmatch(value):
+        raise click.BadParameter("is not a refresh token: one is letters and digits without "
+                                 "spaces (copy it again, e.g. from Intuit's OAuth Playground)")
+    return value
+
+
+def _month(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    found = _MONTH.fullmatch(value)
+    if not found:
+        raise click.BadParameter(f"{shown(value)}: write the month as YYYY-MM, e.g. 2026-03")
+    if not EARLIEST.year <= int(found[1]) <= LATEST.year:
+        raise click.BadParameter(f"{shown(value)}: the month must be from {EARLIEST:%Y-%m} to "
+                                 f"{LATEST:%Y-%m}, as every date the hub keeps")
+    return value
 
 
 @click.group("quickbooks")
@@ -17,8 +52,10 @@ def quickbooks() -> None:
 
 
 @quickbooks.command("connect")
-@click.option("--realm-id", required=True, help="the QuickBooks company id")
-@click.option("--refresh-token", required=True, help="a refresh token for that company")
+@click.option("--realm-id", required=True, callback=_realm_id,
+              help="the QuickBooks company id")
+@click.option("--refresh-token", required=True, callback=_refresh_token,
+              help="a refresh token for that company")
 @click.option("--environment", type=click.Choice(["sandbox", "production"]), default=None,
               help="default: QBO_ENVIRONMENT")
 @pass_hub
@@ -72,18 +109,13 @@ def billing_group() -> None:
 
 
 @billing_group.command("close-month")
-@click.argument("month", metavar="YYYY-MM")
+@click.argument("month", metavar="YYYY-MM", callback=_month)
 @pass_hub
 def close_month_command(hub: Hub, month: str) -> None:
     """Bill now the monthly-billed sessions of MONTH; running it again bills nothing twice."""
-    import re
-
     from plugins.quickbooks import billing
     from plugins.quickbooks.settings import Settings
 
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        raise click.BadParameter("write the month as YYYY-MM, e.g. 2026-03",
-                                 param_hint="MONTH")
     settings = hub.states.settings("quickbooks")
     assert isinstance(settings, Settings)
     results = billing.close_month(hub, month, settings)

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import click
+from pydantic import TypeAdapter, ValidationError
 
+from hub.bounds import shown
 from hub.cli import pass_hub
+from hub.events import Email
 from hub.hub import Hub
 from plugins.review_requests.mailer import MailError
 from plugins.review_requests.sending import send_test
+
+
+def _address(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    # A blank one first: the Email type reads it as "no email", which is no one to send to.
+    if not value.strip():
+        raise click.BadParameter("give the address to send the test to, e.g. you@example.com")
+    try:
+        TypeAdapter(Email).validate_python(value)
+    except ValidationError:
+        raise click.BadParameter(f"{shown(value)} is not an email address: write one such as "
+                                 "you@example.com") from None
+    return value
 
 
 @click.group("review-requests")
@@ -16,7 +31,7 @@ def review_requests() -> None:
 
 
 @review_requests.command("test")
-@click.argument("email")
+@click.argument("email", callback=_address)
 @pass_hub
 def test(hub: Hub, email: str) -> None:
     """Send the configured review request, with sample values, to EMAIL now."""
