@@ -93,8 +93,14 @@ def on_invoice_paid(invoice: Invoice, ctx: Context) -> None:
 def on_booking(booking: Booking, ctx: Context) -> None:
     settings = ctx.settings
     assert isinstance(settings, Settings)
+    if booking.status != "cancelled":
+        # A new client has a customer from her first booking, whatever the billing mode (the
+        # scheduling seed: looked up by email, created if none), not only when billed.
+        with api.calling(ctx.hub) as qbo:
+            customers.sync(ctx, qbo, booking.contact, None, booking.currency)
     if booking.status == "booked":
-        raise Skip("nothing to bill until the booking is completed")
+        ctx.note("nothing to bill until the booking is completed")
+        return
     if booking.status == "completed":
         verdict = ctx.hub.check_billing(booking)
         if not verdict.allowed:

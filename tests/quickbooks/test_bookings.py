@@ -132,3 +132,29 @@ def test_a_session_completed_after_the_close_gets_its_own_invoice(
 def test_close_month_refuses_a_malformed_month(tmp_path: Path, emulator: Emulator) -> None:
     result = close(tmp_path, emulator, "March")
     assert result.exit_code == 2 and "YYYY-MM" in result.output
+
+
+def customers_for(emulator: Emulator, email: str) -> list[dict[str, Any]]:
+    return [c for c in emulator.objects("Customer")
+            if (c.get("PrimaryEmailAddr") or {}).get("Address", "").lower() == email]
+
+
+@pytest.mark.parametrize("billed", ["monthly", "per_session"])
+def test_a_new_client_has_a_customer_from_her_first_booking(
+        connected: Hub, emulator: Emulator, billed: str) -> None:
+    # Seen: three monthly bookings delivered, and no customer until close-month. The scheduling
+    # seed: a new client's booking looks her up by email and creates her if none.
+    if billed == "monthly":
+        connected.states.update_settings("quickbooks", {"monthly_clients": "dana@example.com"})
+    assert customers_for(emulator, "dana@example.com") == []
+    book(connected, "evt_1", status="booked")
+    [customer] = customers_for(emulator, "dana@example.com")
+    assert customer["DisplayName"] == "Dana Whitfield"
+    [delivery] = [d for d in connected.event("evt_1")["deliveries"]
+                  if d["plugin"] == "quickbooks"]
+    assert delivery["status"] == "done"
+    assert delivery["result"] == (f"Customer {customer['Id']} created; nothing to bill until "
+                                  "the booking is completed")
+    book(connected, "evt_2", start="2026-03-10T15:00:00-05:00")
+    book(connected, "evt_3", start="2026-03-17T15:00:00-05:00")
+    assert len(customers_for(emulator, "dana@example.com")) == 1  # found, never doubled
