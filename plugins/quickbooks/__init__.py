@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -197,8 +198,6 @@ def _connection_facts(hub: Hub) -> tuple[dict[str, Any] | None, str | None]:
 
 def _balance(email: str, ctx: Context) -> Balance | None:
     found = mirror.balances(ctx.hub, email)
-    if found is None:
-        return None
     # Remembered a moment like the balances: every check asks.
     current, currency = mirror.remembered(ctx.hub, "\x00connection",
                                           lambda: _connection_facts(ctx.hub))
@@ -206,9 +205,16 @@ def _balance(email: str, ctx: Context) -> Balance | None:
     assert isinstance(settings, Settings)
     synced = current["last_sync_at"] if current else None
     # Stale when the last sweep is older than two sweep intervals, or QuickBooks is not
-    # connected (nothing will bring the mirror up to date).
+    # connected (nothing will bring the mirror up to date), or the mirror has never read the
+    # company (just connected: the first import is under way).
     stale = (current is None or current["status"] != "connected" or synced is None
              or utcnow() - synced > timedelta(minutes=2 * settings.poll_minutes))
+    if found is None:
+        if not stale:
+            return None  # the books, read lately, have never seen this client
+        # Not known *yet*: "0.00, fresh" would let a client who owes money book.
+        return Balance(outstanding=Decimal("0"), overdue=Decimal("0"), as_of=synced,
+                       stale=True, source="quickbooks", currency=currency)
     # The mirror sums invoices in the company's home currency (multicurrency companies keep
     # a foreign customer's invoices in theirs: see mirror.balances).
     return Balance(outstanding=found["outstanding"], overdue=found["overdue"],

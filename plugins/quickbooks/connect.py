@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hub.jobs import fire_soon
 from plugins.quickbooks import connection, oauth
 from plugins.quickbooks.company import read_company
 
@@ -24,6 +25,11 @@ def _finish(hub: Hub, realm_id: str, environment: str, tokens: oauth.Tokens) -> 
         raise ConnectError(f"connected to Intuit, but could not read the company: {exc}") \
             from None
     connection.save_connection(hub, realm_id, environment, tokens, company)
+    # The first import at once, not at the next poll slot (up to poll_minutes away): until
+    # it has read the company, every balance the booking gate asks for is stale.
+    sweep = hub.jobs().get("quickbooks.sweep")
+    if sweep is not None:
+        fire_soon(hub, sweep)
     return f"QuickBooks connected: {company.get('name') or realm_id} ({environment})"
 
 

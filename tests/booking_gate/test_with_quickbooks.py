@@ -112,3 +112,22 @@ def test_a_refused_booking_is_never_billed(qbo_gate: Hub, emulator: Emulator) ->
     assert billing["status"] == "skipped"
     assert billing["result"].startswith("not billed: the booking gate refused this booking")
     assert len(emulator.objects("Invoice")) == invoices_before
+
+
+def test_just_connected_every_balance_is_stale_until_the_first_import_which_starts_at_once(
+        qbo_gate: Hub, emulator: Emulator) -> None:
+    # Seen: after connecting, the gate said {"allowed": true, "balance": "0.00", "stale":
+    # false} for a client owing 130.00, until the next poll slot brought the first import.
+    client = create_app(qbo_gate).test_client()
+    for email in ("birds@example.com", "nobody@example.com"):
+        answer = check(client, email)
+        assert answer["stale"] is True and answer["allowed"] is True, (email, answer)
+    qbo_gate.states.update_settings("booking_gate", {"when_stale": "refuse"})
+    assert check(client, "birds@example.com")["allowed"] is False
+    # Connecting queued the first import: the workers run it now, no clock needed.
+    assert run_due(qbo_gate) >= 1
+    answer = check(client, "birds@example.com")
+    assert answer["stale"] is False and answer["allowed"] is False
+    assert check(client, "nobody@example.com") == {
+        "allowed": True, "reason": None, "balance": "0.00", "threshold": "50.00",
+        "stale": False}
