@@ -267,3 +267,20 @@ def test_a_company_from_the_other_environment_is_named_with_the_fix(
             production.stop()
     finally:
         sandbox.stop()
+
+
+def test_the_five_year_limit_is_asked_for_and_warned_of(qbo_hub: Hub, emulator: Emulator) -> None:
+    # Intuit tells it only to a token call carrying x-include-refresh-token-hard-expires-in;
+    # without it the warning before the hard limit could never fire.
+    back = consent(connect.start_browser(qbo_hub))  # the code exchange
+    connect.finish_browser(qbo_hub, state=back["state"], code=back["code"],
+                           realm_id=back["realmId"])
+    first = connection.row(qbo_hub)["refresh_hard_expires_at"]
+    assert first is not None and first - utcnow() > timedelta(days=5 * 365 - 1)
+    grant = emulator.connect()  # and a refresh
+    connect.with_refresh_token(qbo_hub, grant["realmId"], grant["refresh_token"])
+    hard = connection.row(qbo_hub)["refresh_hard_expires_at"]
+    assert hard is not None
+    with freeze_time(hard - timedelta(days=13)):
+        warnings = connection.status(qbo_hub)["warnings"]
+        assert any("5-year limit" in w and "reconnect before then" in w for w in warnings)

@@ -223,6 +223,9 @@ def token() -> Response:
         else:
             return token_error("unsupported_grant_type")
     store.save()
+    if request.headers.get("x-include-refresh-token-hard-expires-in", "").lower() != "true":
+        # As Intuit: the 5-year limit is reported only to a token call that asks for it.
+        answer.pop("x_refresh_token_hard_expires_in", None)
     response = jsonify(answer)
     response.headers["Cache-Control"] = "no-store"
     return response
