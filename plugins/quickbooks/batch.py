@@ -93,7 +93,7 @@ def _value(entry: dict[str, Any]) -> dict[str, Any] | None:
     return dict(entry[named[0]]) if named and isinstance(entry[named[0]], dict) else None
 
 
-def send(api: Api, body: dict[str, Any] | str, request_id: str) -> dict[str, Answer]:
+def send(api: Api, body: dict[str, Any] | str, request_id: str | None) -> dict[str, Answer]:
     """One batch call; each item's answer by its bId. ``body`` may be the JSON text recorded
     earlier, which is then sent byte for byte.
 
@@ -120,16 +120,18 @@ def send(api: Api, body: dict[str, Any] | str, request_id: str) -> dict[str, Ans
     return {b: found[b] for b in bids}
 
 
-def chunk_request_id(request_id: str, number: int) -> str:
+def chunk_request_id(request_id: str | None, number: int) -> str | None:
     """The ``requestid`` of the ``number``-th call (from 0) of a long list sent by ``run``."""
-    if number == 0:
+    if number == 0 or request_id is None:
         return request_id
     return hashlib.sha256(f"{request_id}\x1f{number}".encode()).hexdigest()[:MAX_REQUEST_ID]
 
 
-def run(api: Api, items: Sequence[Item], request_id: str) -> dict[str, Answer]:
+def run(api: Api, items: Sequence[Item], request_id: str | None) -> dict[str, Answer]:
     """Any number of items, 30 to a call, in order; each call's ``requestid`` is derived from
-    ``request_id``, so running the same list again repeats the same requests."""
+    ``request_id``, so running the same list again repeats the same requests. Reads take
+    None: QuickBooks answers a repeated requestid with its first answer, which for a read is
+    what the books held then, not now."""
     bids = [item.bid for item in items]
     if len(set(bids)) != len(bids):
         raise ValueError("every batch item needs its own bId, across the whole list")

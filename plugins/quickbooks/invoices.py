@@ -223,7 +223,12 @@ def settle(ctx: Context, api: Api, invoice: Invoice, saved: dict[str, Any],
         **currencies.fields(ctx.hub, api, invoice.currency, today),
         "Line": [{"Amount": str(to_pay),
                   "LinkedTxn": [{"TxnId": str(saved["Id"]), "TxnType": "Invoice"}]}],
-    }, api.request_id("payment", str(saved["Id"]), str(owed_in_qbo), str(owed_in_host)))
+    # The invoice's SyncToken is in it: a payment deleted in QuickBooks that brings the same
+    # balances back changes the invoice's version, so the new payment is not answered with the
+    # deleted one's first answer. A retry after a lost answer reads the invoice again and finds
+    # it paid (its version moved), so it pays nothing twice.
+    }, api.request_id("payment", str(saved["Id"]), str(saved.get("SyncToken")), str(owed_in_qbo),
+                      str(owed_in_host)))
     links.put(ctx.hub, "payment", f"{invoice.external_id}@{owed_in_host}",
               str(payment["Id"]), sync_token=str(payment.get("SyncToken")), digest=None)
     ctx.note(f"Payment {payment['Id']} of {to_pay} recorded on invoice {saved['Id']}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugins.quickbooks import batch
-from plugins.quickbooks.api import Api, request_id
+from plugins.quickbooks.api import Api
 
 PAGE = 1000
 
@@ -31,9 +31,9 @@ def every(api: Api, entity: str, where: str = "") -> list[dict[str, Any]]:
         filtered = f"WHERE {where} " if where else ""
         items = [batch.Query(f"p{n}", f"SELECT * FROM {entity} {filtered}{_tail(start)}")
                  for n, start in enumerate(starts)]
-        # Reads only: the requestid just names the request.
-        answers = batch.run(api, items, request_id(api.realm_id, "pages", entity, where,
-                                                   str(total))[:batch.MAX_REQUEST_ID])
+        # Reads only: no requestid. One derived from the count was reused by every later read
+        # of the same count, and QuickBooks answers a repeated requestid with its first answer.
+        answers = batch.run(api, items, None)
         for item in items:
             answer = answers[item.bid]
             if answer.fault is not None:
