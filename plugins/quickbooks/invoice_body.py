@@ -5,7 +5,11 @@ Discounts and taxes follow the seeds: for US companies they are folded into the 
 (QuickBooks' automated sales tax would otherwise recompute the tax, and transaction discounts
 need a company preference). Folding keeps the lines adding up to the host's total to the cent:
 each line is scaled, its unit price carried to 7 decimal places so that quantity × unit price is
-the line's amount, and the leftover cents go on the largest line.
+the line's amount, and the leftover cents go on the largest line. QuickBooks then books the tax
+as income; with the ``us_sales_tax`` setting at ``as_tax`` only the discount is folded, the
+lines are taxable, and the host's tax is written as TxnTaxDetail.TotalTax, which automated sales
+tax honours (spread over the taxable lines) instead of working out its own: QuickBooks records
+it as sales tax owed, and its total is still the host's.
 
 Elsewhere they are fields of their own (Intuit's global tax model). The discount is a discount
 line when the company allows discounts (else it is folded into the prices), and it comes off
@@ -77,13 +81,38 @@ def is_us(company: dict[str, Any]) -> bool:
 
 def form_fields(lines: list[Line], discount: Discount | None, tax: Tax | None,
                 company: dict[str, Any], item_for: Callable[[str], dict[str, str]],
-                total: Decimal, codes: TaxCodes) -> tuple[dict[str, Any], list[str]]:
-    """(the Line list and, outside the US, the tax fields; notes on what was folded).
-    ``total`` is the host's total; ``codes`` are asked only outside the US."""
+                total: Decimal, codes: TaxCodes, us_sales_tax: str = "in_prices"
+                ) -> tuple[dict[str, Any], list[str]]:
+    """(the Line list and the tax fields; notes on what was folded). ``total`` is the host's
+    total; ``codes`` are asked only outside the US."""
     if is_us(company):
+        subtotal = sum((line.amount for line in lines), Decimal("0"))
+        taxable = subtotal - (discount.of(subtotal) if discount else Decimal("0"))
+        if us_sales_tax == "as_tax" and total != taxable:
+            return _us_sales_tax(lines, discount, company, item_for, taxable, total - taxable)
         body, notes = _us_lines(lines, discount, tax, company, item_for, total)
         return {"Line": body}, notes
     return _global_fields(lines, discount, tax, company, item_for, total, codes)
+
+
+def _us_sales_tax(lines: list[Line], discount: Discount | None, company: dict[str, Any],
+                  item_for: Callable[[str], dict[str, str]], taxable: Decimal,
+                  tax_amount: Decimal) -> tuple[dict[str, Any], list[str]]:
+    if not company.get("using_sales_tax"):
+        raise NeedsOperator(
+            f"the invoice has a tax of {tax_amount} and quickbooks.us_sales_tax is as_tax, but "
+            "the QuickBooks company does not charge sales tax: set up sales tax in QuickBooks "
+            "(Taxes), or set us_sales_tax to in_prices, then retry")
+    notes = [f"tax of {tax_amount} written as sales tax"]
+    # The discount still goes into the prices (a discount line needs a company preference);
+    # what the lines then add up to is what the host taxed.
+    amounts = scaled_amounts(lines, taxable)
+    if discount:
+        notes.append(f"discount of {sum((x.amount for x in lines), Decimal(0)) - taxable} "
+                     "folded into the prices")
+    body = [_line(line, amount, item_for(line.item), "TAX")
+            for line, amount in zip(lines, amounts, strict=True)]
+    return {"Line": body, "TxnTaxDetail": {"TotalTax": str(tax_amount)}}, notes
 
 
 def _us_lines(lines: list[Line], discount: Discount | None, tax: Tax | None,

@@ -38,9 +38,11 @@ def billing_email(invoice: Invoice) -> str:
 
 
 def body(ctx: Context, api: Api, invoice: Invoice, customer_id: str) -> dict[str, Any]:
+    settings = ctx.settings
     fields, notes = form_fields(invoice.lines, invoice.discount, invoice.tax, api.company,
                                 lambda name: item_ref(ctx, api, name), invoice.computed_total,
-                                TaxCodes(ctx, api))
+                                TaxCodes(ctx, api), settings.us_sales_tax
+                                if isinstance(settings, Settings) else "in_prices")
     out: dict[str, Any] = {
         "CustomerRef": {"value": customer_id}, **fields,
         "TxnDate": invoice.issue_date.isoformat(),

@@ -43,6 +43,16 @@ class Settings(BaseModel):
         "host tax rate that several codes charge, as RATE=CODE NAME (e.g. 0=Exempt); a rate "
         "not named uses its code with the lowest Id")
 
+    us_sales_tax: Literal["in_prices", "as_tax"] = Field(
+        "in_prices", description="US companies: in_prices folds the host's tax into the line "
+        "prices (QuickBooks books it as income, as the CRM seed describes); as_tax makes the "
+        "lines taxable and writes the host's tax as QuickBooks sales tax (a liability to the "
+        "tax agency), its total the same")
+    monthly_read_allowance: int = Field(
+        500_000, ge=1, le=1_000_000_000, description="reads (and queries) Intuit allows your "
+        "app a month, its CorePlus calls: 500,000 on the free Builder tier of the App Partner "
+        "Program, more on paid tiers; the QuickBooks card warns at 80 %")
+
     timezone: str = Field(
         "", description="the company's time zone as an IANA name, e.g. America/Los_Angeles: an "
         "invoice due today is overdue only once the company's day is over (empty: this "

@@ -7,8 +7,8 @@ The rules (documented in docs/emulator.md):
   the company's Preferences.SalesFormsPrefs.AllowDiscount is on.
 - SubTotalLine: always recomputed (sum of SalesItemLines) and placed after them.
 - US companies: tax comes from TxnTaxDetail.TxnTaxCodeRef (rate × taxable lines, i.e. lines
-  whose TaxCodeRef is "TAX") or else TxnTaxDetail.TotalTax as sent; GlobalTaxCalculation does
-  not apply and is dropped.
+  whose TaxCodeRef is "TAX") or else TxnTaxDetail.TotalTax as sent, spread over the lines
+  not marked NON (all NON: no tax); GlobalTaxCalculation does not apply and is dropped.
 - Other countries: Intuit's global tax model (global_tax.py): each line's TaxCodeRef names a
   tax code, the discount comes off before tax, a sent TxnTaxDetail overrides the tax.
 - TotalAmt = subtotal − discount (+ tax when excluded). Money is rounded half-up to cents.
@@ -193,8 +193,23 @@ def compute_tax(
             ],
         }
         return tax, False
+    # An explicit amount is honoured (automated sales tax takes it instead of its own figure)
+    # and spread over the lines not marked NON; with every line NON there is nothing to tax.
+    base = sum(
+        (
+            number(line["Amount"], "Line.Amount") or Decimal(0)
+            for line in sales
+            if ref_value(line["SalesItemLineDetail"].get("TaxCodeRef")) != "NON"
+        ),
+        Decimal(0),
+    )
     sent = number(detail.get("TotalTax"), "TxnTaxDetail.TotalTax") or Decimal(0)
-    form["TxnTaxDetail"] = {"TotalTax": out(money(sent))} | (
+    tax = money(sent) if base else Decimal(0)
+    form["TxnTaxDetail"] = {"TotalTax": out(tax)} | (
         {"TxnTaxCodeRef": detail["TxnTaxCodeRef"]} if code else {}
     )
-    return money(sent), False
+    if tax:
+        form["TxnTaxDetail"]["TaxLine"] = [{
+            "Amount": out(tax), "DetailType": "TaxLineDetail",
+            "TaxLineDetail": {"PercentBased": False, "NetAmountTaxable": out(money(base))}}]
+    return tax, False
