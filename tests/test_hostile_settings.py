@@ -281,3 +281,25 @@ def test_whatever_is_accepted_reads_back_as_saved(typed_hub: Hub) -> None:
         assert typed_hub.states.settings("typed") == saved
 
     check()
+
+
+def test_settings_at_every_bound_read_back_alike_on_each_database(
+        tmp_path: Path, database_url: str) -> None:
+    """The same values, read back by a new process, on SQLite and on PostgreSQL (which keeps
+    no NUL in text: none gets that far)."""
+    env = {**base_env(tmp_path, database_url), "HUB_PLUGINS": PLUGINS}
+    edge = {"label": "Zoë’s 東京 desk " + "ü" * 1980, "note": "Dear {name},\n\tthanks\r\n",
+            "count": "999999999999999", "ratio": "-1.5e-300", "amount": "123456789012.345",
+            "names": "Math, Piano, Élan", "token": "sk_" + "x" * 1990}
+    writer = Hub(load_config(env, dotenv=False), entrypoints=False)
+    try:
+        saved = writer.states.update_settings("typed", edge)
+        with pytest.raises(SettingsError):
+            writer.states.update_settings("typed", {"label": "nul\x00"})
+    finally:
+        writer.close()
+    reader = Hub(load_config(env, dotenv=False), entrypoints=False)
+    try:
+        assert reader.states.settings("typed") == saved
+    finally:
+        reader.close()
