@@ -88,7 +88,8 @@ def dispatch(ctx: Ctx, rest: str) -> dict[str, Any] | bytes:
     if head == "batch" and request.method == "POST":
         return run_batch(ctx, parse_body(), args.get("requestid"))
     if head == "cdc":
-        return run_cdc(ctx, args.get("entities"), args.get("changedSince"))
+        keeps = state().config.cdc_keeps
+        return run_cdc(ctx, args.get("entities"), args.get("changedSince"), keeps)
     if head == "exchangerate" and request.method == "GET":
         rate = entities.exchange_rate(ctx, args.get("sourcecurrencycode"), args.get("asofdate"))
         return rate | {"time": response_time()}
@@ -130,18 +131,40 @@ def endpoint(realm: str, rest: str) -> Response:
             fault_type="SECURITY",
         )
         return json_response(fault.body(), 403)
-    if not emulator.throttle.acquire(realm, batch=rest.strip("/").lower() == "batch"):
+    what = rest.strip("/").split("/")[0].lower()
+    # Past the month's allowance a read is refused as a throttled call (Intuit documents only
+    # "an HTTP 429"); it does not take a place in the minute. Writes go on.
+    reads = reads_in(what)
+    if not emulator.throttle.take_reads(reads):
+        return json_response(faults.throttled().body(), 429)
+    if not emulator.throttle.acquire(realm, batch=what == "batch"):
+        emulator.throttle.take_reads(-reads)  # not served: not metered
         return json_response(faults.throttled().body(), 429)
     try:
         # Latency is spent holding a concurrency slot, as a slow Intuit request does.
-        if emulator.switches.latency > 0:
-            time.sleep(emulator.switches.latency)
+        latency = emulator.switches.latency + emulator.switches.take_delay(what)
+        if latency > 0:
+            time.sleep(latency)
         response = handle(emulator, realm, rest)
     finally:
         emulator.throttle.release(realm)
-    if emulator.switches.take_drop(rest.strip("/").split("/")[0].lower()):
+    if emulator.switches.take_drop(what):
         drop_connection()
     return response
+
+
+def reads_in(what: str) -> int:
+    """How many metered reads (CorePlus calls) this request is: a GET or a query one, a batch
+    one per query it carries (the emulator's reading: Intuit does not say), a write none."""
+    if request.method == "GET" or what == "query":
+        return 1
+    if what == "batch":
+        try:
+            items = json.loads(request.get_data(as_text=True)).get("BatchItemRequest") or []
+        except (ValueError, AttributeError):
+            return 0
+        return sum(1 for item in items if isinstance(item, dict) and "Query" in item)
+    return 0
 
 
 def handle(emulator: EmulatorState, realm: str, rest: str) -> Response:

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from . import faults, transactions
 from .batch import rollback, savepoint
+from .cdc import KEEPS
 from .clock import epoch
 from .context import Ctx
 from .entities import create_name, find
@@ -40,6 +41,29 @@ def set_latency(st: EmulatorState, seconds: float) -> None:
     st.switches.latency = max(0.0, float(seconds))
 
 
+def delay_next(st: EmulatorState, seconds: float, count: int = 1, only: str = "") -> None:
+    """The next `count` calls (`only`: to that endpoint, "invoice", "batch"...) take `seconds`
+    longer, holding their concurrency slot, as a request QuickBooks is slow to carry out."""
+    with st.switches.lock:
+        st.switches.delay_seconds = max(0.0, float(seconds))
+        st.switches.delay_count = count
+        st.switches.delay_only = only.lower()
+
+
+def set_cdc_keeps(st: EmulatorState, keeps: str) -> str:
+    """Which changes a CDC answer over its 1,000 objects keeps: "oldest" or "newest"."""
+    if keeps not in KEEPS:
+        raise ValueError("keeps must be oldest or newest")
+    st.config.cdc_keeps = keeps
+    return keeps
+
+
+def reads(st: EmulatorState, used: int | None = None) -> dict[str, Any]:
+    """The month's metered reads (all companies), set to `used` first if given, and the
+    allowance (`set_limits(reads_per_month=...)`)."""
+    return st.throttle.reads(used)
+
+
 def drop_next(st: EmulatorState, count: int = 1, only: str = "") -> None:
     """Carry out the next `count` calls, then close the connection unanswered; `only` limits
     it to calls to one endpoint ("batch", "invoice"...)."""
@@ -54,8 +78,13 @@ def set_limits(
     concurrent: int | None = None,
     batch_per_minute: int | None = None,
     reset: bool = True,
-) -> dict[str, int]:
+    reads_per_month: int | None | str = "",
+) -> dict[str, int | None]:
+    """Change the limits; `reads_per_month` None turns the monthly allowance off, "" (not
+    given) leaves it as it is. `reset` clears the windows and the month's reads."""
     limits = st.throttle.limits
+    if reads_per_month != "":
+        limits.reads_per_month = None if reads_per_month is None else int(reads_per_month)
     if per_minute is not None:
         limits.per_minute = int(per_minute)
     if concurrent is not None:
@@ -68,6 +97,7 @@ def set_limits(
         "per_minute": limits.per_minute,
         "concurrent": limits.concurrent,
         "batch_per_minute": limits.batch_per_minute,
+        "reads_per_month": limits.reads_per_month,
     }
 
 
@@ -147,6 +177,7 @@ def reset(st: EmulatorState) -> None:
         st.switches.fail_count = st.switches.drop_count = 0
         st.switches.latency = 0.0
         st.switches.drop_only = ""
+        st.switches.delay_count = 0
         st.calls.clear()
     st.store.save()
 
@@ -276,6 +307,34 @@ def latency_route() -> Response:
     return jsonify({"ok": True})
 
 
+@bp.post("/delay")
+def delay_route() -> Response:
+    data = body()
+    delay_next(
+        state(), float(data.get("seconds", 0)), int(data.get("count", 1)), str(data.get("only", ""))
+    )
+    return jsonify({"ok": True})
+
+
+@bp.post("/cdc")
+def cdc_route() -> Response:
+    try:
+        return jsonify({"keeps": set_cdc_keeps(state(), str(body().get("keeps", "")))})
+    except ValueError as exc:
+        return Response(str(exc), status=400)
+
+
+@bp.get("/reads")
+def reads_route() -> Response:
+    return jsonify(reads(state()))
+
+
+@bp.post("/reads")
+def set_reads_route() -> Response:
+    used = body().get("used")
+    return jsonify(reads(state(), None if used is None else int(used)))
+
+
 @bp.post("/drop")
 def drop_route() -> Response:
     drop_next(state(), int(body().get("count", 1)), str(body().get("only", "")))
@@ -292,6 +351,7 @@ def limits_route() -> Response:
             data.get("concurrent"),
             data.get("batch_per_minute"),
             bool(data.get("reset", True)),
+            data["reads_per_month"] if "reads_per_month" in data else "",
         )
     )
 

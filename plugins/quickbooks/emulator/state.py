@@ -35,6 +35,8 @@ class Config:
     refresh_hard_ttl: int = 5 * 365 * DAY
     code_ttl: int = 300
     limits: Limits = field(default_factory=Limits)
+    # Which changes a CDC answer over 1,000 objects keeps: "oldest" or "newest" (Intuit: unsaid).
+    cdc_keeps: str = "oldest"
     seed: bool = True
 
 
@@ -47,6 +49,9 @@ class Switches:
     latency: float = 0.0
     drop_count: int = 0
     drop_only: str = ""  # drop only calls to this endpoint ("batch"); empty: any call
+    delay_seconds: float = 0.0  # the next `delay_count` calls (to `delay_only`) take this long
+    delay_count: int = 0
+    delay_only: str = ""
     # Hostile, not Intuit's documented behaviour: a repeated requestid is answered with fault
     # 6000 (per item, for a batch) instead of the first answer, as one 2016 report describes.
     replay_faults: bool = False
@@ -58,6 +63,13 @@ class Switches:
                 self.fail_count -= 1
                 return self.fail_status
             return None
+
+    def take_delay(self, endpoint: str = "") -> float:
+        with self.lock:
+            if self.delay_count > 0 and self.delay_only in ("", endpoint):
+                self.delay_count -= 1
+                return self.delay_seconds
+            return 0.0
 
     def take_drop(self, endpoint: str = "") -> bool:
         with self.lock:

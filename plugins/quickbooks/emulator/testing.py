@@ -116,6 +116,18 @@ class Emulator:
     def set_latency(self, seconds: float) -> None:
         control.set_latency(self.state, seconds)
 
+    def delay_next(self, seconds: float, count: int = 1, only: str = "") -> None:
+        """The next `count` API calls (`only`: to that endpoint) take `seconds` longer."""
+        control.delay_next(self.state, seconds, count, only)
+
+    def cdc_keeps(self, keeps: str) -> str:
+        """Which changes a CDC answer over 1,000 objects keeps: "oldest" or "newest"."""
+        return control.set_cdc_keeps(self.state, keeps)
+
+    def reads(self, used: int | None = None) -> dict[str, Any]:
+        """This month's metered reads (set to `used` first, if given) and the allowance."""
+        return control.reads(self.state, used)
+
     def drop_next(self, count: int = 1, only: str = "") -> None:
         control.drop_next(self.state, count, only)
 
@@ -137,8 +149,13 @@ class Emulator:
         per_minute: int | None = None,
         concurrent: int | None = None,
         batch_per_minute: int | None = None,
-    ) -> dict[str, int]:
-        return control.set_limits(self.state, per_minute, concurrent, batch_per_minute)
+        reads_per_month: int | None | str = "",
+    ) -> dict[str, int | None]:
+        """Change the throttle and reset its windows (and the month's reads); pass
+        `reads_per_month` to set the monthly allowance of reads (None: unmetered)."""
+        return control.set_limits(
+            self.state, per_minute, concurrent, batch_per_minute, reads_per_month=reads_per_month
+        )
 
     def calls(self) -> dict[str, int]:
         """API calls received since the start (or `reset_calls`), by method and first path
