@@ -129,8 +129,10 @@ def _email(value: str | None) -> str | None:
     return value
 
 
+# The length is checked in _email, not by a Field constraint: "" becomes None there, and a
+# constraint after it would be asked the length of None (a 500).
 Email = Annotated[str, AfterValidator(_email),
-                  Field(max_length=254, json_schema_extra={"pattern": SINGLE_LINE_PATTERN})]
+                  Field(json_schema_extra={"maxLength": 254, "pattern": SINGLE_LINE_PATTERN})]
 
 
 class Strict(BaseModel):

@@ -136,3 +136,9 @@ def test_what_is_stored_reads_back_exactly(served: str, hub, recorder) -> None:
     assert hook == "on_payment" and str(payment.amount) == "1234567890123.45"
     assert payment.paid_at.isoformat() == "1900-01-01T00:00:00+14:00"
     assert ctx.occurred_at.isoformat() == "2200-01-01T13:59:59.999999"
+
+
+@pytest.mark.parametrize("email", ["", "   "])
+def test_an_empty_email_is_no_email(served: str, email: str) -> None:
+    # Seen: a 500 (the length of None asked after "" was read as no email).
+    assert post(served, event("contact", email=email)).status_code == 202
