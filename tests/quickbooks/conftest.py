@@ -13,6 +13,7 @@ import requests
 import plugins.quickbooks
 from hub.config import load_config
 from hub.hub import Hub
+from hub.worker import run_due
 from plugins.quickbooks import connect
 from plugins.quickbooks.emulator.testing import Emulator, start_emulator
 from tests.conftest import base_env
@@ -69,9 +70,12 @@ def qbo_hub(make_qbo_hub: Any) -> Hub:
 
 
 @pytest.fixture
-def connected(qbo_hub: Hub, emulator: Emulator) -> Hub:
+def connected(qbo_hub: Hub, emulator: Emulator, host: Recorder) -> Hub:
     grant = emulator.connect()
     connect.with_refresh_token(qbo_hub, grant["realmId"], grant["refresh_token"])
+    # Connecting queues the first import: tests start after it, from a quiet hub and host.
+    run_due(qbo_hub)
+    host.calls.clear()
     return qbo_hub
 
 

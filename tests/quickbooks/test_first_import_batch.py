@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from hub.clock import utcnow
 from hub.hub import Hub
-from hub.jobs import fire
 from hub.worker import run_due
-from plugins.quickbooks import paging
+from plugins.quickbooks import connect, paging
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.plugins.recorder import Recorder
 
 
 def test_a_first_import_of_many_pages_costs_three_calls_and_misses_none(
-        connected: Hub, emulator: Emulator, host: Recorder,
+        qbo_hub: Hub, emulator: Emulator, host: Recorder,
         monkeypatch: pytest.MonkeyPatch) -> None:
     # Pages of 100 instead of Intuit's 1,000, so that five pages take 450 customers, not 4,500.
     monkeypatch.setattr(paging, "PAGE", 100)
@@ -23,9 +21,12 @@ def test_a_first_import_of_many_pages_costs_three_calls_and_misses_none(
                               PrimaryEmailAddr={"Address": f"client{n}@example.com"})
     in_qbo = {c["Id"] for c in emulator.objects("Customer")}
     assert 400 < len(in_qbo) <= 500
+    grant = emulator.connect()
     emulator.reset_calls()
-    fire(connected, connected.jobs()["quickbooks.sweep"], utcnow())
-    run_due(connected)
+    # Connecting queues the first import; the workers run it.
+    connect.with_refresh_token(qbo_hub, grant["realmId"], grant["refresh_token"])
+    emulator.reset_calls()  # connecting read the company's facts
+    run_due(qbo_hub)
     imported = [m for hook, m, _ in host.calls
                 if hook == "on_host_event" and m["type"] == "contact.imported"]
     assert sorted(m["data"]["external_id"] for m in imported) == sorted(

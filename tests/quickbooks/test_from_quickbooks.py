@@ -16,7 +16,7 @@ from hub.app import create_app
 from hub.hub import Hub
 from hub.jobs import fire
 from hub.worker import run_due
-from plugins.quickbooks import links, mirror
+from plugins.quickbooks import connect, links, mirror
 from plugins.quickbooks.emulator.testing import Emulator
 from plugins.quickbooks.webhooks import signature
 from tests.conftest import API_KEY, serving
@@ -52,14 +52,16 @@ def send_invoice(hub: Hub, event_type: str, event_id: str, **changes: Any) -> No
     run_due(hub)
 
 
-def test_the_first_sweep_imports_every_customer_once(connected: Hub, emulator: Emulator,
-                                                     host: Recorder) -> None:
-    sweep(connected)
+def test_connecting_imports_every_customer_once(qbo_hub: Hub, emulator: Emulator,
+                                                host: Recorder) -> None:
+    grant = emulator.connect()
+    connect.with_refresh_token(qbo_hub, grant["realmId"], grant["refresh_token"])
+    run_due(qbo_hub)  # the first import, queued by connecting
     imported = told(host, "contact.imported")
     in_qbo = emulator.objects("Customer")
     assert {m["data"]["external_id"] for m in imported} == {f"qbo:{c['Id']}" for c in in_qbo}
     assert all(m["data"]["name"] for m in imported)
-    sweep(connected)
+    sweep(qbo_hub)
     assert len(told(host, "contact.imported")) == len(imported)  # nothing twice
 
 

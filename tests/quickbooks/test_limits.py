@@ -206,6 +206,7 @@ def test_deliveries_waiting_for_the_limit_spend_no_attempt_and_are_never_parked(
     hub = make_qbo_hub(HUB_MAX_ATTEMPTS="1")  # a single spent attempt would park it dead
     grant = emulator.connect()
     connect.with_refresh_token(hub, grant["realmId"], grant["refresh_token"])
+    run_due(hub)  # the first import connecting queued
     monkeypatch.setattr(limits, "PER_MINUTE", 2)
     limits.reset()
     emulator.set_limits(per_minute=2)  # and QuickBooks answers 429 past it
