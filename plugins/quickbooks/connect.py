@@ -33,12 +33,17 @@ def _finish(hub: Hub, realm_id: str, environment: str, tokens: oauth.Tokens) -> 
     return f"QuickBooks connected: {company.get('name') or realm_id} ({environment})"
 
 
+def _is_realm_id(value: str) -> bool:
+    # ASCII digits only: str.isdigit() takes '١٢٣' too, which no company id is.
+    return 0 < len(value) <= 32 and value.isascii() and value.isdigit()
+
+
 def with_refresh_token(hub: Hub, realm_id: str, refresh_token: str,
                        environment: str | None = None) -> str:
     """``hub quickbooks connect``: exchange the refresh token now, or fail loudly."""
     environment = environment or hub.config.qbo_environment
     realm_id = realm_id.strip()
-    if not realm_id.isdigit():
+    if not _is_realm_id(realm_id):
         raise ConnectError(f"--realm-id {realm_id!r}: the company id is a number, shown in "
                            "QuickBooks under Settings → Account and settings → Billing")
     try:
@@ -74,6 +79,9 @@ def finish_browser(hub: Hub, *, state: str | None, code: str | None, realm_id: s
                            "15 minutes old; click Connect to start again")
     if not code or not realm_id:
         raise ConnectError("QuickBooks sent no authorization code or company id back")
+    if not _is_realm_id(realm_id):
+        raise ConnectError("QuickBooks sent back a company id that is not a number; click "
+                           "Connect to start again")
     try:
         tokens = oauth.exchange_code(hub.config, hub.config.qbo_environment, code, verifier)
     except oauth.OAuthFailure as exc:

@@ -284,3 +284,12 @@ def test_the_five_year_limit_is_asked_for_and_warned_of(qbo_hub: Hub, emulator: 
     with freeze_time(hard - timedelta(days=13)):
         warnings = connection.status(qbo_hub)["warnings"]
         assert any("5-year limit" in w and "reconnect before then" in w for w in warnings)
+
+
+@pytest.mark.parametrize("realm", ["١٢٣", "12 3", "123abc"])
+def test_a_callback_with_a_company_id_that_is_no_number_connects_nothing(
+        qbo_hub: Hub, realm: str) -> None:
+    back = consent(connect.start_browser(qbo_hub))
+    with pytest.raises(connect.ConnectError, match="not a number"):
+        connect.finish_browser(qbo_hub, state=back["state"], code=back["code"], realm_id=realm)
+    assert connection.status(qbo_hub)["status"] == "not_connected"
