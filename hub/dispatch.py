@@ -7,6 +7,7 @@ import json
 import logging
 import random
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,41 @@ def backoff(attempt: int, base: float, cap: float) -> timedelta:
     """Exponential with jitter: half the step fixed, half random, so retries never line up."""
     step = min(cap, base * (2 ** (attempt - 1)))
     return timedelta(seconds=step / 2 + random.uniform(0, step / 2))
+
+
+def retry_schedule(hub: Hub, plugin: str) -> Sequence[timedelta] | None:
+    """A plugin's own retry window, when it declares one: ``RETRY_SCHEDULE``, a module (or
+    plugin object) attribute read like ``ENABLED_BY_DEFAULT``, is the wait after each failed
+    attempt, so its length is the plugin's budget of attempts (one more than the waits) and
+    its sum the window. ``HUB_MAX_ATTEMPTS`` and ``HUB_RETRY_*`` apply to every other plugin.
+
+    Why a declared schedule rather than the plugin raising ``RetryLater(after=...)``: ``after``
+    chooses one wait but not when to give up, which stays ``HUB_MAX_ATTEMPTS`` (12 attempts,
+    6 to 12 hours), and a plugin that counted attempts itself would have to reimplement what
+    the dispatcher does for every failure, an unexpected exception included. Why not a time
+    window from the first attempt: the delivery row keeps no such time, and an operator's retry
+    starts a fresh set of attempts, so a budget of attempts resets with it where a window from
+    the event's arrival would park a retried delivery at its first failure."""
+    info = hub.infos.get(plugin)
+    schedule = getattr(info.module, "RETRY_SCHEDULE", None) if info else None
+    return tuple(schedule) if schedule else None
+
+
+def scheduled_wait(schedule: Sequence[timedelta], attempt: int) -> timedelta:
+    """The wait after failed ``attempt`` on a plugin's schedule, lengthened by up to a tenth at
+    random so that retries never line up."""
+    step = schedule[min(attempt, len(schedule)) - 1].total_seconds()
+    return timedelta(seconds=step + random.uniform(0, step / 10))
+
+
+def span(total: timedelta) -> str:
+    """A retry window as people say it: ``about 3 days``, ``about 6 hours``."""
+    hours = total.total_seconds() / 3600
+    if hours >= 36:
+        return f"about {round(hours / 24)} days"
+    if hours >= 1.5:
+        return f"about {round(hours)} hours"
+    return f"about {max(1, round(hours * 60))} minutes"
 
 
 @dataclass
@@ -191,6 +227,14 @@ def _call(hub: Hub, job: Claimed, ctx: Context) -> None:
 
 def _retry(hub: Hub, job: Claimed, error: str, after: timedelta | None,
            ctx: Context) -> Outcome:
+    schedule = retry_schedule(hub, job.plugin)
+    if schedule is not None:  # the plugin's own window (see retry_schedule)
+        if job.attempts > len(schedule):
+            window = span(sum(schedule, timedelta()))
+            return _outcome(job, ctx, "dead", error=f"{error} (gave up after {job.attempts} "
+                            f"attempts over {window})")
+        delay = after or scheduled_wait(schedule, job.attempts)
+        return _outcome(job, ctx, "pending", error=error, delay=delay)
     if job.attempts >= hub.config.max_attempts:
         return _outcome(job, ctx, "dead",
                         error=f"{error} (gave up after {job.attempts} attempts)")

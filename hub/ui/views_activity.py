@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from hub import host_webhooks
 from hub.ui import queries
 from hub.ui.blueprint import bp, current_hub, safe_next
 
@@ -51,6 +52,7 @@ def activity() -> Any:
         "ui/activity.html", nav="activity", events=events, total=total, page=page,
         pages=pages, filters=filters, plugins=queries.delivery_plugins(hub),
         here=request.full_path if request.query_string else request.path,
+        parked_host=host_webhooks.parked(hub), host_window=host_webhooks.window(),
     )
 
 
