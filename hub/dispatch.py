@@ -1,5 +1,10 @@
 """The one place that calls plugins' event hooks: run a claimed delivery (``hub.claims``) and
-record how it went."""
+record how it went.
+
+A plugin's raise may carry a secret (an exception text quoting a webhook URL with its token, a
+library echoing a password): every error and result is stored, logged and sent to the host only
+after ``hub.redact`` took out the plugin's secret settings and the hub's own secrets.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import json
 import logging
 import random
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,6 +26,7 @@ from hub.context import Context
 from hub.errors import Hold, NeedsOperator, RetryLater, Skip
 from hub.events import EVENT_TYPES
 from hub.plugins import call_impl, hookimpl_for
+from hub.redact import scrub, secrets_of
 from hub.store import DELIVERIES, sqlite_time
 
 if TYPE_CHECKING:
@@ -138,9 +144,10 @@ def attempt(hub: Hub, job: Claimed) -> Outcome:
                             pause_plugin=exc.pause_plugin)
         return _retry(hub, job, str(exc), exc.after, ctx)
     except Exception as exc:  # a plugin's bug or an outside failure: retried, then parked
-        summary = f"{type(exc).__name__}: {exc}"
+        secrets = secrets_of(hub, job.plugin)
+        summary = scrub(f"{type(exc).__name__}: {exc}", secrets)
         log.warning("delivery %s to %s failed (attempt %s): %s\n%s", ctx.event_id, job.plugin,
-                    job.attempts, summary, traceback.format_exc(limit=6))
+                    job.attempts, summary, scrub(traceback.format_exc(limit=6), secrets))
         return _retry(hub, job, summary, None, ctx)
     return _outcome(job, ctx, "done", result="; ".join(ctx.notes) or None)
 
@@ -149,19 +156,23 @@ def attempt(hub: Hub, job: Claimed) -> Outcome:
 MAX_OUTCOME_TEXT = 4000
 
 
-def _recordable(text: str | None) -> str | None:
-    """An error or result as it can be stored anywhere: PostgreSQL refuses a NUL in text, and
-    a failed write of one outcome would lose its whole batch's, again at every attempt."""
+def _recordable(text: str | None, secrets: Iterable[str] = ()) -> str | None:
+    """An error or result as it can be stored anywhere: without the secrets; without a NUL,
+    which PostgreSQL refuses in text (a failed write of one outcome would lose its whole
+    batch's, again at every attempt); cut to MAX_OUTCOME_TEXT."""
     if text is None:
         return None
+    text = scrub(text, secrets)
     text = text.replace("\x00", "\\x00").encode("utf-8", "replace").decode("utf-8")
     return text if len(text) <= MAX_OUTCOME_TEXT else text[:MAX_OUTCOME_TEXT - 1] + "…"
 
 
 def _outcome(job: Claimed, ctx: Context, status: str, *, error: str | None = None,
              result: str | None = None, **rest: Any) -> Outcome:
-    return Outcome(job, ctx, status, error=_recordable(error), result=_recordable(result),
-                   **rest)
+    secrets = secrets_of(ctx.hub, job.plugin) if error is not None or result is not None \
+        else ()
+    return Outcome(job, ctx, status, error=_recordable(error, secrets),
+                   result=_recordable(result, secrets), **rest)
 
 
 def _stored_value(job: Claimed) -> Any:
