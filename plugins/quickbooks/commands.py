@@ -10,7 +10,7 @@ import click
 from hub.bounds import EARLIEST, LATEST, shown
 from hub.cli import pass_hub
 from hub.hub import Hub
-from plugins.quickbooks import connect, connection
+from plugins.quickbooks import connect, connection, reads
 
 # Intuit's company ids are 15 to 19 ASCII digits; a refresh token is about 50 printable ASCII
 # characters. Anything far past either is a paste gone wrong, refused before it reaches Intuit.
@@ -72,7 +72,7 @@ def connect_command(hub: Hub, realm_id: str, refresh_token: str,
 @quickbooks.command("status")
 @pass_hub
 def status_command(hub: Hub) -> None:
-    """Connected or not, which company, environment, token expiry, last sync."""
+    """Connected or not, which company, environment, token expiry, last sync, reads."""
     s = connection.status(hub)
     if s["status"] == "not_connected":
         click.echo("QuickBooks: not connected (`hub quickbooks connect`, or Connect on the "
@@ -90,9 +90,11 @@ def status_command(hub: Hub) -> None:
                    f"{connection.expires_in(s['refresh_expires_at'])} unless used; hard limit "
                    f"in {connection.expires_in(s['refresh_hard_expires_at'])}")
     click.echo(f"  last sync        {s['last_sync_at'] or 'never'}")
+    usage = reads.for_operator(hub, s["realm_id"])
+    click.echo(f"  reads            {usage['shown']}")
     if s["last_error"]:
         click.echo(f"  last error       {s['last_error']}")
-    for warning in s["warnings"]:
+    for warning in s["warnings"] + usage["warnings"]:
         click.echo(f"  warning: {warning}")
 
 

@@ -15,6 +15,9 @@ process spending the company's budget) stops this process's requests for the 60 
 Per process, except the minute itself on PostgreSQL, where several ``hub worker`` processes may
 call the same company: there each process leases blocks of the company's minute from one row
 (``plugins.quickbooks.budget``), and keeps to its share of the 10 at once and 10 a second.
+
+Beside the minute, each company's limit carries its ``reads.Meter``: Intuit's monthly allowance
+of reads, and the hour-long hold on reads once QuickBooks refuses them past the minute.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from hub.errors import RetryLater
 from plugins.quickbooks.budget import LIFE, Block, Ledger, Refused
+from plugins.quickbooks.reads import Meter
 
 if TYPE_CHECKING:
     from hub.hub import Hub
@@ -81,6 +85,7 @@ class CompanyLimit:
     sharing: int = 1  # processes calling this company now, this one included
     put_back: int = 0  # deliveries put back for a later turn (the benchmark reports these)
     slept: float = 0.0  # seconds worker threads slept for a turn
+    meter: Meter = field(default_factory=Meter)  # the month's reads
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()

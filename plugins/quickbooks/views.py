@@ -10,7 +10,7 @@ from markupsafe import escape
 
 from hub.hub import Hub
 from hub.ui import csrf_field, operator_only
-from plugins.quickbooks import connect, connection
+from plugins.quickbooks import connect, connection, reads
 
 bp = Blueprint("quickbooks", __name__, url_prefix="/quickbooks")
 
@@ -60,7 +60,8 @@ def disconnect() -> Any:
 
 
 def card(hub: Hub) -> str:
-    """The QuickBooks card on the Integrations page: state, company, tokens, actions."""
+    """The QuickBooks card on the Integrations page: state, company, tokens, reads,
+    actions."""
     s = connection.status(hub)
     token = str(csrf_field())
     connect_form = ('<form method="post" action="/quickbooks/connect" class="inline">'
@@ -70,6 +71,7 @@ def card(hub: Hub) -> str:
         return ('<p><span class="pill off">Not connected</span></p>'
                 + connect_form.format(label="Connect QuickBooks"))
     parts = []
+    usage = reads.for_operator(hub, s["realm_id"])
     if s["status"] == "needs_reconnect":
         parts.append('<p><span class="pill bad">Needs reconnect</span> '
                      f'{escape(s["last_error"] or "")}</p>')
@@ -83,8 +85,10 @@ def card(hub: Hub) -> str:
         f'{escape(connection.expires_in(s["access_expires_at"]))}</dd>'
         f'<dt>Refresh token</dt><dd>lapses in '
         f'{escape(connection.expires_in(s["refresh_expires_at"]))} unless used</dd>'
-        f'<dt>Last sync</dt><dd>{escape(str(s["last_sync_at"] or "never"))}</dd></dl>')
-    parts += [f'<p class="warning">{escape(w)}</p>' for w in s["warnings"]]
+        f'<dt>Last sync</dt><dd>{escape(str(s["last_sync_at"] or "never"))}</dd>'
+        f'<dt>Reads</dt><dd>{escape(usage["shown"])}</dd></dl>')
+    warnings = s["warnings"] + usage["warnings"]
+    parts += [f'<p class="warning">{escape(w)}</p>' for w in warnings]
     parts.append('<form method="post" action="/quickbooks/disconnect" class="inline">'
                  + token + '<button type="submit" class="danger">Disconnect</button></form>')
     return "".join(parts)

@@ -20,7 +20,7 @@ from hub.clock import utcnow
 from hub.hub import Hub
 from hub.jobs import fire
 from hub.worker import run_due
-from plugins.quickbooks import billing, links
+from plugins.quickbooks import billing, invoice_batches, links
 from plugins.quickbooks.api import calling
 from plugins.quickbooks.emulator.testing import Emulator
 from plugins.quickbooks.settings import Settings
@@ -167,7 +167,7 @@ def test_a_worker_killed_at_the_batch_call_makes_no_duplicate_on_the_next_close(
     soon = close(connected)
     assert all(r.error and "sending this client's invoice" in r.error for r in soon)
     assert emulator.calls().get("POST batch", 0) == sent
-    with freeze_time(utcnow() + timedelta(minutes=2)):
+    with freeze_time(utcnow() + invoice_batches.LEASE + timedelta(seconds=1)):  # lease over
         later = close(connected)
     assert [r.error for r in later] == [None, None, None]
     billed = monthly_invoices(emulator)
