@@ -3,6 +3,10 @@
 The URL holds the SMTP password, so neither it nor anything parsed from it but the host and
 port ever appears in an error message or a log line.
 
+The password goes only over TLS (``smtps://``) or STARTTLS (``?starttls=1``): a plain session
+that would log in is refused before connecting, unless the server is on this machine (loopback:
+a relay such as Postfix on 127.0.0.1, where nothing crosses a network).
+
 Failures are sorted into two kinds the caller turns into delivery outcomes: ``MailDown`` (the
 server is unreachable or answered 4xx: try again later) and ``MailRefused`` (the URL is wrong,
 the login was refused, or the server answered 5xx: someone must fix something first).
@@ -10,6 +14,7 @@ the login was refused, or the server answered 5xx: someone must fix something fi
 
 from __future__ import annotations
 
+import ipaddress
 import smtplib
 import ssl
 from collections.abc import Iterator
@@ -78,6 +83,33 @@ def parse_smtp_url(url: str) -> SmtpServer:
     )
 
 
+def on_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine: a loopback address (127.0.0.0/8, ::1) or
+    ``localhost``. A name is not looked up: a DNS answer must not decide where a password may
+    go in the clear."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def plain_login_refusal(server: SmtpServer) -> MailRefused | None:
+    """The refusal for a session that would send the password unencrypted: a login over a
+    connection that is neither TLS nor STARTTLS, to a server not on loopback. None if safe."""
+    if not server.user or server.tls or server.starttls or on_loopback(server.host):
+        return None
+    return MailRefused(
+        f"HUB_SMTP_URL logs in to {server.where} without TLS, which would send the password "
+        "unencrypted: use smtps://…:465 (TLS from the start) or add ?starttls=1 (STARTTLS, "
+        "usually port 587), then restart the hub and retry; only a server on this machine "
+        "(127.0.0.1, localhost) may take a login in the clear")
+
+
 def _refused_or_down(code: int, what: str, server: SmtpServer) -> MailError:
     text = f"the mail server at {server.where} answered {code} to {what}"
     return MailDown(text + "; trying again later") if 400 <= code < 500 else MailRefused(text)
@@ -92,7 +124,11 @@ def _untrusted(server: SmtpServer, exc: ssl.SSLCertVerificationError) -> MailRef
 
 @contextmanager
 def session(server: SmtpServer) -> Iterator[smtplib.SMTP]:
-    """A connected, greeted and logged-in SMTP session, closed (politely if possible) after."""
+    """A connected, greeted and logged-in SMTP session, closed (politely if possible) after.
+    A login without TLS to a server off this machine is refused before connecting."""
+    refusal = plain_login_refusal(server)
+    if refusal is not None:
+        raise refusal
     context = ssl.create_default_context()
     try:
         if server.tls:
