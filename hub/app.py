@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hub import api, ui
 from hub.hub import Hub
 from hub.intake import HotCalls
 from hub.plugins import call_impl, hookimpl_for, implementers
+
+# No scripts at all on the pages; nobody may frame them (clickjacking on the toggles). A
+# plugin's page that needs another policy sets its own header, which is left alone.
+CSP = ("default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
+       "frame-ancestors 'none'")
+HSTS = "max-age=31536000; includeSubDomains"  # a year, as OWASP's HSTS cheat sheet suggests
 
 
 def create_app(hub: Hub) -> Flask:
@@ -18,6 +25,10 @@ def create_app(hub: Hub) -> Flask:
         MAX_CONTENT_LENGTH=api.MAX_BODY,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # HUB_PUBLIC_URL says https: the cookie is Secure even when the proxy in front is not
+        # trusted (HUB_TRUSTED_PROXIES=0) to say the request came over TLS.
+        SESSION_COOKIE_SECURE=hub.config.https,
+        PREFERRED_URL_SCHEME="https" if hub.config.https else "http",
         JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -30,9 +41,31 @@ def create_app(hub: Hub) -> Flask:
     for plugin in implementers(hub.pm, "register_blueprints"):
         call_impl(hookimpl_for(hub.pm, "register_blueprints", plugin), register=register)
 
+    hsts = hub.config.https
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        """On every answer Flask gives, the UI's, the API's and every plugin's pages alike."""
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        if not (request.endpoint or "").endswith("static"):
+            headers["Cache-Control"] = "no-store"  # settings, customer data, tokens' state
+        if hsts:
+            headers["Strict-Transport-Security"] = HSTS
+        return response
+
+    wsgi = app.wsgi_app
+    trusted = hub.config.trusted_proxies
+    if trusted > 0:
+        # The address, scheme and host the visitor used, from the X-Forwarded-* headers the
+        # HUB_TRUSTED_PROXIES nearest proxies added; with 0 those headers are never read.
+        wsgi = ProxyFix(wsgi, x_for=trusted, x_proto=trusted, x_host=trusted)
     # New events and booking checks are answered in front of Flask (hub.intake); Flask
     # answers all the rest.
-    app.wsgi_app = HotCalls(app.wsgi_app, hub, api.MAX_BODY)  # type: ignore[method-assign]
+    app.wsgi_app = HotCalls(wsgi, hub, api.MAX_BODY)  # type: ignore[method-assign]
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -340,6 +340,24 @@ def keys_rotate(hub: Hub) -> None:
         click.echo(f"{plugin}: re-encrypted {done} stored secrets")
 
 
+# -- admin ------------------------------------------------------------------------------
+
+@cli.group()
+def admin() -> None:
+    """The settings UI's operator sign-in."""
+
+
+@admin.command("sign-out-all")
+@pass_hub
+def admin_sign_out_all(hub: Hub) -> None:
+    """End every signed-in session of the settings UI, in every browser (copied cookies too)."""
+    from hub.ui import auth  # Flask and the UI only for the command that needs them
+
+    ended = auth.sign_out_all(hub)
+    click.echo(f"{ended} sign-in {'session' if ended == 1 else 'sessions'} ended: every "
+               "browser must sign in again")
+
+
 def build_cli() -> click.Group:
     """A fresh ``hub`` command with every plugin's commands added (the core's group is copied,
     never mutated, so building twice gives the same command)."""

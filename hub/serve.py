@@ -7,8 +7,11 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
+from hub.config import Config, secret_key_file
+from hub.errors import ConfigError
 from hub.hub import Hub
 from hub.jobs import Clock
 from hub.worker import Worker
@@ -35,6 +38,40 @@ def quiet_collector() -> None:
     gc.freeze()
 
 
+def first_visit(hub: Hub, host: str, port: int) -> None:
+    """While no operator password is set, log the one address that may set it: ``/setup``
+    with a new setup code (kept only hashed, good until a password is set)."""
+    from hub.ui import auth
+
+    if auth.password_is_set(hub):
+        return
+    code = auth.issue_setup_code(hub)
+    if hub.config.public_url:
+        base = hub.config.public_url
+    else:
+        shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+        base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    log.info("First visit: %s/setup?code=%s", base, code)
+    key_file = generated_key_beside_database(hub.config)
+    if key_file is not None:
+        log.warning("The generated secret key is kept in %s, beside the database: a copy of "
+                    "the data folder carries the stored tokens and the key that opens them. "
+                    "Set HUB_SECRET_KEY_FILE to keep it elsewhere.", key_file)
+
+
+def generated_key_beside_database(config: Config) -> Path | None:
+    """The file holding a generated ``HUB_SECRET_KEY`` when it sits beside the SQLite file."""
+    url = config.database_url
+    if config.secret_key_path or not url.startswith("sqlite:///") or url.endswith(":memory:"):
+        return None
+    path = secret_key_file(url)
+    try:
+        generated = path.read_text().strip() == config.secret_key
+    except OSError:
+        return None
+    return path if generated else None
+
+
 def run_roles(hub: Hub, *, web: bool, worker: bool, clock: bool, host: str = "127.0.0.1",
               port: int = 8000, threads: int = 16) -> None:
     # How long a thread may hold the interpreter while others wait for it. The default 5 ms
@@ -49,13 +86,18 @@ def run_roles(hub: Hub, *, web: bool, worker: bool, clock: bool, host: str = "12
         stopping.set()
         raise SystemExit(0)
 
-    signal.signal(signal.SIGTERM, _stop)
     server = None
     if web:
         from hub.app import create_app
         from hub.http_server import HTTPServer
 
-        server = HTTPServer(create_app(hub), host=host, port=port, threads=threads)
+        try:
+            app = create_app(hub)
+        except ConfigError as exc:  # e.g. an HUB_ADMIN_PASSWORD too short to be one
+            hub.close()
+            raise SystemExit(f"Error: {exc}") from None
+        server = HTTPServer(app, host=host, port=port, threads=threads)
+    signal.signal(signal.SIGTERM, _stop)
     workers = Worker(hub) if worker else None
     the_clock = Clock(hub) if clock else None
     quiet_collector()
@@ -76,6 +118,7 @@ def run_roles(hub: Hub, *, web: bool, worker: bool, clock: bool, host: str = "12
             log.info("Ledgerline Hub on http://%s:%s", host, server.port)
             if not hub.config.api_key:
                 log.warning("HUB_API_KEY is not set: the host API refuses every call")
+            first_visit(hub, host, server.port)
         while not stopping.wait(3600):
             pass
     except (KeyboardInterrupt, SystemExit):

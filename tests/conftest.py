@@ -44,6 +44,17 @@ def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OWASP's scrypt (hub.ui.auth.OWASP_SCRYPT) costs about a second and 128 MiB a hash: the
+    tests' many sign-ins use a cheap scrypt instead. The ``hub`` processes of
+    tests/test_behind_tls.py use the real one, as does the upgrade test in
+    tests/ui/test_sessions.py."""
+    from hub.ui import auth
+
+    monkeypatch.setattr(auth, "HASH_METHOD", "scrypt:1024:8:1")
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     with postgres.cluster() as url:

@@ -1,5 +1,6 @@
 """The UI's blueprint and what every one of its pages shares: sign-in required, CSRF checked on
-every POST, secure cookies over https, and headers that keep the pages out of frames and caches.
+every POST, secure cookies over https. The headers that keep pages out of frames and caches are
+the app's (``hub.app``), so a plugin's pages get them too.
 
 The blueprint's guards run only for its own routes: the host API under ``/api/v1`` keeps its
 bearer key and never sees a session.
@@ -17,7 +18,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
-    Response,
     current_app,
     redirect,
     render_template,
@@ -41,8 +41,8 @@ LIMITER = "hub.ui.limiter"
 
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the cookie marked Secure whenever the request came
-    over https (``SESSION_COOKIE_SECURE=True`` forces it, e.g. behind a TLS-terminating proxy
-    that does not say so)."""
+    over https (``SESSION_COOKIE_SECURE=True``, set when ``HUB_PUBLIC_URL`` is https, forces
+    it, e.g. behind a TLS-terminating proxy that is not trusted to say so)."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
@@ -54,6 +54,7 @@ def _setup(state: BlueprintSetupState) -> None:
     if type(app.session_interface) is SecureCookieSessionInterface:
         app.session_interface = SessionInterface()
     app.extensions[LIMITER] = auth.Limiter()
+    auth.check_configured_password(app.config["HUB"].config)
 
 
 def current_hub() -> Hub:
@@ -114,22 +115,6 @@ def operator_only(view: Callable[..., Any]) -> Callable[..., Any]:
         return refused if refused is not None else view(*args, **kwargs)
 
     return guarded
-
-
-@bp.after_request
-def _headers(response: Response) -> Response:
-    # No scripts at all on these pages; nobody may frame them (clickjacking on the toggles).
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
-        "frame-ancestors 'none'",
-    )
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if request.endpoint != "ui.static":
-        response.headers["Cache-Control"] = "no-store"  # settings and customer data
-    return response
 
 
 @bp.errorhandler(404)

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from hub.hub import Hub
+from hub.ui import auth
 from hub.worker import run_due
 from tests.ui.conftest import PASSWORD, Switch, send, shot
 
@@ -27,14 +28,13 @@ def card(page: Any, plugin: str) -> Any:
 
 def test_first_visit_sets_the_password_then_sign_out_and_back_in(
         page: Any, site: str, ui_hub: Hub) -> None:
-    page.goto(site + "/activity")
-    expect(page).to_have_url(re.compile(r"/setup$"))
+    page.goto(site + "/setup?code=" + auth.issue_setup_code(ui_hub))
     expect(page.locator("h1")).to_have_text("Welcome to Ledgerline Hub")
     shot(page, "setup")
     page.fill("#password", "short")
     page.fill("#confirm", "short")
     page.click("button[type=submit]")
-    expect(page.locator(".error")).to_contain_text("at least 10 characters")
+    expect(page.locator(".error")).to_contain_text("at least 12 characters")
     page.fill("#password", PASSWORD)
     page.fill("#confirm", PASSWORD)
     page.click("button[type=submit]")
