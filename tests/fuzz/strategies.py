@@ -12,6 +12,7 @@ path the hub must name in its 422, ``data.lines[0].unit_price``).
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -399,6 +400,10 @@ def _wrong_type(field: Field) -> st.SearchStrategy[Any]:
     return st.one_of(containers, st.sampled_from([12, 1.5, True, False]))
 
 
+# Stands for a value nested ``depth`` lists deep, which json.dumps (recursive) cannot write.
+DEEP = "\u2063nested\u2063"
+
+
 @dataclass(frozen=True)
 class Broken:
     """An almost-valid body, what was done to it, and the field the hub must name."""
@@ -406,15 +411,24 @@ class Broken:
     body: dict[str, Any]
     mutation: str
     path: str
+    depth: int = 0  # for "nested too deep": how many lists stand where DEEP is
+
+    def json(self) -> str:
+        """The body as sent: JSON, with any text escaped (lone surrogates too)."""
+        text = json.dumps(self.body)
+        if self.depth:
+            text = text.replace(json.dumps(DEEP), "[" * self.depth + "]" * self.depth)
+        return text
 
 
 @st.composite
 def almost_valid_events(draw: st.DrawFn, event_type: str | None = None) -> Broken:
     """A valid body with exactly one field broken: out of range, too many digits, a control
-    character, the wrong type, an extra key or a required key missing."""
+    character, the wrong type, an extra key, a required key missing, or a value nested deeper
+    than any event (the hub names the body for that one: it is refused before it is read)."""
     body = copy.deepcopy(draw(valid_events(event_type)))
     present = [f for f in fields(body) if at(body, (*f.parent, f.key)) is not None]
-    options: list[str] = ["wrong type", "extra key", "missing key"]
+    options: list[str] = ["wrong type", "extra key", "missing key", "nested too deep"]
     if any(f.kind in DATE_KINDS for f in present):
         options.append("out-of-range date")
     if any(f.kind in NUMBER_KINDS for f in present):
@@ -427,6 +441,10 @@ def almost_valid_events(draw: st.DrawFn, event_type: str | None = None) -> Broke
         key = draw(st.text(min_size=1, max_size=20).filter(lambda k: k not in SPEC[model]))
         at(body, where)[key] = draw(st.one_of(st.none(), st.text(max_size=5), st.integers()))
         return Broken(body, mutation, f"{path}.{key}" if path else key)
+    if mutation == "nested too deep":
+        field = draw(st.sampled_from(present))
+        at(body, field.parent)[field.key] = DEEP
+        return Broken(body, mutation, "body", depth=draw(st.sampled_from([40, 100, 3000])))
     if mutation == "missing key":
         field = draw(st.sampled_from([f for f in present if f.required]))
         del at(body, field.parent)[field.key]
