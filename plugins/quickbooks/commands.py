@@ -10,7 +10,7 @@ import click
 from hub.bounds import EARLIEST, LATEST, shown
 from hub.cli import pass_hub
 from hub.hub import Hub
-from plugins.quickbooks import connect, connection, reads
+from plugins.quickbooks import connect, connection, reads, sweep
 
 # Intuit's company ids are 15 to 19 ASCII digits; a refresh token is about 50 printable ASCII
 # characters. Anything far past either is a paste gone wrong, refused before it reaches Intuit.
@@ -94,7 +94,7 @@ def status_command(hub: Hub) -> None:
     click.echo(f"  reads            {usage['shown']}")
     if s["last_error"]:
         click.echo(f"  last error       {s['last_error']}")
-    for warning in s["warnings"] + usage["warnings"]:
+    for warning in s["warnings"] + usage["warnings"] + sweep.warnings(hub):
         click.echo(f"  warning: {warning}")
 
 

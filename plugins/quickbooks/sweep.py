@@ -2,9 +2,17 @@
 
 Runs every ``poll_minutes`` and at once when Intuit's webhook says something changed. The first
 sweep after connecting imports what is there (customers; invoices too with ``import_invoices``);
-later ones read the change feed (CDC) from a saved cursor, 1,000 objects a call, or beyond CDC's
-30 days a query on ``MetaData.LastUpdatedTime``. Everything it learns is idempotent to process
-again, so the cursor moves back a little for safety and a repeated webhook costs nothing.
+later ones read the change feed (CDC) from a saved cursor. Everything it learns is idempotent to
+process again, so the cursor moves back a little for safety and a repeated webhook costs nothing.
+
+CDC answers at most 1,000 objects, and Intuit does not say which it leaves out of a fuller
+answer, so a full answer is never taken as all there is, nor as the oldest changes (moving the
+cursor to its newest change would skip whatever was dropped before it). CDC takes no end time,
+so a window cannot be split in time; it is split by entity (each answer has its own 1,000), and
+an entity still full is read by a query on ``MetaData.LastUpdatedTime``, which pages without a
+cap. Beyond CDC's 30 days there is only that query. A query shows no deletions: a deleted
+invoice is found by asking QuickBooks for the ids of the invoices the mirror holds (customers
+are never deleted in QuickBooks, only made inactive, which a query shows).
 
 No loops: what the hub made is recognised by its link (or, if the link was never saved, by the
 marker it wrote) and is not imported; a linked invoice is told to the host only when QuickBooks
@@ -13,14 +21,16 @@ shows a balance the host does not know, which the hub's own payments never cause
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from hub.clock import as_utc, iso, utcnow
+from hub.clock import iso, utcnow
 from hub.context import Context
+from hub.db import reading
 from plugins.quickbooks import customers, links, mirror, paging
 from plugins.quickbooks.api import Api, calling, quote
 from plugins.quickbooks.models import QboConnection
@@ -29,45 +39,98 @@ from plugins.quickbooks.settings import Settings
 if TYPE_CHECKING:
     from hub.hub import Hub
 
-PAGE = 1000  # CDC's most changes per answer
+PAGE = 1000  # CDC's most objects per answer, and a query's most per page
 CDC_WINDOW = timedelta(days=29)  # CDC answers 30 days back; keep a day's margin
 OVERLAP = timedelta(seconds=5)
 ENTITIES = ("Customer", "Invoice")
+IDS_PER_QUERY = 200  # ids named in one ``Id IN (...)``
 
 
-def _changes(api: Api, since: datetime) -> dict[str, list[dict[str, Any]]]:
-    """Every Customer and Invoice changed since ``since``, deleted ones included."""
-    out: dict[str, list[dict[str, Any]]] = {e: [] for e in ENTITIES}
+def _cdc(api: Api, entities: Sequence[str], since: datetime) -> dict[str, list[dict[str, Any]]]:
+    answer = api.qb.make_request("GET", f"{api.qb.api_url}/company/{api.realm_id}/cdc",
+                                 params={"entities": ",".join(entities),
+                                         "changedSince": iso(since)})
+    out: dict[str, list[dict[str, Any]]] = {e: [] for e in entities}
+    for response in (answer.get("CDCResponse") or [{}])[0].get("QueryResponse") or []:
+        for entity in entities:
+            out[entity] += response.get(entity, [])
+    return out
+
+
+def _changes(api: Api, hub: Hub, since: datetime) -> tuple[dict[str, list[dict[str, Any]]], str]:
+    """Every Customer and Invoice changed since ``since``, deleted ones included, and how they
+    were read when it was not one answer of the change feed."""
     if utcnow() - since > CDC_WINDOW:
-        stamp = quote(iso(since))
-        for entity in ENTITIES:
-            active = " AND Active IN (true, false)" if entity == "Customer" else ""
-            out[entity] = paging.every(api, entity, f"MetaData.LastUpdatedTime > {stamp}{active}")
-        return out
-    cursor = since
+        return (_queried(api, hub, since, ENTITIES),
+                "older than the change feed's 30 days: read by LastUpdatedTime")
+    both = _cdc(api, ENTITIES, since)
+    if sum(len(found) for found in both.values()) < PAGE:
+        return both, ""
+    out: dict[str, list[dict[str, Any]]] = {}
+    queried = []
+    for entity in ENTITIES:
+        alone = _cdc(api, (entity,), since)[entity]
+        if len(alone) < PAGE:
+            out[entity] = alone
+        else:
+            out[entity] = _queried(api, hub, since, (entity,))[entity]
+            queried.append(entity)
+    how = "the change feed was full (1,000): read again per entity"
+    if queried:
+        how += f", {' and '.join(queried)} by LastUpdatedTime"
+    return out, how
+
+
+def _queried(api: Api, hub: Hub, since: datetime,
+             entities: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """What changed since ``since`` by query: current objects, paged without a cap, and for
+    invoices those deleted meanwhile (a query does not show them)."""
+    stamp = quote(iso(since))
+    out = {}
+    for entity in entities:
+        active = " AND Active IN (true, false)" if entity == "Customer" else ""
+        out[entity] = paging.every(api, entity, f"MetaData.LastUpdatedTime > {stamp}{active}")
+    if "Invoice" in out:
+        out["Invoice"] += _deleted_invoices(api, hub)
+    return out
+
+
+def _ids(api: Api, where: str, start: int = 1) -> list[str]:
+    answer = api.qb.query(f"SELECT Id FROM Invoice{where} ORDERBY Id STARTPOSITION {start} "
+                          f"MAXRESULTS {PAGE}")
+    return [str(i["Id"]) for i in (answer.get("QueryResponse") or {}).get("Invoice", [])]
+
+
+def _deleted_invoices(api: Api, hub: Hub) -> list[dict[str, Any]]:
+    """The mirror's invoices that QuickBooks no longer has, as CDC would show them deleted:
+    every invoice id is listed (a read per 1,000), and any the list lacks is asked after by
+    id, since a deletion while the list was paged may have moved a live one past a page."""
+    with reading(hub.engine) as conn:  # before the list: an invoice mirrored later is newer
+        mirrored = set(conn.execute(select(mirror.INVOICES.c.qbo_id)).scalars())
+    if not mirrored:
+        return []
+    present: set[str] = set()
     while True:
-        answer = api.qb.make_request("GET", f"{api.qb.api_url}/company/{api.realm_id}/cdc",
-                                     params={"entities": ",".join(ENTITIES),
-                                             "changedSince": iso(cursor)})
-        count = 0
-        latest = cursor
-        for response in (answer.get("CDCResponse") or [{}])[0].get("QueryResponse") or []:
-            for entity in ENTITIES:
-                for obj in response.get(entity, []):
-                    out[entity].append(obj)
-                    count += 1
-                    latest = max(latest, _updated(obj) or latest)
-        # A full page means more may wait: ask again from the newest change seen.
-        if count < PAGE or latest <= cursor:
-            return out
-        cursor = latest
+        page = _ids(api, "", len(present) + 1)
+        present.update(page)
+        if len(page) < PAGE:
+            break
+    missing = sorted(mirrored - present, key=lambda i: (len(i), i))
+    for n in range(0, len(missing), IDS_PER_QUERY):
+        chunk = missing[n:n + IDS_PER_QUERY]
+        present.update(_ids(api, f" WHERE Id IN ({', '.join(quote(i) for i in chunk)})"))
+    return [{"domain": "QBO", "status": "Deleted", "Id": i} for i in missing if i not in present]
 
 
-def _updated(obj: dict[str, Any]) -> datetime | None:
-    stamp = (obj.get("MetaData") or {}).get("LastUpdatedTime")
-    if not stamp:
-        return None
-    return as_utc(datetime.fromisoformat(stamp.replace("Z", "+00:00")))
+def warnings(hub: Hub) -> list[str]:
+    """What the operator should know of the sweep: a cursor past CDC's reach."""
+    cursor = hub_connection_cursor(hub)
+    if cursor is None or utcnow() - cursor <= CDC_WINDOW:
+        return []
+    return [f"QuickBooks was last swept on {cursor:%Y-%m-%d}, longer ago than the 30 days its "
+            "change feed keeps: the next sweep reads what changed by LastUpdatedTime, which "
+            "shows no deletions. Invoices deleted meanwhile are found by their ids (a read per "
+            "1,000 invoices); other records deleted in QuickBooks meanwhile are not seen"]
 
 
 def run(ctx: Context) -> None:
@@ -77,12 +140,13 @@ def run(ctx: Context) -> None:
     started = utcnow()
     with calling(hub) as api:
         connection_row = hub_connection_cursor(hub)
+        how = ""
         if connection_row is None:
             customers = paging.every(api, "Customer", "Active IN (true, false)")
             invoices = paging.every(api, "Invoice")
             first = True
         else:
-            changed = _changes(api, connection_row - OVERLAP)
+            changed, how = _changes(api, hub, connection_row - OVERLAP)
             customers, invoices = changed["Customer"], changed["Invoice"]
             first = False
     mirror.mirror_customers(hub, customers)
@@ -98,7 +162,7 @@ def run(ctx: Context) -> None:
         QboConnection.__table__.c.id == 1).values(cdc_cursor=started, last_sync_at=utcnow())))
     ctx.note(f"{'first import' if first else 'sweep'}: {len(customers)} customers, "
              f"{len(invoices)} invoices seen; {imported} contacts imported, {told} invoice "
-             "changes told to the host")
+             "changes told to the host" + (f" ({how})" if how else ""))
 
 
 def hub_connection_cursor(hub: Hub) -> datetime | None:

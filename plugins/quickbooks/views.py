@@ -10,7 +10,7 @@ from markupsafe import escape
 
 from hub.hub import Hub
 from hub.ui import csrf_field, operator_only
-from plugins.quickbooks import connect, connection, reads
+from plugins.quickbooks import connect, connection, reads, sweep
 
 bp = Blueprint("quickbooks", __name__, url_prefix="/quickbooks")
 
@@ -60,8 +60,8 @@ def disconnect() -> Any:
 
 
 def card(hub: Hub) -> str:
-    """The QuickBooks card on the Integrations page: state, company, tokens, reads,
-    actions."""
+    """The QuickBooks card on the Integrations page: state, company, tokens, reads, the
+    sweep, actions."""
     s = connection.status(hub)
     token = str(csrf_field())
     connect_form = ('<form method="post" action="/quickbooks/connect" class="inline">'
@@ -87,7 +87,7 @@ def card(hub: Hub) -> str:
         f'{escape(connection.expires_in(s["refresh_expires_at"]))} unless used</dd>'
         f'<dt>Last sync</dt><dd>{escape(str(s["last_sync_at"] or "never"))}</dd>'
         f'<dt>Reads</dt><dd>{escape(usage["shown"])}</dd></dl>')
-    warnings = s["warnings"] + usage["warnings"]
+    warnings = s["warnings"] + usage["warnings"] + sweep.warnings(hub)
     parts += [f'<p class="warning">{escape(w)}</p>' for w in warnings]
     parts.append('<form method="post" action="/quickbooks/disconnect" class="inline">'
                  + token + '<button type="submit" class="danger">Disconnect</button></form>')
