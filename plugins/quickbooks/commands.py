@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 
@@ -28,11 +29,37 @@ def _realm_id(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     return value
 
 
-def _refresh_token(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+_NOT_A_TOKEN = ("is not a refresh token: one is letters and digits without spaces (copy it "
+                "again, e.g. from Intuit's OAuth Playground)")
+
+
+def _refresh_token(_ctx: click.Context, _param: click.Parameter,
+                   value: str | None) -> str | None:
+    if value is None:
+        return None  # read from QBO_REFRESH_TOKEN or standard input (_token_elsewhere)
     value = value.strip()
     if not _TOKEN.fullmatch(value):
-        raise click.BadParameter("is not a refresh token: one is letters and digits without "
-                                 "spaces (copy it again, e.g. from Intuit's OAuth Playground)")
+        raise click.BadParameter(_NOT_A_TOKEN)
+    return value
+
+
+def _token_elsewhere() -> str:
+    """``--refresh-token`` left out: the token from ``QBO_REFRESH_TOKEN`` (a ``.env`` file may
+    set it), else standard input (asked for, hidden, on a terminal; a line when piped), so it
+    never sits in ``ps`` or the shell's history."""
+    if "QBO_REFRESH_TOKEN" in os.environ:
+        value, where = os.environ["QBO_REFRESH_TOKEN"].strip(), "QBO_REFRESH_TOKEN"
+    else:
+        if sys.stdin.isatty():
+            value = click.prompt("Refresh token", hide_input=True, err=True).strip()
+        else:
+            value = sys.stdin.readline().strip()
+        where = "standard input"
+        if not value:
+            raise click.UsageError("no refresh token: set QBO_REFRESH_TOKEN, pipe it on "
+                                   "standard input, or give --refresh-token")
+    if not _TOKEN.fullmatch(value):
+        raise click.UsageError(f"{where} {_NOT_A_TOKEN}")
     return value
 
 
@@ -54,14 +81,18 @@ def quickbooks() -> None:
 @quickbooks.command("connect")
 @click.option("--realm-id", required=True, callback=_realm_id,
               help="the QuickBooks company id")
-@click.option("--refresh-token", required=True, callback=_refresh_token,
-              help="a refresh token for that company")
+@click.option("--refresh-token", default=None, callback=_refresh_token,
+              help="a refresh token for that company; left out, it is read from "
+                   "QBO_REFRESH_TOKEN or standard input, and stays out of ps and the shell's "
+                   "history")
 @click.option("--environment", type=click.Choice(["sandbox", "production"]), default=None,
               help="default: QBO_ENVIRONMENT")
 @pass_hub
-def connect_command(hub: Hub, realm_id: str, refresh_token: str,
+def connect_command(hub: Hub, realm_id: str, refresh_token: str | None,
                     environment: str | None) -> None:
     """Connect without a browser: the refresh token is exchanged now."""
+    if refresh_token is None:
+        refresh_token = _token_elsewhere()
     try:
         click.echo(connect.with_refresh_token(hub, realm_id, refresh_token, environment))
     except connect.ConnectError as exc:
