@@ -22,7 +22,7 @@ from hub.clock import iso, utcnow
 from hub.config import load_config, plugin_modules
 from hub.crypto import mask
 from hub.db import reading
-from hub.errors import ConfigError
+from hub.errors import ConfigError, RetryLater
 from hub.hub import Hub
 from hub.plugins import (
     SettingsError,
@@ -331,13 +331,25 @@ def keys() -> None:
 @keys.command("rotate")
 @pass_hub
 def keys_rotate(hub: Hub) -> None:
-    """Re-encrypt every stored secret under the first key of HUB_ENCRYPTION_KEYS."""
+    """Re-encrypt every stored secret under the first key of HUB_ENCRYPTION_KEYS.
+
+    A plugin busy with its secrets (QuickBooks refreshing its token, under the lease the
+    refresh takes) raises ``RetryLater``: the others are re-encrypted, and the command fails
+    saying to run it again (re-encrypting twice is harmless)."""
     count = hub.states.rotate_secrets()
     click.echo(f"re-encrypted {count} secret settings")
+    busy = False
     for plugin in implementers(hub.pm, "reencrypt"):
-        done = call_impl(hookimpl_for(hub.pm, "reencrypt", plugin), rotate=hub.crypto.rotate,
-                         ctx=hub.context(plugin, "keys.rotate", "-"))
+        try:
+            done = call_impl(hookimpl_for(hub.pm, "reencrypt", plugin),
+                             rotate=hub.crypto.rotate, ctx=hub.context(plugin, "keys.rotate", "-"))
+        except RetryLater as exc:
+            click.echo(f"error: {plugin}: not re-encrypted yet: {exc}", err=True)
+            busy = True
+            continue
         click.echo(f"{plugin}: re-encrypted {done} stored secrets")
+    if busy:
+        sys.exit(1)
 
 
 # -- admin ------------------------------------------------------------------------------

@@ -156,6 +156,8 @@ def reencrypt(rotate: Callable[[str], str], ctx: Context) -> int:  # type: ignor
     (which decrypts with any configured key and encrypts with the newest); return how many.
 
     Called by ``hub keys rotate``, after a new key was put first in ``HUB_ENCRYPTION_KEYS``.
+    Raise ``hub.errors.RetryLater`` when the secrets are busy (QuickBooks refreshing its token):
+    the command says so and fails, to be run again; it must then have rotated nothing.
     """
 
 

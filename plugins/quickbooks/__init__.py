@@ -253,4 +253,6 @@ def refresh_token(ctx: Context) -> None:
     outcome = connection.refresh(ctx.hub)
     ctx.note({"refreshed": "access token refreshed", "fresh": "token still fresh",
               "busy": "another worker was refreshing",
-              "refused": "Intuit refused the refresh: needs reconnect"}[outcome])
+              "refused": "Intuit refused the refresh: needs reconnect",
+              "superseded": "the connection changed during the refresh: nothing written"}
+             [outcome])

@@ -7,6 +7,11 @@ What other integrations got wrong, and how this avoids it:
   the process dies in between, Intuit keeps the previous refresh token valid for 24 hours, so
   the next refresh still works.
 - The access token is refreshed in the background before it expires, never per request.
+- The lease fences the refresh's writes: its value (``refreshing_until``) is the refresh's
+  token, and the final write (the new tokens) happens only while the row still holds that
+  value and says "connected". A refresh finishing after Disconnect, after a reconnect, or
+  after its lease ran out and another refresh took over writes nothing back. ``hub keys
+  rotate`` takes the same lease: it re-encrypts only while no refresh holds it.
 - A refused refresh turns the connection to "needs reconnect": deliveries wait (``Hold``), the
   host is told once, and reconnecting releases them.
 """
@@ -19,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
 from hub.clock import iso, utcnow
 from hub.db import reading
@@ -121,12 +126,13 @@ def refresh(hub: Hub, *, force: bool = False) -> str:
            or now - current["last_refresh_at"] > REFRESH_AT_LEAST)
     if not (due or force):
         return "fresh"
+    lease = now + LEASE
     taken = hub.write(lambda conn: conn.execute(
         update(TABLE)
         .where(TABLE.c.id == 1, TABLE.c.status == "connected",
                (TABLE.c.refreshing_until.is_(None)) | (TABLE.c.refreshing_until < now),
                TABLE.c.updated_at == current["updated_at"])
-        .values(refreshing_until=now + LEASE)
+        .values(refreshing_until=lease)
     ).rowcount)
     if not taken:
         return "busy"
@@ -135,20 +141,37 @@ def refresh(hub: Hub, *, force: bool = False) -> str:
         tokens = oauth.refresh(hub.config, current["environment"], old)
     except oauth.OAuthFailure as exc:
         if exc.code == "invalid_grant":
-            needs_reconnect(hub, f"Intuit refused the refresh token ({exc})")
-            return "refused"
-        _release_lease(hub, str(exc))
+            if needs_reconnect(hub, f"Intuit refused the refresh token ({exc})", lease=lease):
+                return "refused"
+            return _superseded()
+        _release_lease(hub, str(exc), lease)
         raise RetryLater(f"could not refresh the QuickBooks token: {exc}") from None
     done = utcnow()
-    hub.write(lambda conn: conn.execute(update(TABLE).where(TABLE.c.id == 1).values(
+    written = hub.write(lambda conn: conn.execute(update(TABLE).where(_holding(lease)).values(
         access_token=hub.crypto.encrypt(tokens.access_token),
         refresh_token=hub.crypto.encrypt(tokens.refresh_token),
         access_expires_at=tokens.access_expires_at,
         refresh_expires_at=tokens.refresh_expires_at or current["refresh_expires_at"],
         refresh_hard_expires_at=tokens.refresh_hard_expires_at
         or current["refresh_hard_expires_at"],
-        refreshing_until=None, last_refresh_at=done, last_error=None, updated_at=done)))
-    return "refreshed"
+        refreshing_until=None, last_refresh_at=done, last_error=None, updated_at=done)
+    ).rowcount)
+    return "refreshed" if written else _superseded()
+
+
+def _holding(lease: datetime) -> Any:
+    """The fence of a refresh's writes: the row still holds this refresh's lease and is
+    connected (Disconnect, a reconnect or a refresh that took an expired lease over each
+    changed ``refreshing_until``)."""
+    return and_(TABLE.c.id == 1, TABLE.c.status == "connected",
+                TABLE.c.refreshing_until == lease)
+
+
+def _superseded() -> str:
+    log.warning("a QuickBooks token refresh finished after the connection changed under it "
+                "(disconnected, reconnected, or its lease ran out and another refresh took "
+                "over); it wrote nothing back")
+    return "superseded"
 
 
 COMPANY_EVERY = timedelta(hours=24)
@@ -173,26 +196,32 @@ def refresh_company(hub: Hub, force: bool = False) -> bool:
     return True
 
 
-def _release_lease(hub: Hub, error: str) -> None:
-    hub.write(lambda conn: conn.execute(update(TABLE).where(TABLE.c.id == 1).values(
+def _release_lease(hub: Hub, error: str, lease: datetime) -> None:
+    hub.write(lambda conn: conn.execute(update(TABLE).where(_holding(lease)).values(
         refreshing_until=None, last_error=error, updated_at=utcnow())))
 
 
-def needs_reconnect(hub: Hub, error: str) -> None:
-    """The grant is gone: stop calling QuickBooks, hold its work, tell the host once."""
+def needs_reconnect(hub: Hub, error: str, lease: datetime | None = None) -> bool:
+    """The grant is gone: stop calling QuickBooks, hold its work, tell the host once. With
+    the ``lease`` of the refresh that found out, only while that refresh still holds it (a
+    refusal of a token Disconnect revoked meanwhile is no news). Returns whether it did."""
     current = row(hub)
     if current is None:
-        return
+        return False
     now = utcnow()
-    hub.write(lambda conn: conn.execute(update(TABLE).where(TABLE.c.id == 1).values(
+    fence = _holding(lease) if lease is not None else TABLE.c.id == 1
+    changed = hub.write(lambda conn: conn.execute(update(TABLE).where(fence).values(
         status="needs_reconnect", access_token=None, refresh_token=None,
-        refreshing_until=None, last_error=error, updated_at=now)))
+        refreshing_until=None, last_error=error, updated_at=now)).rowcount)
+    if not changed:
+        return False
     log.error("QuickBooks needs reconnecting: %s", error)
     hub.notify_host(PLUGIN, "sync.failed", {
         "event": None, "plugin": PLUGIN, "attempts": 0, "failed_at": iso(now),
         "error": f"QuickBooks needs reconnecting: {error}. Work waits until an operator "
                  "reconnects.",
     }, key=f"needs-reconnect:{iso(current['connected_at'])}")
+    return True
 
 
 def disconnect(hub: Hub) -> str:
@@ -265,27 +294,44 @@ def remember_state(hub: Hub, state: str, verifier: str) -> None:
 
 
 def reencrypt(hub: Hub, rotate: Any) -> int:
-    """Tokens and connect-in-flight verifiers under the newest key (``hub keys rotate``)."""
+    """Tokens and connect-in-flight verifiers under the newest key (``hub keys rotate``).
+
+    Under the refresh's lease: a refresh in flight would write back tokens encrypted by a
+    process that may still have only the old key, over the rotated ones, or the rotation would
+    write the old refresh token back over the one Intuit just rotated. So while a refresh holds
+    the lease this raises ``RetryLater`` and rotates nothing here; taking it in turn (the
+    lease cleared, ``updated_at`` moved) fences out a refresh whose lease had run out."""
     from plugins.quickbooks.models import QboOAuthState
 
     states = QboOAuthState.__table__
+    now = utcnow()
 
-    def write(conn: Connection) -> int:
+    def write(conn: Connection) -> int | None:
         count = 0
         found = conn.execute(select(TABLE).where(TABLE.c.id == 1)).mappings().first()
         if found:
+            if found["refreshing_until"] is not None and found["refreshing_until"] >= now:
+                return None
             values = {k: rotate(found[k]) for k in ("access_token", "refresh_token")
                       if found[k]}
-            if values:
-                conn.execute(update(TABLE).where(TABLE.c.id == 1).values(**values))
-                count += len(values)
+            free = or_(TABLE.c.refreshing_until.is_(None), TABLE.c.refreshing_until < now)
+            if conn.execute(update(TABLE).where(
+                    TABLE.c.id == 1, TABLE.c.updated_at == found["updated_at"], free)
+                    .values(**values, refreshing_until=None, updated_at=now)).rowcount == 0:
+                return None
+            count += len(values)
         for state, verifier in conn.execute(select(states.c.state, states.c.code_verifier)):
             conn.execute(update(states).where(states.c.state == state)
                          .values(code_verifier=rotate(verifier)))
             count += 1
         return count
 
-    return int(hub.write(write))
+    done = hub.write(write)
+    if done is None:
+        raise RetryLater("a QuickBooks token refresh is under way and holds the connection's "
+                         "lease (at most a minute): run `hub keys rotate` again then; what "
+                         "was re-encrypted so far stays so")
+    return int(done)
 
 
 def expires_in(at: datetime | None) -> str:
