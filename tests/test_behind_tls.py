@@ -204,9 +204,12 @@ def test_a_short_hub_admin_password_stops_hub_serve_with_the_reason(tmp_path: Pa
 def test_make_run_shows_the_first_visit_address(tmp_path: Path) -> None:
     port = free_port()
     env = subprocess_env(tmp_path, HUB_PORT=str(port), QBO_CLIENT_ID="an-intuit-app")
+    del env["HUB_SECRET_KEY"]  # generated, as on a first run
     script = Path(__file__).resolve().parents[1] / "scripts" / "run_local.py"
     with running([sys.executable, str(script)], env, cwd=tmp_path) as (_process, log):
         url = log.wait_for("First visit: ").split("First visit: ", 1)[1]
         assert url.startswith(f"http://127.0.0.1:{port}/setup?code=")
+        warned = log.wait_for("beside the database")
+        assert f"kept in {tmp_path}/hub.db.secret" in warned and "HUB_SECRET_KEY_FILE" in warned
         page = requests.get(url, timeout=10)
         assert page.status_code == 200 and "Welcome to Ledgerline Hub" in page.text
