@@ -72,6 +72,20 @@ def _http_error(exc: HTTPException) -> Response:
     return problem(exc.code or 500, exc.description or exc.name)
 
 
+@bp.app_errorhandler(404)
+@bp.app_errorhandler(405)
+def _no_route(exc: HTTPException) -> Response | HTTPException:
+    """A path under /api/v1 that no route matches (an id holding a newline, say) is answered in
+    JSON like every other API error, not with Flask's HTML page; other paths are left alone."""
+    if request.path == bp.url_prefix or request.path.startswith(f"{bp.url_prefix}/"):
+        if exc.code == 405:
+            return problem(405, f"{request.method} is not answered here; see "
+                           "/api/v1/openapi.json for what is")
+        return problem(404, f"nothing at {request.path!r}; see /api/v1/openapi.json for the "
+                       "API's paths", field="path")
+    return exc
+
+
 def _json_body() -> tuple[Any, Response | None]:
     if request.content_length is not None and request.content_length > MAX_BODY:
         return None, problem(413, "the body is over 1 MiB; send events one at a time")

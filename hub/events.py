@@ -106,9 +106,33 @@ Text = Annotated[str, AfterValidator(single_line),
                  Field(json_schema_extra={"pattern": SINGLE_LINE_PATTERN})]
 LongText = Annotated[str, AfterValidator(multi_line),
                      Field(json_schema_extra={"pattern": MULTI_LINE_PATTERN})]
-Day = Annotated[date, AfterValidator(check_date), Field(
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INSTANT_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
+
+
+def _date_text(value: Any) -> Any:
+    # pydantic would also take a number (seconds since 1970) or "1711584000": the contract
+    # says YYYY-MM-DD, so that is all that is read (or a date, from a plugin's own code).
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE_TEXT.fullmatch(value.strip()):
+        raise ValueError("must be a date written YYYY-MM-DD, such as \"2026-03-28\"")
+    return value
+
+
+def _instant_text(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _INSTANT_TEXT.match(value.strip()):
+        raise ValueError("must be an RFC 3339 instant with its offset, such as "
+                         "\"2026-03-28T15:04:05Z\"")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_date_text), AfterValidator(check_date), Field(
     json_schema_extra={"pattern": YEAR_PATTERN, "description": "YYYY-MM-DD, 1900-2199"})]
-Instant = Annotated[AwareDatetime, AfterValidator(check_instant), Field(
+Instant = Annotated[AwareDatetime, BeforeValidator(_instant_text), AfterValidator(check_instant),
+                    Field(
     json_schema_extra={"pattern": YEAR_PATTERN,
                        "description": "RFC 3339 with an offset, its date 1900-2199"})]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD")]

@@ -142,3 +142,16 @@ def test_what_is_stored_reads_back_exactly(served: str, hub, recorder) -> None:
 def test_an_empty_email_is_no_email(served: str, email: str) -> None:
     # Seen: a 500 (the length of None asked after "" was read as no email).
     assert post(served, event("contact", email=email)).status_code == 202
+
+
+@pytest.mark.parametrize("value", [0, 86400, "1711584000", "2026-03-28T00:00:00", True])
+def test_a_date_is_written_as_the_contract_says(served: str, value: Any) -> None:
+    # Seen by the fuzzer: a number (seconds since 1970) was taken for a service_date.
+    answer = post(served, with_line(service_date=value))
+    assert "YYYY-MM-DD" in fields(answer)["data.lines[0].service_date"]
+
+
+@pytest.mark.parametrize("value", [0, "1711584000", 1711584000.5])
+def test_an_instant_is_written_as_the_contract_says(served: str, value: Any) -> None:
+    answer = post(served, {**event("contact"), "occurred_at": value})
+    assert "RFC 3339" in fields(answer)["occurred_at"]

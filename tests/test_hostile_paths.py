@@ -54,3 +54,21 @@ def test_retrying_a_delivery_number_past_any_row_is_a_404(db_client: Any) -> Non
     token = client_sign_in(client)
     answer = client.post("/activity/deliveries/99999999999/retry", data={"csrf_token": token})
     assert answer.status_code == 404
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/api/v1/events/evt%0A1", 404), ("GET", "/api/v1/nothing", 404),
+    ("DELETE", "/api/v1/events", 405), ("GET", "/api/v1/events", 405)])
+def test_a_path_no_api_route_matches_is_answered_in_json(db_client: Any, method: str,
+                                                         path: str, status: int) -> None:
+    # Seen by the fuzzer: an id holding a newline matched no route and got Flask's HTML page.
+    client, _hub = db_client
+    answer = client.open(path, method=method, headers=AUTH)
+    assert answer.status_code == status and answer.is_json, answer.text
+    assert answer.json["errors"][0]["message"]
+
+
+def test_other_paths_keep_their_own_not_found_page(db_client: Any) -> None:
+    client, _hub = db_client
+    answer = client.get("/no-such-page")
+    assert answer.status_code == 404 and not answer.is_json
