@@ -272,6 +272,11 @@ def take_state(hub: Hub, state: str, max_age: timedelta = timedelta(minutes=15))
     """The PKCE verifier of a connect this hub started, once; None when forged or stale."""
     from plugins.quickbooks.models import QboOAuthState
 
+    # The states this hub makes are URL-safe tokens: anything else is forged, and is not sent
+    # to the database (PostgreSQL refuses a NUL in text: the callback was a 500).
+    if not state or len(state) > 200 or not state.isascii() or not state.isprintable():
+        return None
+
     states = QboOAuthState.__table__
 
     def take(conn: Connection) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -293,3 +294,12 @@ def test_a_callback_with_a_company_id_that_is_no_number_connects_nothing(
     with pytest.raises(connect.ConnectError, match="not a number"):
         connect.finish_browser(qbo_hub, state=back["state"], code=back["code"], realm_id=realm)
     assert connection.status(qbo_hub)["status"] == "not_connected"
+
+
+@pytest.mark.parametrize("state", ["a\x00b", "\ud800", "x" * 5000])
+def test_a_callback_state_no_connect_could_have_is_refused_on_any_database(
+        make_qbo_hub: Any, database_url: str, state: str) -> None:
+    # Seen: ?state=%00 was a 500 on PostgreSQL, which refuses a NUL in a query.
+    hub = make_qbo_hub(HUB_DATABASE_URL=database_url)
+    with pytest.raises(connect.ConnectError, match="not one this hub started"):
+        connect.finish_browser(hub, state=state, code="c", realm_id="123")
