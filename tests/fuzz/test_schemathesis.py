@@ -35,10 +35,24 @@ pytestmark = pytest.mark.slow
 # Random cases per operation, positive and negative together; the examples and the coverage
 # phase's boundary values come on top.
 MAX_EXAMPLES = 150
+
+
+@schemathesis.check
+def a_refusal_names_each_field(ctx: Any, response: Any, case: Any) -> None:
+    """A 422 lists every problem, each naming its field (``data.lines[0].unit_price``)."""
+    if response.status_code != 422:
+        return
+    errors = response.json().get("errors")
+    if not errors or not all(isinstance(e, dict) and isinstance(e.get("field"), str)
+                             and e["field"] and e.get("message") for e in errors):
+        raise AssertionError(f"a 422 that does not name each field: {response.text[:1000]}")
+
+
 # Each holds for a correct hub: no 5xx, ever; every answer under /api/v1 is JSON (the README
-# says so, errors included); its status and its body are the ones the document lists.
+# says so, errors included); its status and its body are the ones the document lists; a 422
+# names each field.
 CHECKS = [not_a_server_error, content_type_conformance, status_code_conformance,
-          response_schema_conformance]
+          response_schema_conformance, a_refusal_names_each_field]
 # Ids of the events the fuzzing got accepted, for the test after it.
 accepted: list[str] = []
 
