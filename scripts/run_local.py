@@ -2,8 +2,13 @@
 Intuit credentials are set, the bundled QuickBooks emulator beside it, its demo company kept in
 ``.hub/emulator.json`` across restarts.
 
+With the emulator, the hub is connected to its demo company before it starts, through the same
+OAuth exchange an operator's Connect makes (the authorize URL with state and PKCE, the consent
+page's Connect, the code exchanged at the token endpoint): the README's first curl then writes
+a customer and an invoice there. With real Intuit credentials nothing is connected for you.
+
 The demo's API key is made once and kept in ``.hub/api-key`` (never printed): the README's curl
-reads it from there.
+reads it from there. Once the hub answers, what a newcomer needs next is printed once.
 """
 
 from __future__ import annotations
@@ -13,9 +18,12 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 from dotenv import load_dotenv
 
@@ -46,14 +54,84 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 
     sys.exit(f"the QuickBooks emulator did not answer at {url}")
 
 
+def _connect_demo(env: dict[str, str]) -> str:
+    """Connect the hub's database to the emulator's demo company, as an operator's Connect
+    would; nothing if it is connected already (the emulator keeps its grants in .hub)."""
+    from hub.config import load_config
+    from hub.hub import Hub
+    from plugins.quickbooks import connect, connection
+    from plugins.quickbooks.emulator.consent import approve
+
+    hub = Hub(load_config(env, dotenv=False))
+    try:
+        status = connection.status(hub)
+        if status["status"] == "connected":
+            return f"QuickBooks: connected to {status['company_name']} (the emulator)"
+        back = approve(connect.start_browser(hub))
+        return connect.finish_browser(hub, state=back.get("state"), code=back.get("code"),
+                                      realm_id=back.get("realmId"), error=back.get("error"))
+    finally:
+        hub.close()
+
+
+class _Log:
+    """Passes the hub's log through, and keeps the first-visit line to say it again."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.first_visit: str | None = None
+        self.seen = threading.Event()
+        self._thread = threading.Thread(target=self._copy, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _copy(self, stream: IO[bytes]) -> None:
+        for raw in iter(stream.readline, b""):
+            sys.stderr.buffer.write(raw)
+            sys.stderr.flush()
+            line = raw.decode(errors="replace")
+            if "First visit: " in line and self.first_visit is None:
+                self.first_visit = line.split("First visit: ", 1)[1].strip()
+                self.seen.set()
+
+
+def _wait_for_hub(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return True
+        except urllib.error.HTTPError:
+            return True  # it answered (401: the key is asked for)
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def _next_steps(hub_url: str, log: _Log, emulator_base: str | None, connected: str | None,
+                own_key: bool) -> str:
+    lines = ["", "Ledgerline Hub is running.",
+             f"  Settings UI     {log.first_visit or hub_url}"
+             + ("  (the one-time link to choose the operator password)" if log.first_visit
+                else "")]
+    if own_key:
+        lines.append("  Host API key    in .hub/api-key (the README's curl reads it)")
+    if emulator_base:
+        lines.append(f"  QuickBooks      {connected}")
+        lines.append(f"  Its books       {emulator_base}/_emulator/books "
+                     "(what the hub wrote there)")
+    lines.append(f"  Activity        {hub_url}/activity (each event and what each plugin did)")
+    lines.append("Try the README's curl next. Ctrl-C stops the hub.")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     load_dotenv(Path.cwd() / ".env", override=False)
     STATE.mkdir(exist_ok=True)
     env = dict(os.environ)
-    if not env.get("HUB_API_KEY"):
+    own_key = not env.get("HUB_API_KEY")
+    if own_key:
         env["HUB_API_KEY"] = _api_key()
-        print("The host API key for this demo is in .hub/api-key", flush=True)
     emulator = None
+    base = connected = None
     if not env.get("QBO_CLIENT_ID"):
         base = f"http://127.0.0.1:{EMULATOR_PORT}"
         emulator = subprocess.Popen([
@@ -75,8 +153,19 @@ def main() -> None:
         })
         print(f"No Intuit credentials set: using the bundled QuickBooks emulator at {base}",
               flush=True)
-    hub = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--port", HUB_PORT], env=env)
+        try:
+            connected = _connect_demo(env)
+        except Exception as exc:  # the demo still runs; Connect in the UI is the way left
+            connected = f"not connected ({exc}); use Connect on the Integrations page"
+    hub = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--port", HUB_PORT], env=env,
+                           stderr=subprocess.PIPE)
+    assert hub.stderr is not None
+    log = _Log(hub.stderr)
     signal.signal(signal.SIGTERM, lambda *_: hub.terminate())
+    hub_url = f"http://127.0.0.1:{HUB_PORT}"
+    if _wait_for_hub(f"{hub_url}/api/v1/openapi.json", hub):
+        log.seen.wait(1.0)  # logged at start, while no password is set: said again below
+        print(_next_steps(hub_url, log, base, connected, own_key), flush=True)
     try:
         code = hub.wait()
     except KeyboardInterrupt:

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
-import requests
 
 import plugins.quickbooks
 from hub.config import load_config
 from hub.hub import Hub
 from hub.worker import run_due
 from plugins.quickbooks import connect
+from plugins.quickbooks.emulator.consent import approve
 from plugins.quickbooks.emulator.testing import Emulator, start_emulator
 from tests.conftest import base_env
 from tests.plugins.recorder import Recorder
@@ -81,18 +80,7 @@ def connected(qbo_hub: Hub, emulator: Emulator, host: Recorder) -> Hub:
 
 def consent(authorize_url: str, decision: str = "connect") -> dict[str, str]:
     """Do what the operator does on Intuit's consent page; returns the callback's query."""
-    page = requests.get(authorize_url, timeout=10)
-    page.raise_for_status()
-    query = {k: v[0] for k, v in parse_qs(urlparse(authorize_url).query).items()}
-    fields = {k: query.get(k, "") for k in ("client_id", "redirect_uri", "response_type",
-                                              "scope", "state", "code_challenge",
-                                              "code_challenge_method")}
-    realm = page.text.split('name="realmId" value="', 1)[1].split('"', 1)[0]
-    action = authorize_url.split("?", 1)[0]
-    answer = requests.post(action, data={**fields, "realmId": realm, "decision": decision},
-                           allow_redirects=False, timeout=10)
-    back = urlparse(answer.headers["Location"])
-    return {k: v[0] for k, v in parse_qs(back.query).items()}
+    return approve(authorize_url, decision)
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,182 @@
+"""The README's "Try it", tried as a newcomer would: `make run`'s script on a fresh folder, then
+the README's own curl lines (parsed from the README, sent as curl would send them), and every
+answer the README promises. Seen: the demo never connected the hub to the emulator, and the
+README's invoice came back "QuickBooks is not connected"."""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import ROOT, free_port, subprocess_env
+
+README = ROOT / "README.md"
+
+
+@dataclass
+class Curl:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str | None
+
+
+def try_it_commands() -> list[Curl]:
+    """The curl commands of the README's "Try it" block, continuation lines joined."""
+    text = README.read_text()
+    section = text.split("## Try it", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    # A body may run over lines inside its quotes: split the whole block, then at each curl.
+    tokens = shlex.split(block.replace("\\\n", " "))
+    starts = [i for i, token in enumerate(tokens) if token == "curl"]
+    found = []
+    for start, end in zip(starts, [*starts[1:], len(tokens)], strict=True):
+        words = tokens[start:end]
+        method, url, headers, body = "GET", "", {}, None
+        i = 1
+        while i < len(words):
+            word = words[i]
+            if word == "-X":
+                method, i = words[i + 1], i + 1
+            elif word == "-H":
+                name, _, value = words[i + 1].partition(":")
+                headers[name.strip()] = value.strip()
+                i += 1
+            elif word == "-d":
+                body, i = words[i + 1], i + 1
+                method = "POST" if method == "GET" else method
+            elif not word.startswith("-"):
+                url = word
+            i += 1
+        found.append(Curl(method, url, headers, body))
+    return found
+
+
+class Output:
+    """The script's output, line by line as it comes (read by a thread)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: Any) -> None:
+        for line in stream:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def wait_for(self, text: str, timeout: float = 60.0) -> str:
+        while True:
+            try:
+                line = self.lines.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"no {text!r} in {timeout} s: {self.seen}") from None
+            if line is None:
+                raise AssertionError(f"make run ended without {text!r}: {self.seen}")
+            self.seen.append(line)
+            if text in line:
+                return line
+
+
+@dataclass
+class Demo:
+    folder: Path
+    hub: str
+    emulator: str
+    output: Output
+
+    def send(self, curl: Curl, body: str | None = None) -> requests.Response:
+        key = (self.folder / ".hub" / "api-key").read_text().strip()  # KEY=$(cat .hub/api-key)
+        url = curl.url.replace("http://127.0.0.1:8000", self.hub)
+        headers = {k: v.replace("$KEY", key) for k, v in curl.headers.items()}
+        data = body if body is not None else curl.body
+        return requests.request(curl.method, url, headers=headers, timeout=10,
+                                data=data.encode() if data is not None else None)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    hub_port, emulator_port = free_port(), free_port()
+    env = subprocess_env(tmp_path, HUB_PORT=str(hub_port), HUB_EMULATOR_PORT=str(emulator_port))
+    for name in ("HUB_API_KEY", "HUB_SECRET_KEY", "HUB_DATABASE_URL"):
+        env.pop(name, None)  # the embedded defaults, as on a fresh machine
+    process = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run_local.py")],
+                               env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        output = Output(process.stdout)
+        output.wait_for("Ctrl-C stops the hub.")  # the last line of what it says once
+        yield Demo(tmp_path, f"http://127.0.0.1:{hub_port}",
+                   f"http://127.0.0.1:{emulator_port}", output)
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def delivered(demo: Demo, status_curl: Curl, timeout: float = 30.0) -> dict[str, Any]:
+    """The event's state once its QuickBooks delivery has finished ("a moment later")."""
+    deadline = time.monotonic() + timeout
+    while True:
+        view = demo.send(status_curl).json()
+        [qbo] = [d for d in view["deliveries"] if d["plugin"] == "quickbooks"]
+        if qbo["status"] not in ("pending", "running") or time.monotonic() > deadline:
+            return dict(view)
+        time.sleep(0.1)  # another process's workers: nothing here to wait on but its answer
+
+
+@pytest.mark.slow
+def test_the_readmes_try_it_does_what_the_readme_says(demo: Demo) -> None:
+    send_invoice, read_status = try_it_commands()
+    assert send_invoice.method == "POST" and read_status.method == "GET"
+
+    # make run said, once, what comes next.
+    said = "\n".join(demo.output.seen)
+    assert said.count("Ledgerline Hub is running.") == 1
+    assert re.search(r"Settings UI +http://127\.0\.0\.1:\d+/setup\?code=\S+", said), said
+    assert "in .hub/api-key" in said
+    assert f"{demo.emulator}/_emulator/books" in said
+    assert "QuickBooks connected: " in said
+
+    first = demo.send(send_invoice)
+    assert first.status_code == 202, first.text
+    plugins = {d["plugin"]: d["status"] for d in first.json()["deliveries"]}
+    assert plugins and set(plugins.values()) == {"pending"}
+
+    view = delivered(demo, read_status)
+    [qbo] = [d for d in view["deliveries"] if d["plugin"] == "quickbooks"]
+    assert qbo["status"] == "done", qbo
+    assert re.fullmatch(r"Customer \d+ created; Invoice \d+ \(#1001\) created", qbo["result"]), \
+        qbo["result"]
+
+    # The same body again: 200, nothing twice; the same id with another body: 409.
+    again = demo.send(send_invoice)
+    assert again.status_code == 200 and again.json()["id"] == "evt_7f3a"
+    other = json.loads(send_invoice.body or "{}")
+    other["data"]["number"] = "1002"
+    assert demo.send(send_invoice, json.dumps(other)).status_code == 409
+    # A mistake is a 422 naming the field, in the README's words.
+    mistake = json.loads(send_invoice.body or "{}")
+    mistake["id"] = "evt_mistake"
+    mistake["data"]["lines"][0]["unit_price"] = 65.00
+    answer = demo.send(send_invoice, json.dumps(mistake))
+    assert answer.status_code == 422
+    assert answer.json() == {"errors": [{
+        "field": "data.lines[0].unit_price",
+        "message": 'must be a decimal string such as "65.00", not a JSON number'}]}
