@@ -28,7 +28,6 @@ HOOK_OF = {"contact": "on_contact", "payment": "on_payment", "invoice.sent": "on
            "booking": "on_booking"}
 
 EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
-MAX_MONEY = Decimal("9999999999999.99")  # QuickBooks' 15 significant digits, two of them cents
 CENT = Decimal("0.01")
 
 # Field kinds: a scalar kind names how to draw (and break) the value; ("model", M) an object
