@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, jsonify
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from . import api, control, oauth
+from . import api, books, control, oauth
 from .seed import DEMO_NAME, DEMO_REALM, build_company
 from .state import Config, EmulatorState
 from .webhooks import Dispatcher
@@ -39,6 +39,7 @@ def create_app(state: EmulatorState) -> Flask:
     app.register_blueprint(oauth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(books.bp)
 
     @app.get("/")
     def index() -> Any:
@@ -47,6 +48,7 @@ def create_app(state: EmulatorState) -> Flask:
                 "emulator": "QuickBooks Online",
                 "discovery": state.base_url + "/.well-known/openid_configuration",
                 "api_base": state.base_url + "/v3",
+                "books": state.base_url + "/_emulator/books",
                 "companies": sorted(state.store.data["companies"]),
             }
         )

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
-from . import control
+from . import books, control
 from .seed import DEMO_REALM
 from .server import RunningServer, prepare_state
 from .state import Config, EmulatorState
@@ -237,6 +237,10 @@ class Emulator:
             company = self.state.store.company(realm or self.realm_id)
             assert company is not None
             return [public(copy.deepcopy(obj)) for obj in table(company, entity).values()]
+
+    def books(self, realm: str | None = None) -> dict[str, Any] | None:
+        """What `GET /_emulator/books.json` answers: the company's books, newest first."""
+        return books.books(self.state, realm)
 
     def get(self, entity: str, ident: str, realm: str | None = None) -> dict[str, Any] | None:
         return next((o for o in self.objects(entity, realm) if o["Id"] == str(ident)), None)
