@@ -92,7 +92,9 @@ def openapi_document() -> dict[str, Any]:
                         "allowed": {"type": "boolean"}, "reason": {"type": ["string", "null"]},
                         "balance": {"type": ["string", "null"]},
                         "threshold": {"type": ["string", "null"]},
-                        "stale": {"type": "boolean"}}}}}}, **errors}}},
+                        "stale": {"type": "boolean"}}}}}},
+                    "413": _answer("over 1 MiB", "Error"),
+                    "415": _answer("not JSON", "Error"), **errors}}},
             "/api/v1/invoices/{external_id}": {"get": {
                 "summary": "An invoice's status, total, amount paid, balance, QuickBooks ids",
                 "parameters": [{"name": "external_id", "in": "path", "required": True,
