@@ -113,7 +113,9 @@ def push(ctx: Context, invoice: Invoice) -> None:
             saved = _update(ctx, api, link, wanted)
             ctx.note(f"Invoice {saved['Id']} updated")
         elif invoice.paid > 0:
-            saved = api.read("Invoice", str(link["qbo_id"]))  # its balance, to settle against
+            # QuickBooks' balance now, not the mirror's: a payment recorded there since the last
+            # sweep would otherwise be paid a second time.
+            saved = api.read("Invoice", str(link["qbo_id"]))
         else:
             ctx.note(f"Invoice {link['qbo_id']} already up to date")
             return
@@ -191,16 +193,24 @@ def _void(ctx: Context, api: Api, link: dict[str, Any] | None) -> None:
     if link["digest"] == "void":
         ctx.note(f"Invoice {link['qbo_id']} already void")
         return
-    current = api.read("Invoice", str(link["qbo_id"]))
-    try:
-        api.operation("Invoice", str(current["Id"]), "void",
-                      api.request_id("invoice-void", str(current["Id"]),
-                                     str(current["SyncToken"])),
-                      sync_token=str(current["SyncToken"]))
-    except faults.Fault:
-        # Voided already (a retry after a lost answer): QuickBooks shows it zeroed.
-        if Decimal(str(api.read("Invoice", str(current["Id"])).get("TotalAmt", "1"))) != 0:
-            raise
+    # The link's SyncToken serves (reads are metered); a stale or unknown one costs one read.
+    token = links.token(link["sync_token"])
+    current = ({"Id": str(link["qbo_id"]), "SyncToken": token} if token
+               else api.read("Invoice", str(link["qbo_id"])))
+    for attempt in range(2):
+        try:
+            api.operation("Invoice", str(current["Id"]), "void",
+                          api.request_id("invoice-void", str(current["Id"]),
+                                         str(current["SyncToken"])),
+                          sync_token=str(current["SyncToken"]))
+            break
+        except faults.Fault as exc:
+            held = api.read("Invoice", str(current["Id"]))
+            if Decimal(str(held.get("TotalAmt", "1"))) == 0:
+                break  # voided already (a retry after a lost answer): QuickBooks shows it zeroed
+            if not links.stale_token(exc) or attempt == 1:
+                raise
+            current = held  # changed in QuickBooks since it was linked: void this version
     links.put(ctx.hub, KIND, link["external_id"], str(current["Id"]), sync_token=None,
               digest="void")
     ctx.note(f"Invoice {current['Id']} voided")

@@ -215,3 +215,24 @@ def test_an_invoice_to_a_known_customer_costs_one_call(connected: Hub, emulator:
     post(api, "invoice.updated", "evt_3", invoice_data(external_id="inv-2", number="1002"))
     run_due(connected)
     assert made == []  # unchanged: nothing to say to QuickBooks
+
+
+def test_a_void_costs_no_read_and_an_edit_in_quickbooks_costs_one(
+        connected: Hub, emulator: Emulator) -> None:
+    # Reads are metered (Intuit's CorePlus): the link's SyncToken serves; a stale one costs one.
+    client = create_app(connected).test_client()
+    post(client, "invoice.sent", "evt_1", invoice_data())
+    post(client, "invoice.sent", "evt_2", invoice_data(external_id="inv-2", number="1002"))
+    run_due(connected)
+    emulator.reset_calls()
+    post(client, "invoice.updated", "evt_3", invoice_data(status="void"))
+    run_due(connected)
+    assert delivery(connected, "evt_3")["status"] == "done"
+    assert not any(call.startswith("GET") for call in emulator.calls()), emulator.calls()
+    edited = qbo_invoice(connected, emulator, "inv-2")
+    emulator.edit_invoice(edited["Id"], DueDate="2026-05-01")  # by hand: its SyncToken moves
+    post(client, "invoice.updated", "evt_4",
+         invoice_data(external_id="inv-2", number="1002", status="void"))
+    run_due(connected)
+    assert delivery(connected, "evt_4")["status"] == "done", delivery(connected, "evt_4")
+    assert Decimal(str(qbo_invoice(connected, emulator, "inv-2")["TotalAmt"])) == 0
