@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import queue
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -125,3 +127,30 @@ def serving(app: Any, port: int = 0) -> Iterator[str]:
 def served(hub: Hub) -> Iterator[str]:
     with serving(create_app(hub)) as url:
         yield url
+
+
+class Lines:
+    """A process's output, line by line as it comes (read by a thread: no polling)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: Any) -> None:
+        for line in stream:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        """The first line holding ``text`` from here on; fails naming what came instead."""
+        while True:
+            try:
+                line = self.lines.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"no line with {text!r} in {timeout} s: {self.seen}") from None
+            if line is None:
+                raise AssertionError(f"the process ended without {text!r}: {self.seen}")
+            self.seen.append(line)
+            if text in line:
+                return line

@@ -4,11 +4,9 @@ what is tested; the app on the hub's HTTP server in this process otherwise."""
 
 from __future__ import annotations
 
-import queue
 import sqlite3
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -22,47 +20,19 @@ import plugins.quickbooks
 from hub.app import create_app
 from hub.config import load_config
 from hub.ui import auth
-from tests.conftest import base_env, free_port, serving, subprocess_env
+from tests.conftest import Lines, base_env, free_port, serving, subprocess_env
 from tests.ui.conftest import PASSWORD, csrf_of
 
 HUB = [sys.executable, "-m", "hub"]
 PUBLIC = "https://hub.example.com"
 
 
-class Logged:
-    """A process's stderr, line by line as it comes (read by a thread: no polling)."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        assert process.stderr is not None
-        stream = process.stderr
-        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
-
-    def _read(self, stream: Any) -> None:
-        for line in stream:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
-
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
-        while True:
-            try:
-                line = self.lines.get(timeout=timeout)
-            except queue.Empty:
-                raise AssertionError(f"no line with {text!r} in {timeout} s: {self.seen}") from None
-            if line is None:
-                raise AssertionError(f"the process ended without {text!r}: {self.seen}")
-            self.seen.append(line)
-            if text in line:
-                return line
-
-
 @contextmanager
 def running(args: list[str], env: dict[str, str], cwd: Path | None = None
-            ) -> Iterator[tuple[subprocess.Popen[str], Logged]]:
+            ) -> Iterator[tuple[subprocess.Popen[str], Lines]]:
     process = subprocess.Popen(args, env=env, cwd=cwd, stderr=subprocess.PIPE, text=True)
     try:
-        yield process, Logged(process)
+        yield process, Lines(process.stderr)
     finally:
         process.terminate()
         try:

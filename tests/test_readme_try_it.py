@@ -6,12 +6,10 @@ README's invoice came back "QuickBooks is not connected"."""
 from __future__ import annotations
 
 import json
-import queue
 import re
 import shlex
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import ROOT, free_port, subprocess_env
+from tests.conftest import ROOT, Lines, free_port, subprocess_env
 
 README = ROOT / "README.md"
 
@@ -65,38 +63,12 @@ def try_it_commands() -> list[Curl]:
     return found
 
 
-class Output:
-    """The script's output, line by line as it comes (read by a thread)."""
-
-    def __init__(self, stream: Any) -> None:
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
-
-    def _read(self, stream: Any) -> None:
-        for line in stream:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
-
-    def wait_for(self, text: str, timeout: float = 60.0) -> str:
-        while True:
-            try:
-                line = self.lines.get(timeout=timeout)
-            except queue.Empty:
-                raise AssertionError(f"no {text!r} in {timeout} s: {self.seen}") from None
-            if line is None:
-                raise AssertionError(f"make run ended without {text!r}: {self.seen}")
-            self.seen.append(line)
-            if text in line:
-                return line
-
-
 @dataclass
 class Demo:
     folder: Path
     hub: str
     emulator: str
-    output: Output
+    output: Lines
 
     def send(self, curl: Curl, body: str | None = None) -> requests.Response:
         key = (self.folder / ".hub" / "api-key").read_text().strip()  # KEY=$(cat .hub/api-key)
@@ -117,8 +89,8 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
                                env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     try:
-        output = Output(process.stdout)
-        output.wait_for("Ctrl-C stops the hub.")  # the last line of what it says once
+        output = Lines(process.stdout)
+        output.wait_for("Ctrl-C stops the hub.", timeout=60)  # the last line of what it says once
         yield Demo(tmp_path, f"http://127.0.0.1:{hub_port}",
                    f"http://127.0.0.1:{emulator_port}", output)
     finally:
