@@ -3,12 +3,13 @@ settings, the activity log, and (with the QuickBooks sync) the money report.
 
 ``create_app`` registers ``bp``; importing the view modules below attaches their routes to it.
 A plugin whose ``ui_card`` has buttons guards the routes behind them with ``operator_only`` and
-puts ``csrf_field()`` in its forms.
+puts ``csrf_field()`` in its forms, and shows an instant with ``when`` ("2 minutes ago", the exact
+time on hover), as the UI's pages do.
 """
 
 from hub.ui import views_activity, views_auth, views_integrations, views_money
-from hub.ui.blueprint import bp, operator_only
+from hub.ui.blueprint import bp, operator_only, when
 from hub.ui.csrf import hidden_field as csrf_field
 
 __all__ = ["bp", "csrf_field", "operator_only", "views_activity", "views_auth",
-           "views_integrations", "views_money"]
+           "views_integrations", "views_money", "when"]

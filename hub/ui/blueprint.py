@@ -26,6 +26,7 @@ from flask import (
 )
 from flask.blueprints import BlueprintSetupState
 from flask.sessions import SecureCookieSessionInterface
+from markupsafe import Markup
 
 from hub import clock
 from hub.hub import Hub
@@ -126,32 +127,41 @@ def _not_found(_error: Exception) -> Any:
     ), 404
 
 
-@bp.context_processor
+# App-wide: a plugin's own page may extend "ui/base.html", whose sign-out form needs them.
+@bp.app_context_processor
 def _context() -> dict[str, Any]:
     return {"csrf_token": csrf.token, "csrf_field": csrf.FIELD}
 
 
 @bp.app_template_filter("ui_when")
-def when(value: datetime | None) -> str:
-    """A stored naive-UTC time as people read it, with how long ago."""
+def when(value: datetime | None) -> Markup:
+    """A stored naive-UTC instant as a person reads it: how long ago (or how soon), in a
+    ``<time>`` whose title is the exact time, to the minute and with its zone, shown on hover.
+    Never microseconds, not even in the ``datetime`` attribute. For plugin cards too
+    (``hub.ui.when``)."""
     if value is None:
-        return ""
+        return Markup("")
+    value = clock.as_utc(value)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        clock.iso(value.replace(microsecond=0)), f"{value:%Y-%m-%d %H:%M} UTC", relative(value))
+
+
+def relative(value: datetime) -> str:
+    """"just now", "2 minutes ago", "in 3 hours": naive UTC against the hub's clock."""
     seconds = int((clock.utcnow() - value).total_seconds())
     if seconds < 0:
-        ago = "in " + _span(-seconds)
-    elif seconds < 45:
-        ago = "just now"
-    else:
-        ago = _span(seconds) + " ago"
-    return f"{value:%Y-%m-%d %H:%M} UTC ({ago})"
+        return "in under a minute" if seconds > -45 else "in " + _span(-seconds)
+    return "just now" if seconds < 45 else _span(seconds) + " ago"
 
 
 def _span(seconds: int) -> str:
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            n = round(seconds / size)
-            return f"{n} {unit}" + ("" if n == 1 else "s")
-    return f"{seconds} seconds"
+    """Rounded as people round: 59 minutes 50 seconds is "1 hour", not "60 minutes"."""
+    minutes, hours, days = round(seconds / 60), round(seconds / 3600), round(seconds / 86400)
+    if minutes < 1:
+        return f"{seconds} seconds"
+    n, unit = (minutes, "minute") if minutes < 60 else (hours, "hour") if hours < 24 else \
+        (days, "day")
+    return f"{max(n, 1)} {unit}" + ("" if max(n, 1) == 1 else "s")
 
 
 @bp.app_template_filter("ui_title")

@@ -3,32 +3,31 @@ own sign-in and CSRF checks (``hub.ui.operator_only``), as every page of the UI 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template_string, request
-from markupsafe import escape
+from flask import Blueprint, current_app, redirect, render_template, request
+from markupsafe import Markup, escape
 
+from hub.clock import utcnow
 from hub.hub import Hub
-from hub.ui import csrf_field, operator_only
+from hub.ui import csrf_field, operator_only, when
 from plugins.quickbooks import connect, connection, reads, sweep
 
-bp = Blueprint("quickbooks", __name__, url_prefix="/quickbooks")
-
-PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }} · Ledgerline Hub</title>
-<link rel="stylesheet" href="/ui/static/hub.css"></head>
-<body><main class="narrow"><h1>{{ title }}</h1>
-<p class="{{ kind }}">{{ message }}</p>
-<p><a class="button" href="/">Back to Integrations</a></p></main></body></html>"""
+bp = Blueprint("quickbooks", __name__, url_prefix="/quickbooks", template_folder="templates")
 
 
 def _hub() -> Hub:
     return current_app.config["HUB"]  # type: ignore[no-any-return]
 
 
-def _page(title: str, message: str, kind: str, status: int = 200) -> tuple[str, int]:
-    return render_template_string(PAGE, title=title, message=message, kind=kind), status
+def _page(title: str, message: str, kind: str, status: int = 200,
+          again: bool = False) -> tuple[str, int]:
+    """An answer inside the settings UI's layout (its header, navigation and sign-out), with
+    the way back to Integrations and, after a refused connect, a button to try again."""
+    return render_template("quickbooks/message.html", nav="integrations", title=title,
+                           message=message[:1].upper() + message[1:], kind=kind,
+                           again=again), status
 
 
 @bp.post("/connect")
@@ -49,7 +48,7 @@ def callback() -> Any:
             _hub(), state=args.get("state"), code=args.get("code"),
             realm_id=args.get("realmId"), error=args.get("error"))
     except connect.ConnectError as exc:
-        return _page("QuickBooks not connected", str(exc), "error", 400)
+        return _page("QuickBooks not connected", str(exc), "error", 400, again=True)
     return _page("QuickBooks connected", message, "ok")
 
 
@@ -81,14 +80,22 @@ def card(hub: Hub) -> str:
     parts.append(
         f'<dl class="facts"><dt>Company</dt><dd>{escape(s["company_name"] or s["realm_id"])}'
         f'</dd><dt>Environment</dt><dd>{escape(s["environment"])}</dd>'
-        f'<dt>Access token</dt><dd>expires in '
-        f'{escape(connection.expires_in(s["access_expires_at"]))}</dd>'
-        f'<dt>Refresh token</dt><dd>lapses in '
-        f'{escape(connection.expires_in(s["refresh_expires_at"]))} unless used</dd>'
-        f'<dt>Last sync</dt><dd>{escape(str(s["last_sync_at"] or "never"))}</dd>'
+        f'<dt>Access token</dt><dd>{_ends(s["access_expires_at"], "expires", "expired")}</dd>'
+        f'<dt>Refresh token</dt><dd>'
+        f'{_ends(s["refresh_expires_at"], "lapses", "lapsed", " unless used")}</dd>'
+        f'<dt>Last sync</dt><dd>{when(s["last_sync_at"]) or "never"}</dd>'
         f'<dt>Reads</dt><dd>{escape(usage["shown"])}</dd></dl>')
     warnings = s["warnings"] + usage["warnings"] + sweep.warnings(hub)
     parts += [f'<p class="warning">{escape(w)}</p>' for w in warnings]
     parts.append('<form method="post" action="/quickbooks/disconnect" class="inline">'
                  + token + '<button type="submit" class="danger">Disconnect</button></form>')
     return "".join(parts)
+
+
+def _ends(at: datetime | None, future: str, past: str, unless: str = "") -> Markup:
+    """"expires in 58 minutes", "lapsed 2 days ago": the exact time on hover."""
+    if at is None:
+        return Markup("unknown")
+    if at <= utcnow():
+        return Markup("{} {}").format(past, when(at))
+    return Markup("{} {}{}").format(future, when(at), unless)
