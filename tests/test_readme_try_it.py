@@ -18,8 +18,10 @@ from typing import Any
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.conftest import ROOT, Lines, free_port, subprocess_env
+from tests.ui.conftest import PASSWORD, shot
 
 README = ROOT / "README.md"
 
@@ -114,7 +116,7 @@ def delivered(demo: Demo, status_curl: Curl, timeout: float = 30.0) -> dict[str,
 
 
 @pytest.mark.slow
-def test_the_readmes_try_it_does_what_the_readme_says(demo: Demo) -> None:
+def test_the_readmes_try_it_does_what_the_readme_says(demo: Demo, browser: Any) -> None:
     send_invoice, read_status = try_it_commands()
     assert send_invoice.method == "POST" and read_status.method == "GET"
 
@@ -152,3 +154,28 @@ def test_the_readmes_try_it_does_what_the_readme_says(demo: Demo) -> None:
     assert answer.json() == {"errors": [{
         "field": "data.lines[0].unit_price",
         "message": 'must be a decimal string such as "65.00", not a JSON number'}]}
+
+    # What the README points at next: the emulator's books and Activity, as a person sees them.
+    books = requests.get(f"{demo.emulator}/_emulator/books.json", timeout=10).json()
+    # The demo company has an invoice 1001 of its own; the hub's carries its marker.
+    [written] = [i for i in books["invoices"] if i.get("marker") == "ledgerline:inv-1001"]
+    assert written["number"] == "1001", written
+    link = re.search(r"Settings UI +(\S+)", said)
+    assert link
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        page.goto(link.group(1))  # the printed one-time link: choose the operator password
+        page.fill("#password", PASSWORD)
+        page.fill("#confirm", PASSWORD)
+        page.click("button[type=submit]")
+        page.goto(f"{demo.hub}/activity")
+        row = page.locator("article", has_text="evt_7f3a")
+        expect(row).to_contain_text(re.compile(r"\bdone\b", re.IGNORECASE))
+        shot(page, "try-it-activity")
+        page.goto(f"{demo.emulator}/_emulator/books")
+        expect(page.locator("tr", has_text="ledgerline:inv-1001")).to_contain_text("1001")
+        shot(page, "try-it-books")
+    finally:
+        context.close()

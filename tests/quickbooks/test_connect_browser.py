@@ -12,7 +12,7 @@ from hub.app import create_app
 from hub.hub import Hub
 from plugins.quickbooks import connection
 from tests.conftest import free_port, serving
-from tests.ui.conftest import PASSWORD, browser, shot  # noqa: F401  (browser is a fixture)
+from tests.ui.conftest import PASSWORD, shot
 
 
 @pytest.fixture

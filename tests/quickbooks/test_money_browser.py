@@ -11,7 +11,7 @@ from plugins.quickbooks import connect
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.quickbooks.test_connect_browser import site_and_hub  # noqa: F401  (a fixture)
 from tests.quickbooks.test_from_quickbooks import sweep
-from tests.ui.conftest import PASSWORD, browser, shot  # noqa: F401  (a fixture)
+from tests.ui.conftest import PASSWORD, shot
 
 
 def test_money_shows_balances_the_monthly_report_and_a_csv(

@@ -16,7 +16,7 @@ from hub.worker import run_due
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.quickbooks.test_connect_browser import site_and_hub  # noqa: F401  (a fixture)
 from tests.quickbooks.test_from_quickbooks import send_invoice, sweep
-from tests.ui.conftest import PASSWORD, browser, shot  # noqa: F401  (a fixture)
+from tests.ui.conftest import PASSWORD, shot
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1100, "height": 900}

@@ -3,7 +3,6 @@ socket, and a real headless Chromium driven by Playwright."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,10 +23,6 @@ from tests.plugins import extras
 from tests.plugins.recorder import Recorder
 from tests.samples import event
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PASSWORD = "correct horse battery"
 
@@ -95,22 +90,6 @@ def site(ui_hub: Hub) -> Iterator[str]:
     """The app through the hub's HTTP server on a real socket, as ``hub serve`` runs it."""
     with serving(create_app(ui_hub)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: apt-get install -y chromium"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " (CI must run the browser tests)")
-        pytest.skip(message)  # outside CI only: under CI=true it failed above
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
