@@ -120,7 +120,8 @@ def status_command(hub: Hub) -> None:
         click.echo(f"  refresh token    lapses in "
                    f"{connection.expires_in(s['refresh_expires_at'])} unless used; hard limit "
                    f"in {connection.expires_in(s['refresh_hard_expires_at'])}")
-    click.echo(f"  last sync        {s['last_sync_at'] or 'never'}")
+    synced = s["last_sync_at"]
+    click.echo("  last sync        " + (f"{synced:%Y-%m-%d %H:%M} UTC" if synced else "never"))
     usage = reads.for_operator(hub, s["realm_id"])
     click.echo(f"  reads            {usage['shown']}")
     if s["last_error"]:

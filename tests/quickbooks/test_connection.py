@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -82,6 +83,12 @@ def test_cli_connect_status_and_a_refused_token(tmp_path: Path, emulator: Emulat
     status = runner.invoke(cli, ["quickbooks", "status"], env=env).output
     assert "QuickBooks: connected" in status and "environment      sandbox" in status
     assert "expires in 59 min" in status or "expires in 60 min" in status
+    assert "last sync        never" in status
+    run = runner.invoke(cli, ["jobs", "run", "quickbooks.sweep"], env=env)
+    assert run.exit_code == 0, run.output
+    synced = runner.invoke(cli, ["quickbooks", "status"], env=env).output
+    # As a person reads a time: to the minute, with its zone, never with microseconds.
+    assert re.search(r"last sync        \d{4}-\d\d-\d\d \d\d:\d\d UTC\n", synced), synced
     # No token, whole, anywhere the operator looks or in the database file.
     assert grant["refresh_token"] not in status
     db = b"".join(p.read_bytes() for p in tmp_path.glob("hub.db*"))
