@@ -155,8 +155,9 @@ def _email(value: str | None) -> str | None:
 
 # The length is checked in _email, not by a Field constraint: "" becomes None there, and a
 # constraint after it would be asked the length of None (a 500).
-Email = Annotated[str, AfterValidator(_email),
-                  Field(json_schema_extra={"maxLength": 254, "pattern": SINGLE_LINE_PATTERN})]
+Email = Annotated[str, AfterValidator(_email), Field(json_schema_extra={
+    "maxLength": 254, "pattern": r"^[^@\s\u0000-\u001f\u007f-\u009f]+@"
+    r"[^@\s\u0000-\u001f\u007f-\u009f]+\.[^@\s\u0000-\u001f\u007f-\u009f]+$"})]
 
 
 class Strict(BaseModel):
@@ -369,7 +370,8 @@ class Booking(Strict):
     contact: Contact
     service: Text = Field(min_length=1, max_length=100)
     start: Instant
-    duration_minutes: int = Field(gt=0, le=24 * 60)
+    # strict: a JSON whole number, as the contract says; not true (1) nor "60".
+    duration_minutes: int = Field(gt=0, le=24 * 60, strict=True)
     rate: Money = Field(description="per hour")
     discount: Discount | None = None
     currency: Currency | None = None

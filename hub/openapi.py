@@ -46,11 +46,19 @@ def openapi_document() -> dict[str, Any]:
     schemas: dict[str, Any] = dict(top.get("$defs", {}))
     schemas["Error"] = _error_schema()
     schemas["EventStatus"] = _status_schema()
-    # The envelope's data is checked against the model its type names.
-    schemas["EventIn"]["properties"]["data"] = {
-        "description": "checked against the model the type names: " + ", ".join(
-            f"{t} → {m.__name__}" for t, (_h, m) in EVENT_TYPES.items()),
-        "oneOf": [{"$ref": REF.format(model=m.__name__)} for _h, m in EVENT_TYPES.values()],
+    # The envelope's data is checked against the model its type names: one envelope per type,
+    # so a generated client (or a fuzzer) pairs each type with its own data.
+    envelope = schemas.pop("EventIn")
+    for event_type, (_hook, model) in EVENT_TYPES.items():
+        properties = {**envelope["properties"], "type": {"const": event_type},
+                      "data": {"$ref": REF.format(model=model.__name__)}}
+        schemas[f"Event_{model.__name__}_{event_type.replace('.', '_')}"] = {
+            **envelope, "title": f"{event_type} event", "properties": properties}
+    schemas["EventIn"] = {
+        "description": "an event: its type names the model its data is checked against: "
+        + ", ".join(f"{t} → {m.__name__}" for t, (_h, m) in EVENT_TYPES.items()),
+        "oneOf": [{"$ref": REF.format(model=f"Event_{m.__name__}_{t.replace('.', '_')}")}
+                  for t, (_h, m) in EVENT_TYPES.items()],
     }
     errors = {"401": _answer("no or wrong API key", "Error"),
               "422": _answer("invalid, every problem listed", "Error")}
