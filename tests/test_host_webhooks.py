@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from hub.app import create_app
 from hub.clock import utcnow
 from hub.config import Config, load_config
 from hub.db import reading
-from hub.host_webhooks import sign
 from hub.hub import Hub
 from hub.store import DELIVERIES
 from hub.worker import run_due
@@ -40,6 +40,7 @@ class Arrival:
     path: str
     headers: dict[str, str]
     body: bytes
+    verified: str  # "ok", or why the Standard Webhooks package refused it, as it arrived
 
 
 class Receiver:
@@ -57,8 +58,13 @@ class Receiver:
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("content-length") or 0)
         body = handler.rfile.read(length) if length else b""
-        self.arrived.append(Arrival(handler.command, handler.path,
-                                    {k.lower(): v for k, v in handler.headers.items()}, body))
+        headers = {k.lower(): v for k, v in handler.headers.items()}
+        try:  # as a host would check it: the spec's own package, at the moment it arrives
+            Webhook(SECRET).verify(body, headers, json_parse=False)
+            verified = "ok"
+        except WebhookVerificationError as exc:
+            verified = str(exc)
+        self.arrived.append(Arrival(handler.command, handler.path, headers, body, verified))
         status, headers = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         handler.send_response(status)
         for name, value in headers.items():
@@ -143,9 +149,7 @@ def test_a_redirect_is_a_failure_and_every_attempt_posts_the_same_message(
     assert message["type"] == "contact.imported" and message["data"] == {"external_id": "c-1"}
     assert {a.headers["webhook-id"] for a in receiver.arrived} == {message["id"]}
     for a in receiver.arrived:
-        stamp = int(a.headers["webhook-timestamp"])
-        assert a.headers["webhook-signature"] == sign(SECRET, message["id"], stamp,
-                                                      a.body.decode())
+        assert a.verified == "ok", a.verified  # and so within five minutes of being signed
         assert a.headers["content-type"] == "application/json"
 
 
