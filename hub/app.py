@@ -9,6 +9,7 @@ from hub import api, ui
 from hub.hub import Hub
 from hub.intake import HotCalls
 from hub.plugins import call_impl, hookimpl_for, implementers
+from hub.ui import csrf
 
 # No scripts at all on the pages; nobody may frame them (clickjacking on the toggles). A
 # plugin's page that needs another policy sets its own header, which is left alone.
@@ -30,10 +31,14 @@ def create_app(hub: Hub) -> Flask:
         SESSION_COOKIE_SECURE=hub.config.https,
         PREFERRED_URL_SCHEME="https" if hub.config.https else "http",
         JSON_SORT_KEYS=False,
+        # A token lasts as long as its session (the operator's, at most 12 hours), as before:
+        # an hour's limit would expire a settings page left open over lunch.
+        WTF_CSRF_TIME_LIMIT=None,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(api.bp)
     app.register_blueprint(ui.bp)
+    csrf.protect.init_app(app)
 
     def register(blueprint: Blueprint) -> None:
         app.register_blueprint(blueprint)

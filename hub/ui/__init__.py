@@ -9,7 +9,8 @@ time on hover), as the UI's pages do.
 
 from hub.ui import views_activity, views_auth, views_integrations, views_money
 from hub.ui.blueprint import bp, operator_only, when
+from hub.ui.csrf import exempt as csrf_exempt
 from hub.ui.csrf import hidden_field as csrf_field
 
-__all__ = ["bp", "csrf_field", "operator_only", "views_activity", "views_auth",
+__all__ = ["bp", "csrf_exempt", "csrf_field", "operator_only", "views_activity", "views_auth",
            "views_integrations", "views_money", "when"]

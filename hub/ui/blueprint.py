@@ -86,14 +86,8 @@ def _guard() -> Any:
 
 
 def refusal(public: bool = False) -> Any:
-    """The answer for a request the operator has not made: a POST without this session's CSRF
-    token, or any request before signing in. None when it may go ahead."""
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf.valid():
-        return render_template(
-            "ui/message.html", title="This form has expired",
-            message="The page was open too long or came from somewhere else. Go back, reload "
-                    "the page and try again.",
-        ), 400
+    """The answer for a request before signing in; None when it may go ahead. (A POST without
+    this session's CSRF token never gets here: CSRFProtect refuses it first, app-wide.)"""
     if public:
         return None
     hub = current_hub()
@@ -107,8 +101,8 @@ def refusal(public: bool = False) -> Any:
 
 def operator_only(view: Callable[..., Any]) -> Callable[..., Any]:
     """For a plugin's own routes behind its ``ui_card`` buttons (QuickBooks' Connect,
-    Disconnect): the same sign-in and CSRF checks as the UI's pages. Put the token in those
-    forms with ``hub.ui.csrf.hidden_field()``."""
+    Disconnect): the same sign-in check as the UI's pages. CSRF is checked for every blueprint
+    anyway; put the token in those forms with ``hub.ui.csrf_field()``."""
 
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -116,6 +110,16 @@ def operator_only(view: Callable[..., Any]) -> Callable[..., Any]:
         return refused if refused is not None else view(*args, **kwargs)
 
     return guarded
+
+
+@bp.app_errorhandler(csrf.CSRFError)
+def _expired(_error: Exception) -> Any:
+    """A state-changing request without this session's CSRF token, on any blueprint's route."""
+    return render_template(
+        "ui/message.html", title="This form has expired",
+        message="The page was open too long or came from somewhere else. Go back, reload the "
+                "page and try again.",
+    ), 400
 
 
 @bp.errorhandler(404)

@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
+from hub import hookimpl
 from hub.app import create_app
 from hub.config import load_config
 from hub.hub import Hub
@@ -148,3 +149,39 @@ def test_sign_in_never_redirects_off_site(
     answer = ui_client.post("/signin", data={"csrf_token": token, "password": PASSWORD,
                                              "next": target})
     assert answer.location == "/integrations"
+
+
+class Poster:
+    """A third party's plugin with a page of its own that changes something, written without
+    any guard: CSRF must protect it all the same."""
+
+    def __init__(self) -> None:
+        self.done = 0
+
+    @hookimpl
+    def register_blueprints(self, register: Any) -> None:
+        from flask import Blueprint
+
+        bp = Blueprint("poster", __name__)
+
+        @bp.post("/poster/do")
+        def do() -> str:
+            self.done += 1
+            return "done"
+
+        register(bp)
+
+
+def test_a_plugins_own_post_route_is_protected_without_asking(make_hub: Any) -> None:
+    poster = Poster()
+    hub = make_hub(("poster", poster))
+    assert auth.set_first_password(hub, PASSWORD)
+    client = create_app(hub).test_client()
+    token = client_sign_in(client)
+    refused = client.post("/poster/do", data={})
+    assert refused.status_code == 400 and "This form has expired" in refused.text
+    assert client.post("/poster/do", data={"csrf_token": "forged"}).status_code == 400
+    assert poster.done == 0
+    assert client.post("/poster/do", data={"csrf_token": token}).status_code == 200
+    assert client.post("/poster/do", headers={"X-CSRF-Token": token}).status_code == 200
+    assert poster.done == 2
