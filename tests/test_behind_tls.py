@@ -58,6 +58,10 @@ class Visitor:
                    "X-Forwarded-Host": urlsplit(PUBLIC).hostname or ""}
         if self.cookie:
             headers["Cookie"] = self.cookie
+        if method == "POST":
+            # As a browser posts a form over https: the page it came from (the UI's
+            # Referrer-Policy is same-origin), which Flask-WTF checks on a secure request.
+            headers["Referer"] = PUBLIC + path
         answer = requests.request(method, self.base + path, headers=headers,
                                   allow_redirects=False, timeout=30, **kwargs)
         for value in answer.raw.headers.getlist("Set-Cookie"):
