@@ -7,9 +7,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,26 +18,10 @@ import plugins.quickbooks
 from hub.app import create_app
 from hub.config import load_config
 from hub.ui import auth
-from tests.conftest import Lines, base_env, free_port, serving, subprocess_env
+from tests.conftest import HUB, base_env, free_port, running, serving, subprocess_env
 from tests.ui.conftest import PASSWORD, csrf_of
 
-HUB = [sys.executable, "-m", "hub"]
 PUBLIC = "https://hub.example.com"
-
-
-@contextmanager
-def running(args: list[str], env: dict[str, str], cwd: Path | None = None
-            ) -> Iterator[tuple[subprocess.Popen[str], Lines]]:
-    process = subprocess.Popen(args, env=env, cwd=cwd, stderr=subprocess.PIPE, text=True)
-    try:
-        yield process, Lines(process.stderr)
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 class Visitor:

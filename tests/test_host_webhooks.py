@@ -6,12 +6,11 @@ Retry all that sends them again."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from hub.db import reading
 from hub.hub import Hub
 from hub.store import DELIVERIES
 from hub.worker import run_due
-from tests.conftest import base_env
+from tests.conftest import base_env, loopback_http
 from tests.ui.conftest import PASSWORD, client_sign_in, csrf_of
 
 T0 = datetime(2026, 3, 28, 15, 0, tzinfo=UTC)
@@ -87,16 +86,8 @@ class Receiver:
             def log_message(self, *_args: Any) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-        thread.start()
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        try:
+        with loopback_http(Handler) as self.url:
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()
 
 
 def host_config(tmp_path: Path, url: str, secret: str | None = SECRET, **extra: str) -> Config:

@@ -7,10 +7,7 @@ import fcntl
 import os
 import signal
 import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,20 +18,10 @@ from hub.config import load_config
 from hub.events import Contact
 from hub.hub import Hub
 from tests import postgres
-from tests.conftest import API_KEY, base_env, free_port, subprocess_env
+from tests.conftest import API_KEY, HUB, base_env, free_port, subprocess_env, wait_for
 from tests.samples import CONTACT, event
 
 pytestmark = pytest.mark.slow
-HUB = [sys.executable, "-m", "hub"]
-
-
-def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    """Wait on another process's progress: poll its visible effect, with a deadline."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def ledger_lines(path: Path) -> list[str]:

@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +18,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.conftest import ROOT, Lines, free_port, subprocess_env
+from tests.conftest import ROOT, Lines, free_port, running, subprocess_env, wait_for
 from tests.ui.conftest import PASSWORD, shot
 
 README = ROOT / "README.md"
@@ -87,32 +85,22 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     env = subprocess_env(tmp_path, HUB_PORT=str(hub_port), HUB_EMULATOR_PORT=str(emulator_port))
     for name in ("HUB_API_KEY", "HUB_SECRET_KEY", "HUB_DATABASE_URL"):
         env.pop(name, None)  # the embedded defaults, as on a fresh machine
-    process = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run_local.py")],
-                               env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    try:
-        output = Lines(process.stdout)
+    script = [sys.executable, str(ROOT / "scripts" / "run_local.py")]
+    with running(script, env, cwd=tmp_path) as (_process, output):
         output.wait_for("Ctrl-C stops the hub.", timeout=60)  # the last line of what it says once
         yield Demo(tmp_path, f"http://127.0.0.1:{hub_port}",
                    f"http://127.0.0.1:{emulator_port}", output)
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
-def delivered(demo: Demo, status_curl: Curl, timeout: float = 30.0) -> dict[str, Any]:
+def delivered(demo: Demo, status_curl: Curl) -> dict[str, Any]:
     """The event's state once its QuickBooks delivery has finished ("a moment later")."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def finished() -> bool:
         view = demo.send(status_curl).json()
-        [qbo] = [d for d in view["deliveries"] if d["plugin"] == "quickbooks"]
-        if qbo["status"] not in ("pending", "running") or time.monotonic() > deadline:
-            return dict(view)
-        time.sleep(0.1)  # another process's workers: nothing here to wait on but its answer
+        return all(d["status"] not in ("pending", "running") for d in view["deliveries"]
+                   if d["plugin"] == "quickbooks")
+
+    wait_for(finished, "the QuickBooks delivery of the README's invoice")
+    return dict(demo.send(status_curl).json())
 
 
 @pytest.mark.slow

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,20 +17,10 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.conftest import API_KEY, free_port, subprocess_env
+from tests.conftest import API_KEY, HUB, free_port, subprocess_env, wait_for
 
-HUB = [sys.executable, "-m", "hub"]
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 SINK = "fuzz_sink"
-
-
-def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    """Wait on another process's progress: poll its visible effect, with a deadline."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 @dataclass

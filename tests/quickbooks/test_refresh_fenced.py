@@ -11,7 +11,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from hub.hub import Hub
 from hub.worker import run_due
 from plugins.quickbooks import connect, connection
 from plugins.quickbooks.emulator.testing import Emulator
+from tests.conftest import loopback_http
 from tests.plugins.recorder import Recorder
 from tests.quickbooks.conftest import qbo_env
 
@@ -99,17 +100,11 @@ def door(emulator: Emulator) -> Iterator[TokenDoor]:
         def log_message(self, *_args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    door.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield door
-    finally:
-        door.let_go()
-        server.shutdown()
-        server.server_close()
+    with loopback_http(Handler) as door.url:
+        try:
+            yield door
+        finally:
+            door.let_go()
 
 
 @pytest.fixture

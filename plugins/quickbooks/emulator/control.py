@@ -4,21 +4,17 @@ so the in-process test handle calls the very same code."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from . import faults, transactions
-from .batch import rollback, savepoint
+from . import faults
+from .by_hand import change_in_quickbooks
 from .cdc import KEEPS
 from .clock import epoch
-from .context import Ctx
-from .entities import create_name, find
-from .global_tax import add_tax_code
 from .seed import DEMO_NAME, DEMO_REALM, build_company
 from .state import EmulatorState
-from .store import empty_state, public
+from .store import empty_state
 from .tokens import revoke_grant
 
 bp = Blueprint("qbo_control", __name__, url_prefix="/_emulator")
@@ -180,59 +176,6 @@ def reset(st: EmulatorState) -> None:
         st.switches.delay_count = 0
         st.calls.clear()
     st.store.save()
-
-
-def change_in_quickbooks(st: EmulatorState, realm: str, action: str, **args: Any) -> dict[str, Any]:
-    """A person working in QuickBooks: the change is stored, visible in CDC and announced."""
-    with st.store.lock:
-        company = st.store.company(realm)
-        if company is None:
-            raise faults.not_found("Company", realm)
-        ctx = Ctx(company)
-        saved = savepoint(ctx)
-        try:
-            result = apply_person_change(ctx, action, args)
-        except Exception:
-            rollback(ctx, saved)
-            raise
-        answer = public(copy.deepcopy(result))
-    st.store.save()
-    if st.webhooks is not None:
-        st.webhooks.announce(realm, ctx.changes)
-    return answer
-
-
-def apply_person_change(ctx: Ctx, action: str, args: dict[str, Any]) -> dict[str, Any]:
-    if action == "add_customer":
-        return create_name(ctx, "Customer", args["customer"])
-    if action == "record_payment":
-        invoice = find(ctx, "Invoice", args["invoice_id"])
-        amount = args.get("amount", invoice["Balance"])
-        return transactions.create_payment(
-            ctx,
-            {
-                "CustomerRef": invoice["CustomerRef"],
-                "TotalAmt": amount,
-                "Line": [
-                    {
-                        "Amount": amount,
-                        "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}],
-                    }
-                ],
-            },
-        )
-    if action == "add_tax_code":
-        return add_tax_code(ctx.company, args["name"], args["rate"])
-    if action == "edit_invoice":
-        invoice = find(ctx, "Invoice", args["invoice_id"])
-        # A person in the UI never sees SyncTokens; the edit applies to the current version.
-        body = dict(args["changes"]) | {
-            "Id": invoice["Id"],
-            "SyncToken": invoice["SyncToken"],
-            "sparse": True,
-        }
-        return transactions.update_sales_form(ctx, "Invoice", body)
-    raise ValueError(f"unknown action {action}")
 
 
 # -- routes ----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
-from . import books, control
+from . import books, by_hand, control
 from .seed import DEMO_REALM
 from .server import RunningServer, prepare_state
 from .state import Config, EmulatorState
@@ -189,7 +189,7 @@ class Emulator:
 
     # -- changes made in QuickBooks ----------------------------------------------------------
     def add_customer(self, realm: str | None = None, **customer: Any) -> dict[str, Any]:
-        return control.change_in_quickbooks(
+        return by_hand.change_in_quickbooks(
             self.state, realm or self.realm_id, "add_customer", customer=customer
         )
 
@@ -199,14 +199,14 @@ class Emulator:
         args: dict[str, Any] = {"invoice_id": str(invoice_id)}
         if amount is not None:
             args["amount"] = amount
-        return control.change_in_quickbooks(
+        return by_hand.change_in_quickbooks(
             self.state, realm or self.realm_id, "record_payment", **args
         )
 
     def edit_invoice(
         self, invoice_id: str, realm: str | None = None, **changes: Any
     ) -> dict[str, Any]:
-        return control.change_in_quickbooks(
+        return by_hand.change_in_quickbooks(
             self.state,
             realm or self.realm_id,
             "edit_invoice",
