@@ -186,7 +186,7 @@ def main() -> None:
     # The bare endpoint writes into a copy of the same schema.
     bare_db = work / "bare.db"
     subprocess.run([sys.executable, "-c", (
-        "from hub.config import load_config; from hub.db import make_engine, migrate;"
+        "from hub.config import load_config; from hub.queue.db import make_engine, migrate;"
         f"migrate(make_engine(load_config({{'HUB_DATABASE_URL': 'sqlite:///{bare_db}', "
         "'HUB_SECRET_KEY': 'x'}, dotenv=False)))")], env=env, check=True)
     port = free_port()

@@ -11,7 +11,7 @@ import sys
 import threading
 from datetime import UTC, datetime
 
-from hub.http_server import HTTPServer
+from hub.web.http_server import HTTPServer
 
 local = threading.local()
 

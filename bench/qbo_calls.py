@@ -33,10 +33,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
 
 import plugins.quickbooks  # noqa: E402
-from hub.app import create_app  # noqa: E402
 from hub.config import load_config  # noqa: E402
 from hub.hub import Hub  # noqa: E402
-from hub.worker import Worker, run_due  # noqa: E402
+from hub.queue.worker import Worker, run_due  # noqa: E402
+from hub.web.app import create_app  # noqa: E402
 from plugins.quickbooks import client, connect, limits  # noqa: E402
 from plugins.quickbooks.emulator import throttle  # noqa: E402
 from plugins.quickbooks.emulator.testing import start_emulator  # noqa: E402

@@ -24,8 +24,8 @@ import requests
 from standardwebhooks import Webhook
 
 from hub import hookimpl
-from hub.context import Context
 from hub.errors import RetryLater, Skip
+from hub.plugins.context import Context
 
 if TYPE_CHECKING:
     from hub.hub import Hub
@@ -103,8 +103,8 @@ def parked(hub: Hub) -> int:
     """How many messages to the host are parked: retried for the whole window, never taken."""
     from sqlalchemy import func, select
 
-    from hub.db import reading
-    from hub.store import DELIVERIES
+    from hub.queue.db import reading
+    from hub.queue.store import DELIVERIES
 
     with reading(hub.engine) as conn:
         return int(conn.execute(
@@ -113,7 +113,7 @@ def parked(hub: Hub) -> int:
 
 
 def window() -> str:
-    from hub.dispatch import span
+    from hub.queue.dispatch import span
 
     return span(sum(RETRY_SCHEDULE, timedelta()))
 

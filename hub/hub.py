@@ -15,17 +15,18 @@ from pydantic import BaseModel
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import aliased
 
-from hub import jobs as jobs_module
 from hub.clock import iso, utcnow
 from hub.config import Config
-from hub.context import Context, stable_key
 from hub.crypto import Crypto
-from hub.db import make_engine, migrate, reading
 from hub.events import EVENT_TYPES, Balance, Booking, BookingCheck, Verdict, dump
-from hub.plugins import PluginStates, call_impl, discover, hookimpl_for, implementers
+from hub.plugins import jobs as jobs_module
+from hub.plugins.context import Context, stable_key
+from hub.plugins.registry import call_impl, discover, hookimpl_for, implementers
+from hub.plugins.states import PluginStates
+from hub.queue.db import make_engine, migrate, reading
+from hub.queue.store import DELIVERIES, EVENTS, Accepted, accept_in, body_hash, event_view
+from hub.queue.writer import GroupWriter
 from hub.reports import Receivables
-from hub.store import DELIVERIES, EVENTS, Accepted, accept_in, body_hash, event_view
-from hub.writer import GroupWriter
 
 log = logging.getLogger("hub")
 FRESH_VALUES = 1_000  # at most this many (an invoice is ~7 KB) wait for this process's workers
@@ -58,6 +59,9 @@ class Hub:
         self._fresh_lock = threading.Lock()
         self._jobs: tuple[int, dict[str, jobs_module.Job]] | None = None
         self._jobs_lock = threading.Lock()
+        # Each plugin's in-process memory (ctx.memory): caches that a module global would share
+        # between two hubs in one process.
+        self._memory: dict[str, dict[str, Any]] = {}
 
     def _migration_dirs(self) -> dict[str, Path]:
         dirs = {}
@@ -236,6 +240,14 @@ class Hub:
             if self._jobs is None or self._jobs[0] != hash((version, enabled)):
                 self._jobs = (hash((version, enabled)), jobs_module.collect(self))
             return self._jobs[1]
+
+    def memory_of(self, plugin: str) -> dict[str, Any]:
+        return self._memory.setdefault(plugin, {})
+
+    def run_job_soon(self, job_id: str) -> bool:
+        """Fire the registered job ``job_id`` (``plugin.name``) now, unless one waits to start."""
+        job = self.jobs().get(job_id)
+        return jobs_module.fire_soon(self, job) if job is not None else False
 
     def context(self, plugin: str, event_type: str, event_id: str) -> Context:
         """A context for work outside a delivery (a decision, a describe call)."""

@@ -13,7 +13,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from hub.bounds import (
     MAX_NUMBER_TEXT,
@@ -148,3 +155,24 @@ def _email(value: str | None) -> str | None:
 Email = Annotated[str, AfterValidator(_email), Field(json_schema_extra={
     "maxLength": 254, "pattern": r"^[^@\s\u0000-\u001f\u007f-\u009f]+@"
     r"[^@\s\u0000-\u001f\u007f-\u009f]+\.[^@\s\u0000-\u001f\u007f-\u009f]+$"})]
+
+
+def validation_errors(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
+    """Pydantic's errors as (field, message) pairs a person can act on."""
+    out = []
+    for e in exc.errors(include_url=False):
+        field = error_field(((prefix,) if prefix else ()) + tuple(e["loc"]))
+        message = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        out.append((field, message))
+    return out
+
+
+def error_field(loc: tuple[Any, ...]) -> str:
+    """Pydantic's error location as the contract writes fields: ``data.lines[0].unit_price``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out

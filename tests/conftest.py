@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from hub.app import create_app
 from hub.config import Config, load_config
 from hub.hub import Hub
+from hub.web.app import create_app
 from tests import postgres
 from tests.plugins.recorder import Recorder
 
@@ -117,7 +117,7 @@ def free_port() -> int:
 @contextmanager
 def serving(app: Any, port: int = 0) -> Iterator[str]:
     """The app through the hub's HTTP server on a real socket, as ``hub serve`` runs it."""
-    from hub.http_server import HTTPServer
+    from hub.web.http_server import HTTPServer
 
     server = HTTPServer(app, port=port, threads=4)
     server.start()

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import requests
 
 import plugins.quickbooks
-from hub.app import create_app
 from hub.config import load_config
 from hub.ui import auth
+from hub.web.app import create_app
 from tests.conftest import HUB, base_env, free_port, running, serving, subprocess_env
 from tests.ui.conftest import PASSWORD, csrf_of
 

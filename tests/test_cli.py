@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hub.cli import build_cli
 from hub.config import load_config
 from hub.hub import Hub
+from hub.roles.cli import build_cli
 from tests.conftest import base_env
 
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 from click.testing import CliRunner
 from sqlalchemy import inspect
 
-from hub.app import create_app
-from hub.cli import build_cli
 from hub.events import Verdict
-from hub.worker import run_due
+from hub.queue.worker import run_due
+from hub.roles.cli import build_cli
+from hub.web.app import create_app
 from tests.conftest import API_KEY, base_env
 from tests.plugins import extras
 from tests.samples import event
@@ -32,7 +32,7 @@ def test_a_plugin_adds_web_routes(make_hub) -> None:
 
 
 def test_a_plugin_contributes_its_card(make_hub) -> None:
-    from hub.plugins import call_impl, hookimpl_for
+    from hub.plugins.registry import call_impl, hookimpl_for
 
     hub = make_hub(("extras", extras))
     impl = hookimpl_for(hub.pm, "ui_card", "extras")

@@ -12,11 +12,11 @@ from freezegun import freeze_time
 
 from hub.clock import utcnow
 from hub.config import load_config
-from hub.context import Context
 from hub.errors import Hold, NeedsOperator, RetryLater, Skip
 from hub.events import parse_data
 from hub.hub import Hub
-from hub.worker import run_due
+from hub.plugins.context import Context
+from hub.queue.worker import run_due
 from tests.conftest import base_env
 from tests.plugins.recorder import Recorder
 from tests.samples import event
@@ -124,7 +124,7 @@ def test_an_operator_can_dismiss_a_parked_delivery(db_hub) -> None:
 def _delivery_pk(hub: Hub) -> int:
     from sqlalchemy import select
 
-    from hub.store import DELIVERIES
+    from hub.queue.store import DELIVERIES
     with hub.engine.connect() as conn:
         return int(conn.execute(select(DELIVERIES.c.pk).where(
             DELIVERIES.c.hook == "on_invoice_sent")).scalar_one())

@@ -10,10 +10,10 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from hub.app import create_app
 from hub.config import load_config
 from hub.hub import Hub
-from hub.worker import run_due
+from hub.queue.worker import run_due
+from hub.web.app import create_app
 from tests.conftest import API_KEY, base_env
 from tests.plugins.recorder import Recorder
 from tests.samples import DATA, HOOKS, event

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from pluggy import PluginValidationError
 
-from hub import hookimpl, hookspecs
-from hub.plugins import discover
+from hub import hookimpl
+from hub.plugins import hookspecs
+from hub.plugins.registry import discover
 
 SPECS = [name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
          if hasattr(fn, "hub_spec")]

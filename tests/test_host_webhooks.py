@@ -19,13 +19,13 @@ from freezegun import freeze_time
 from sqlalchemy import select
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from hub.app import create_app
 from hub.clock import utcnow
 from hub.config import Config, load_config
-from hub.db import reading
 from hub.hub import Hub
-from hub.store import DELIVERIES
-from hub.worker import run_due
+from hub.queue.db import reading
+from hub.queue.store import DELIVERIES
+from hub.queue.worker import run_due
+from hub.web.app import create_app
 from tests.conftest import base_env, loopback_http
 from tests.ui.conftest import PASSWORD, client_sign_in, csrf_of
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from hub.bounds import MAX_JSON_DEPTH
-from hub.worker import run_due
+from hub.queue.worker import run_due
 from tests.conftest import API_KEY
 from tests.samples import CONTACT, LINE, event
 

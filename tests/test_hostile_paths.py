@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from hub.app import create_app
 from hub.config import load_config
 from hub.ui import auth
+from hub.web.app import create_app
 from tests.conftest import API_KEY, base_env
 from tests.plugins.recorder import Recorder
 from tests.ui.conftest import PASSWORD, client_sign_in

@@ -17,13 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from hub.app import create_app
-from hub.cli import build_cli
 from hub.config import load_config
 from hub.hub import Hub
-from hub.plugins import SettingsError
-from hub.tables import PluginState
+from hub.plugins.states import SettingsError
+from hub.queue.tables import PluginState
+from hub.roles.cli import build_cli
 from hub.ui import auth
+from hub.web.app import create_app
 from tests.conftest import ROOT, base_env, subprocess_env
 from tests.plugins import typed_settings
 from tests.ui.conftest import PASSWORD, client_sign_in

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from hub.http_server import HTTPServer
+from hub.web.http_server import HTTPServer
 from tests.conftest import serving
 
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
-from hub.cli import build_cli
-from hub.context import Context
-from hub.jobs import Clock, JobRegistrar, fire
-from hub.worker import run_due
+from hub.plugins.context import Context
+from hub.plugins.jobs import Clock, JobRegistrar, fire
+from hub.queue.worker import run_due
+from hub.roles.cli import build_cli
 from tests.conftest import base_env
 
 
@@ -100,7 +100,7 @@ def test_jobs_list_and_run_from_the_command_line(tmp_path) -> None:
 
 
 def test_fire_soon_coalesces_only_with_a_firing_not_yet_started(make_hub, recorder) -> None:
-    from hub.jobs import fire_soon
+    from hub.plugins.jobs import fire_soon
 
     hub = make_hub(("recorder", recorder))
     job = hub.jobs()["recorder.tick"]
@@ -116,7 +116,7 @@ def test_fire_soon_coalesces_only_with_a_firing_not_yet_started(make_hub, record
 def test_long_work_shows_its_progress_while_it_runs(make_hub) -> None:
     """A job reports how far it has come; the operator sees it on the running delivery."""
     from hub import hookimpl
-    from hub.jobs import fire_soon
+    from hub.plugins.jobs import fire_soon
 
     seen: list[str | None] = []
 

@@ -14,15 +14,15 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from hub import hookimpl
-from hub.app import create_app
-from hub.cli import build_cli
 from hub.clock import utcnow
 from hub.config import load_config
-from hub.context import Context
 from hub.events import Contact
-from hub.store import sqlite_time
+from hub.plugins.context import Context
+from hub.queue.store import sqlite_time
+from hub.queue.worker import Worker, run_due
+from hub.roles.cli import build_cli
 from hub.ui import auth
-from hub.worker import Worker, run_due
+from hub.web.app import create_app
 from tests.conftest import base_env
 from tests.samples import CONTACT
 from tests.ui.conftest import PASSWORD, client_sign_in

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hub.clock import as_utc
 from hub.config import load_config
 from hub.events import Payment
-from hub.worker import run_due
+from hub.queue.worker import run_due
 from tests.conftest import base_env
 from tests.plugins.recorder import Recorder
 from tests.samples import CONTACT

@@ -15,16 +15,16 @@ from click.testing import CliRunner
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from hub.cli import cli
 from hub.clock import utcnow
 from hub.config import load_config
-from hub.context import Context
-from hub.db import reading
 from hub.errors import NeedsOperator
 from hub.events import parse_data
 from hub.hub import Hub
-from hub.store import DELIVERIES
-from hub.worker import run_due
+from hub.plugins.context import Context
+from hub.queue.db import reading
+from hub.queue.store import DELIVERIES
+from hub.queue.worker import run_due
+from hub.roles.cli import cli
 from tests.conftest import API_KEY, base_env
 from tests.plugins.recorder import Recorder
 from tests.samples import event

@@ -6,13 +6,14 @@ import threading
 from datetime import timedelta
 from typing import Any
 
-from hub import claims, hookimpl
+from hub import hookimpl
 from hub.clock import utcnow
-from hub.context import Context
 from hub.errors import RetryLater
 from hub.events import Contact, Payment
 from hub.hub import Hub
-from hub.worker import Worker
+from hub.plugins.context import Context
+from hub.queue import claims
+from hub.queue.worker import Worker
 from tests.samples import CONTACT, DATA
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from hub.db import reading
 from hub.hub import Hub
+from hub.queue.db import reading
 
 
 def test_a_write_waits_its_turn_while_another_process_writes(hub: Hub, tmp_path: Path) -> None:

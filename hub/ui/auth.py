@@ -29,10 +29,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from hub import clock
 from hub.config import Config
-from hub.db import reading
 from hub.errors import ConfigError
 from hub.hub import Hub
-from hub.tables import Meta
+from hub.queue.db import reading
+from hub.queue.tables import Meta
 
 PASSWORD_KEY = "ui.password_hash"
 SETUP_CODE_PREFIX = "ui.setup_code:"  # + sha256 of the code; the value is when it was issued

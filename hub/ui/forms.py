@@ -17,7 +17,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from hub.setting_bounds import is_long_text
+from hub.plugins.setting_bounds import is_long_text
 
 
 @dataclass

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
-from hub.db import reading
 from hub.hub import Hub
-from hub.store import DELIVERIES, EVENTS, OCCURRED_AT, RECEIVED_AT, derive_status, read_time
+from hub.queue.db import reading
+from hub.queue.store import DELIVERIES, EVENTS, OCCURRED_AT, RECEIVED_AT, derive_status, read_time
 
 PAGE_SIZE = 25
 NEEDS_ATTENTION = ("dead", "waiting")

@@ -10,7 +10,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from hub.hub import Hub
-from hub.plugins import PluginInfo, SettingsError, call_impl, hookimpl_for
+from hub.plugins.registry import PluginInfo, call_impl, hookimpl_for
+from hub.plugins.states import SettingsError
 from hub.ui import forms, queries
 from hub.ui.blueprint import bp, current_hub, title
 

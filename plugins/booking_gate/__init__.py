@@ -7,8 +7,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from hub import hookimpl
-from hub.context import Context
 from hub.events import Booking, BookingCheck, Verdict
+from hub.plugins.context import Context
 from plugins.booking_gate import refusals, rules
 from plugins.booking_gate.settings import Settings
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, update
 
 from hub.clock import utcnow
-from hub.context import Context
-from hub.db import reading
 from hub.events import Booking, Verdict, dump
+from hub.plugins.context import Context
+from hub.queue.db import reading
 from plugins.booking_gate.models import BookingGateRefusal
 
 if TYPE_CHECKING:

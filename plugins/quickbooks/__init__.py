@@ -15,11 +15,11 @@ from pydantic import BaseModel
 
 from hub import hookimpl
 from hub.clock import utcnow
-from hub.context import Context
 from hub.errors import RetryLater, Skip
 from hub.events import Balance, Booking, Contact, Invoice, Payment
 from hub.hub import Hub
-from hub.jobs import JobRegistrar
+from hub.plugins.context import Context
+from hub.plugins.jobs import JobRegistrar
 from hub.reports import Receivables
 from plugins.quickbooks import (
     api,

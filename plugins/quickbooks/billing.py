@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, update
 
 from hub.clock import utcnow
-from hub.db import reading
 from hub.errors import DeliveryError
 from hub.events import Booking, Invoice, Line
+from hub.queue.db import reading
 from plugins.quickbooks import batch, connection, customers, invoice_batches, invoices, links
 from plugins.quickbooks.api import calling
 from plugins.quickbooks.invoice_batches import Closed, Planned

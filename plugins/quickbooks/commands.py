@@ -9,8 +9,8 @@ import sys
 import click
 
 from hub.bounds import EARLIEST, LATEST, shown
-from hub.cli import pass_hub
 from hub.hub import Hub
+from hub.roles.cli import pass_hub
 from plugins.quickbooks import connect, connection, reads, sweep
 
 # Intuit's company ids are 15 to 19 ASCII digits; a refresh token is about 50 printable ASCII

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hub.jobs import fire_soon
+from hub.plugins.jobs import fire_soon
 from plugins.quickbooks import connection, oauth
 from plugins.quickbooks.company import read_company
 

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
 from hub.clock import iso, utcnow
-from hub.db import reading
 from hub.errors import Hold, RetryLater, Skip
+from hub.queue.db import reading
 from plugins.quickbooks import oauth
 from plugins.quickbooks.models import QboConnection
 

@@ -25,9 +25,9 @@ import hashlib
 import json
 from typing import Any
 
-from hub.context import Context
 from hub.errors import Skip
 from hub.events import Contact
+from hub.plugins.context import Context
 from plugins.quickbooks import currencies, faults, links
 from plugins.quickbooks.api import Api, quote
 

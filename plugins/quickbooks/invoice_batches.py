@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, or_, select, update
 
 from hub.clock import utcnow
-from hub.context import Context
-from hub.db import reading
 from hub.errors import DeliveryError, NeedsOperator
 from hub.events import Invoice
+from hub.plugins.context import Context
+from hub.queue.db import reading
 from plugins.quickbooks import batch, faults, invoices, marked_invoices
 from plugins.quickbooks.api import Api, calling, request_id
 from plugins.quickbooks.client import TIMEOUT

@@ -14,9 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from hub.clock import utcnow
-from hub.context import Context
 from hub.errors import NeedsOperator, Skip
 from hub.events import Invoice
+from hub.plugins.context import Context
 from plugins.quickbooks import currencies, customers, faults, links, marked_invoices
 from plugins.quickbooks.api import Api, calling
 from plugins.quickbooks.invoice_body import form_fields

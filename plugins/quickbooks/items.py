@@ -11,8 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 from hub.clock import utcnow
-from hub.context import Context
 from hub.errors import NeedsOperator
+from hub.plugins.context import Context
 from plugins.quickbooks import links
 from plugins.quickbooks.api import Api, quote
 from plugins.quickbooks.settings import Settings

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, update
 
 from hub.clock import utcnow
-from hub.db import reading
+from hub.queue.db import reading
 from plugins.quickbooks.models import QboLink
 
 if TYPE_CHECKING:

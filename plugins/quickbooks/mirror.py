@@ -23,8 +23,8 @@ from sqlalchemy import Connection, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.clock import utcnow
-from hub.db import reading
 from hub.events import Contact, Invoice
+from hub.queue.db import reading
 from hub.reports import ClientBalance, MonthFigures, Receivables
 from plugins.quickbooks.connection import PLUGIN
 from plugins.quickbooks.models import QboCustomerMirror, QboInvoiceMirror

@@ -33,8 +33,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
 from hub.clock import utcnow
-from hub.db import reading
 from hub.errors import RetryLater
+from hub.queue.db import reading
 from plugins.quickbooks.settings import Settings
 
 if TYPE_CHECKING:

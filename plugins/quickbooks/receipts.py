@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from hub.clock import utcnow
-from hub.context import Context
 from hub.events import Line, Payment
+from hub.plugins.context import Context
 from plugins.quickbooks import currencies, customers, links
 from plugins.quickbooks.api import Api, calling, quote
 from plugins.quickbooks.invoice_body import form_fields

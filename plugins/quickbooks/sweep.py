@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 
 from hub.clock import iso, utcnow
-from hub.context import Context
-from hub.db import reading
+from hub.plugins.context import Context
+from hub.queue.db import reading
 from plugins.quickbooks import customers, links, mirror, paging
 from plugins.quickbooks.api import Api, calling, quote
 from plugins.quickbooks.models import QboConnection

@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import select
 
 from hub.clock import utcnow
-from hub.context import Context
-from hub.db import reading
 from hub.errors import NeedsOperator
 from hub.events import CENT
+from hub.plugins.context import Context
+from hub.queue.db import reading
 from plugins.quickbooks import links
 from plugins.quickbooks.api import Api
 from plugins.quickbooks.settings import Settings, tax_code_entry

@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from hub.bounds import MAX_JSON_DEPTH, json_depth_exceeds
 from hub.hub import Hub
-from hub.jobs import fire_soon
+from hub.plugins.jobs import fire_soon
 from hub.ui import csrf_exempt
 from plugins.quickbooks import connection
 

@@ -9,9 +9,9 @@ from markupsafe import Markup, escape
 from pydantic import BaseModel
 
 from hub import hookimpl
-from hub.context import Context
-from hub.db import reading
 from hub.events import Invoice
+from hub.plugins.context import Context
+from hub.queue.db import reading
 from plugins.review_requests import models
 from plugins.review_requests.sending import request_review
 from plugins.review_requests.settings import Settings

@@ -6,9 +6,9 @@ import click
 from pydantic import TypeAdapter, ValidationError
 
 from hub.bounds import shown
-from hub.cli import pass_hub
 from hub.events import Email
 from hub.hub import Hub
+from hub.roles.cli import pass_hub
 from plugins.review_requests.mailer import MailError
 from plugins.review_requests.sending import send_test
 

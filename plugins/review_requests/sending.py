@@ -41,10 +41,10 @@ from typing import TYPE_CHECKING, Any
 from pydantic import TypeAdapter, ValidationError
 
 from hub.clock import iso, utcnow
-from hub.context import Context
-from hub.db import reading
 from hub.errors import NeedsOperator, RetryLater, Skip
 from hub.events import Email, Invoice
+from hub.plugins.context import Context
+from hub.queue.db import reading
 from plugins.review_requests import mailer, models
 from plugins.review_requests.settings import Settings, fill
 

@@ -8,8 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 
 import plugins.booking_gate
-from hub.app import create_app
 from hub.hub import Hub
+from hub.web.app import create_app
 from tests.booking_gate.ledger import Ledger
 from tests.conftest import API_KEY
 from tests.plugins.recorder import Recorder

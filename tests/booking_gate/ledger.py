@@ -6,8 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from hub import hookimpl
-from hub.context import Context
 from hub.events import Balance
+from hub.plugins.context import Context
 
 
 def owing(outstanding: str, overdue: str = "0.00", open_invoices: int = 1,

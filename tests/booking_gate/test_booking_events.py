@@ -13,7 +13,7 @@ import plugins.booking_gate
 from hub.clock import utcnow
 from hub.events import Booking
 from hub.hub import Hub
-from hub.worker import run_due
+from hub.queue.worker import run_due
 from plugins.booking_gate.refusals import refusal
 from tests.booking_gate.conftest import AUTH, told
 from tests.booking_gate.ledger import Ledger, owing

@@ -7,8 +7,8 @@ from typing import Any
 from flask.testing import FlaskClient
 
 import plugins.booking_gate
-from hub.app import create_app
 from hub.hub import Hub
+from hub.web.app import create_app
 from tests.booking_gate.conftest import AUTH, check
 from tests.booking_gate.ledger import Ledger, owing
 

@@ -12,12 +12,12 @@ from freezegun import freeze_time
 
 import plugins.booking_gate
 import plugins.quickbooks
-from hub.app import create_app
 from hub.clock import utcnow
 from hub.config import load_config
 from hub.hub import Hub
-from hub.jobs import fire
-from hub.worker import run_due
+from hub.plugins.jobs import fire
+from hub.queue.worker import run_due
+from hub.web.app import create_app
 from plugins.quickbooks import connect
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.booking_gate.conftest import check, qbo_env

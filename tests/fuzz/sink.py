@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from hub import hookimpl
-from hub.context import Context
+from hub.plugins.context import Context
 
 
 def _append(hook: str, ctx: Context) -> None:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from hub.events import dump
 from hub.hub import Hub
-from hub.worker import run_due
+from hub.queue.worker import run_due
 from tests.conftest import API_KEY
 from tests.fuzz.strategies import (
     DEEP,

@@ -10,8 +10,8 @@ import os
 import threading
 
 from hub import hookimpl
-from hub.context import Context
 from hub.events import Contact
+from hub.plugins.context import Context
 
 
 def _append(line: str) -> None:

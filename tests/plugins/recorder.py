@@ -11,8 +11,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from hub import hookimpl
-from hub.context import Context
 from hub.events import Booking, BookingCheck, Contact, Invoice, Payment, Verdict
+from hub.plugins.context import Context
 
 
 class RecorderSettings(BaseModel):

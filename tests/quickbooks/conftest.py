@@ -11,7 +11,7 @@ import pytest
 import plugins.quickbooks
 from hub.config import load_config
 from hub.hub import Hub
-from hub.worker import run_due
+from hub.queue.worker import run_due
 from plugins.quickbooks import connect
 from plugins.quickbooks.emulator.consent import approve
 from plugins.quickbooks.emulator.testing import Emulator, start_emulator

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from freezegun import freeze_time
 
-from hub.app import create_app
 from hub.clock import utcnow
 from hub.hub import Hub
-from hub.jobs import fire
-from hub.worker import run_due
+from hub.plugins.jobs import fire
+from hub.queue.worker import run_due
+from hub.web.app import create_app
 from plugins.quickbooks import billing, invoice_batches, links
 from plugins.quickbooks.api import calling
 from plugins.quickbooks.emulator.testing import Emulator
@@ -145,7 +145,7 @@ def request(self, method, url, *args, **kwargs):
         os._exit(9)
     return answer
 requests.Session.request = request
-from hub.cli import build_cli
+from hub.roles.cli import build_cli
 build_cli()(["billing", "close-month", sys.argv[1]], prog_name="hub")
 """
 

@@ -11,11 +11,11 @@ from typing import Any
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from hub.app import create_app
 from hub.clock import utcnow
-from hub.db import reading
 from hub.hub import Hub
-from hub.worker import run_due
+from hub.queue.db import reading
+from hub.queue.worker import run_due
+from hub.web.app import create_app
 from plugins.quickbooks import links
 from plugins.quickbooks.emulator.testing import Emulator
 from plugins.quickbooks.models import QboBookingSession

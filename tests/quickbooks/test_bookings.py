@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 from freezegun import freeze_time
 
-from hub.app import create_app
-from hub.cli import build_cli
 from hub.hub import Hub
-from hub.jobs import fire
-from hub.worker import run_due
+from hub.plugins.jobs import fire
+from hub.queue.worker import run_due
+from hub.roles.cli import build_cli
+from hub.web.app import create_app
 from plugins.quickbooks import links
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY

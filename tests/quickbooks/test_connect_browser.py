@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from hub.app import create_app
 from hub.hub import Hub
+from hub.web.app import create_app
 from plugins.quickbooks import connection
 from tests.conftest import free_port, serving
 from tests.ui.conftest import PASSWORD, shot

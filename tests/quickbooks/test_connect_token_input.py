@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hub.cli import build_cli
+from hub.roles.cli import build_cli
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.quickbooks.conftest import qbo_env
 

@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 from freezegun import freeze_time
 
-from hub.cli import build_cli
 from hub.clock import utcnow
 from hub.hub import Hub
-from hub.jobs import fire
-from hub.worker import run_due
+from hub.plugins.jobs import fire
+from hub.queue.worker import run_due
+from hub.roles.cli import build_cli
 from plugins.quickbooks import connect, connection
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.plugins.recorder import Recorder

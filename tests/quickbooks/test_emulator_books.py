@@ -7,9 +7,9 @@ import re
 
 import requests
 
-from hub.app import create_app
 from hub.hub import Hub
-from hub.worker import run_due
+from hub.queue.worker import run_due
+from hub.web.app import create_app
 from plugins.quickbooks import links
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.quickbooks.test_invoices import delivery, invoice_data, post

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hub.hub import Hub
-from hub.worker import run_due
+from hub.queue.worker import run_due
 from plugins.quickbooks import connect, paging
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.plugins.recorder import Recorder

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import requests
 
-from hub.app import create_app
 from hub.hub import Hub
-from hub.jobs import fire
-from hub.worker import run_due
+from hub.plugins.jobs import fire
+from hub.queue.worker import run_due
+from hub.web.app import create_app
 from plugins.quickbooks import connect, links, mirror
 from plugins.quickbooks.emulator.testing import Emulator
 from plugins.quickbooks.webhooks import signature

@@ -13,9 +13,9 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.app import create_app
 from hub.hub import Hub
-from hub.worker import run_due
+from hub.queue.worker import run_due
+from hub.web.app import create_app
 from plugins.quickbooks.emulator.testing import Emulator
 from plugins.quickbooks.webhooks import signature
 from tests.conftest import serving
@@ -207,8 +207,8 @@ def test_any_json_in_either_format_is_answered_without_a_5xx(
 def _pending_sweeps(hub: Hub) -> int:
     from sqlalchemy import func, select
 
-    from hub.db import reading
-    from hub.store import DELIVERIES
+    from hub.queue.db import reading
+    from hub.queue.store import DELIVERIES
 
     with reading(hub.engine) as conn:
         return int(conn.execute(select(func.count()).select_from(DELIVERIES).where(
@@ -219,8 +219,8 @@ def _pending_sweeps(hub: Hub) -> int:
 def _statuses(hub: Hub) -> set[str]:
     from sqlalchemy import select
 
-    from hub.db import reading
-    from hub.store import DELIVERIES
+    from hub.queue.db import reading
+    from hub.queue.store import DELIVERIES
 
     with reading(hub.engine) as conn:
         return set(conn.execute(select(DELIVERIES.c.status).where(

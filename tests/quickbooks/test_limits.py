@@ -17,10 +17,10 @@ import pytest
 from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
 
-from hub.app import create_app
 from hub.clock import utcnow
 from hub.errors import RetryLater
-from hub.worker import run_due
+from hub.queue.worker import run_due
+from hub.web.app import create_app
 from plugins.quickbooks import connect, limits
 from plugins.quickbooks.emulator.testing import Emulator
 from plugins.quickbooks.emulator.throttle import Limits, Throttle

@@ -13,11 +13,11 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from hub.app import create_app
 from hub.clock import utcnow
 from hub.hub import Hub
-from hub.jobs import fire
-from hub.worker import run_due
+from hub.plugins.jobs import fire
+from hub.queue.worker import run_due
+from hub.web.app import create_app
 from plugins.quickbooks import billing, connect, connection, links
 from plugins.quickbooks.emulator.testing import Emulator
 from plugins.quickbooks.settings import Settings

@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import plugins.quickbooks
-from hub.app import create_app
 from hub.clock import utcnow
 from hub.config import load_config
 from hub.hub import Hub
-from hub.jobs import fire
-from hub.worker import run_due
+from hub.plugins.jobs import fire
+from hub.queue.worker import run_due
+from hub.web.app import create_app
 from plugins.quickbooks import connect, limits
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
@@ -130,7 +130,7 @@ class World:
         must then finish it (parked, never lost)."""
         from sqlalchemy import select
 
-        from hub.store import DELIVERIES
+        from hub.queue.store import DELIVERIES
         for _round in range(3):
             for _ in range(6):  # past every backoff (base 60 s in the tests)
                 clock.tick(timedelta(minutes=30))

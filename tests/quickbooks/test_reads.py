@@ -14,13 +14,13 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
-from hub.app import create_app
-from hub.cli import build_cli
 from hub.clock import utcnow
 from hub.hub import Hub
-from hub.jobs import fire
+from hub.plugins.jobs import fire
+from hub.queue.worker import run_due
+from hub.roles.cli import build_cli
 from hub.ui import auth
-from hub.worker import run_due
+from hub.web.app import create_app
 from plugins.quickbooks import reads
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY

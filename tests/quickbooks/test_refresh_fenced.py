@@ -21,11 +21,11 @@ from click.testing import CliRunner
 from cryptography.fernet import Fernet
 from freezegun import freeze_time
 
-from hub.cli import build_cli
 from hub.clock import utcnow
 from hub.config import load_config
 from hub.hub import Hub
-from hub.worker import run_due
+from hub.queue.worker import run_due
+from hub.roles.cli import build_cli
 from plugins.quickbooks import connect, connection
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import loopback_http

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 import requests
 
-from hub.app import create_app
 from hub.hub import Hub
-from hub.worker import run_due
+from hub.queue.worker import run_due
+from hub.web.app import create_app
 from plugins.quickbooks import paging
 from plugins.quickbooks.api import calling
 from plugins.quickbooks.emulator.testing import Emulator

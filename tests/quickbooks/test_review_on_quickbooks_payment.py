@@ -13,7 +13,7 @@ import plugins.quickbooks
 import plugins.review_requests
 from hub.config import load_config
 from hub.hub import Hub
-from hub.worker import run_due
+from hub.queue.worker import run_due
 from plugins.quickbooks import connect, links
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.plugins.recorder import Recorder

@@ -11,10 +11,10 @@ from typing import Any
 
 from freezegun import freeze_time
 
-from hub.app import create_app
 from hub.clock import utcnow
 from hub.hub import Hub
-from hub.worker import run_due
+from hub.queue.worker import run_due
+from hub.web.app import create_app
 from plugins.quickbooks import links
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.quickbooks.test_batch_replay import marked

@@ -12,9 +12,9 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from hub.app import create_app
 from hub.hub import Hub
-from hub.worker import run_due
+from hub.queue.worker import run_due
+from hub.web.app import create_app
 from plugins.quickbooks import connect, connection, links
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
@@ -315,7 +315,7 @@ def test_a_company_without_sales_tax_takes_no_tax(make_qbo_hub: Any, emulator: E
 def test_hub_plugins_set_checks_the_tax_codes_setting(tmp_path: Any) -> None:
     from click.testing import CliRunner
 
-    from hub.cli import build_cli
+    from hub.roles.cli import build_cli
     from tests.conftest import base_env
 
     cli, env = build_cli(), base_env(tmp_path)

@@ -11,12 +11,12 @@ from flask.testing import FlaskClient
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from hub.app import create_app
 from hub.clock import utcnow
-from hub.db import reading
 from hub.hub import Hub
-from hub.store import DELIVERIES, EVENTS
-from hub.worker import run_due
+from hub.queue.db import reading
+from hub.queue.store import DELIVERIES, EVENTS
+from hub.queue.worker import run_due
+from hub.web.app import create_app
 from plugins.quickbooks import links
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY

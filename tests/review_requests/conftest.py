@@ -17,10 +17,10 @@ import plugins.review_requests
 from hub import hookimpl
 from hub.clock import utcnow
 from hub.config import Config, load_config
-from hub.context import Context
 from hub.events import parse_data
 from hub.hub import Hub
-from hub.store import body_hash
+from hub.plugins.context import Context
+from hub.queue.store import body_hash
 from tests.conftest import base_env, free_port
 from tests.samples import DATA
 
@@ -164,8 +164,8 @@ def delivery(hub: Hub, event_id: str, source: str = "host") -> dict[str, Any]:
 def delivery_pk(hub: Hub, event_id: str, source: str = "host") -> int:
     from sqlalchemy import select
 
-    from hub.db import reading
-    from hub.store import DELIVERIES, EVENTS
+    from hub.queue.db import reading
+    from hub.queue.store import DELIVERIES, EVENTS
 
     with reading(hub.engine) as conn:
         return int(conn.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import plugins.review_requests
-from hub.worker import run_due
+from hub.queue.worker import run_due
 from tests.review_requests.conftest import MailServer, paid, send_paid
 
 

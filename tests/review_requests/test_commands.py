@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from hub.cli import build_cli
+from hub.roles.cli import build_cli
 from plugins.review_requests.mailer import MailError
 from plugins.review_requests.sending import send_test
 from tests.conftest import base_env

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from freezegun import freeze_time
 
-from hub import claims, dispatch
-from hub.worker import run_due
+from hub.queue import claims, dispatch
+from hub.queue.worker import run_due
 from tests.review_requests.conftest import (
     PASSWORD,
     HostInbox,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hub.worker import run_due
+from hub.queue.worker import run_due
 from plugins.review_requests import mailer
 from tests.review_requests.conftest import delivery, paid, send_paid
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hub.app import create_app
-from hub.db import reading
 from hub.hub import Hub
-from hub.worker import run_due
+from hub.queue.db import reading
+from hub.queue.worker import run_due
+from hub.web.app import create_app
 from plugins.review_requests.models import REVIEW_REQUESTS
 from tests.conftest import API_KEY
 from tests.review_requests.conftest import (
@@ -126,7 +126,7 @@ def test_a_delivery_run_again_after_it_marked_the_mail_sent_sends_nothing(
     # the lease runs out and the same delivery is handed out again.
     from sqlalchemy import update
 
-    from hub.store import DELIVERIES
+    from hub.queue.store import DELIVERIES
     pk = delivery_pk(reviews_hub, "evt_1")
     reviews_hub.write(lambda conn: conn.execute(
         update(DELIVERIES).where(DELIVERIES.c.pk == pk).values(status="pending")))
@@ -232,7 +232,7 @@ def test_the_mail_server_refusing_the_recipient_needs_the_operator(
 
 
 def test_the_message_id_is_stable_per_delivery(reviews_hub: Hub) -> None:
-    from hub.context import Context
+    from hub.plugins.context import Context
 
     send_paid(reviews_hub, "evt_1", paid())
     run_due(reviews_hub)

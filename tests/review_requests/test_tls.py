@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from hub.worker import run_due
+from hub.queue.worker import run_due
 from tests.conftest import free_port
 from tests.review_requests.conftest import Inbox, delivery, paid, send_paid
 

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from hub.app import create_app
 from hub.clock import utcnow
-from hub.context import Context
 from hub.errors import NeedsOperator
 from hub.events import parse_data
 from hub.hub import Hub
+from hub.plugins.context import Context
 from hub.ui import auth
+from hub.web.app import create_app
 from tests.conftest import serving
 from tests.plugins import extras
 from tests.plugins.recorder import Recorder

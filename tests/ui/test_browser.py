@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from hub.hub import Hub
+from hub.queue.worker import run_due
 from hub.ui import auth
-from hub.worker import run_due
 from tests.ui.conftest import PASSWORD, Switch, send, shot
 
 pytestmark = pytest.mark.browser

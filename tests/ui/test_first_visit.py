@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from playwright.sync_api import expect
 from sqlalchemy import delete, select
 
-from hub.db import reading
 from hub.hub import Hub
-from hub.serve import first_visit
+from hub.queue.db import reading
+from hub.roles.serve import first_visit
 from hub.ui import auth
 from tests.ui.conftest import PASSWORD, csrf_of, shot
 

@@ -9,13 +9,13 @@ from flask.testing import FlaskClient
 from pydantic import BaseModel, Field, SecretStr
 
 from hub import hookimpl
-from hub.app import create_app
-from hub.context import Context
 from hub.errors import NeedsOperator
 from hub.events import Email, Money
 from hub.hub import Hub
+from hub.plugins.context import Context
+from hub.queue.worker import run_due
 from hub.ui import auth, forms
-from hub.worker import run_due
+from hub.web.app import create_app
 from tests.plugins.recorder import Recorder
 from tests.ui.conftest import PASSWORD, client_sign_in, csrf_of, send
 

@@ -10,10 +10,10 @@ from flask.testing import FlaskClient
 from freezegun import freeze_time
 
 from hub import hookimpl
-from hub.app import create_app
 from hub.config import load_config
 from hub.hub import Hub
 from hub.ui import auth
+from hub.web.app import create_app
 from tests.conftest import API_KEY, base_env
 from tests.plugins.recorder import Recorder
 from tests.ui.conftest import PASSWORD, client_sign_in, csrf_of

@@ -15,11 +15,11 @@ from playwright.sync_api import expect
 from sqlalchemy import insert, select
 from werkzeug.security import generate_password_hash
 
-from hub.app import create_app
-from hub.cli import cli
-from hub.db import reading
 from hub.hub import Hub
+from hub.queue.db import reading
+from hub.roles.cli import cli
 from hub.ui import auth
+from hub.web.app import create_app
 from tests.ui.conftest import PASSWORD, client_sign_in, shot
 
 

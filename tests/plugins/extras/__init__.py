@@ -11,8 +11,8 @@ import click
 from flask import Blueprint
 
 from hub import hookimpl
-from hub.context import Context
 from hub.events import Balance
+from hub.plugins.context import Context
 from hub.reports import MonthFigures, Receivables
 
 blueprint = Blueprint("extras", __name__, url_prefix="/extras")

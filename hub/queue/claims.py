@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Integer, and_, bindparam, exists, select, upd
 from sqlalchemy.orm import aliased
 
 from hub.clock import utcnow
-from hub.store import DELIVERIES, EVENTS, OCCURRED_AT, read_time, sqlite_time
+from hub.queue.store import DELIVERIES, EVENTS, OCCURRED_AT, read_time, sqlite_time
 
 if TYPE_CHECKING:
     from hub.hub import Hub

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import hub.tables  # noqa: F401  (registers the core's tables on the metadata)
+import hub.queue.tables  # noqa: F401  (registers the core's tables on the metadata)
 
 connection = context.config.attributes["connection"]
 context.configure(

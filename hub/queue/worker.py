@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from hub import claims, dispatch
+from hub.queue import claims, dispatch
 
 if TYPE_CHECKING:
     from hub.hub import Hub

@@ -24,10 +24,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
 from hub.clock import as_utc, iso, utcnow
-from hub.context import Context
-from hub.db import reading
-from hub.plugins import call_impl, hookimpl_for, implementers
-from hub.store import DELIVERIES, Accepted, accept_in
+from hub.plugins.context import Context
+from hub.plugins.registry import call_impl, hookimpl_for, implementers
+from hub.queue.db import reading
+from hub.queue.store import DELIVERIES, Accepted, accept_in
 
 if TYPE_CHECKING:
     from hub.hub import Hub

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Text, bindparam, cast, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.clock import iso, utcnow
-from hub.tables import Delivery, Event
+from hub.queue.tables import Delivery, Event
 
 EVENTS = Event.__table__  # type: ignore[attr-defined]
 DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]

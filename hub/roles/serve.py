@@ -13,8 +13,8 @@ from types import FrameType
 from hub.config import Config, secret_key_file
 from hub.errors import ConfigError
 from hub.hub import Hub
-from hub.jobs import Clock
-from hub.worker import Worker
+from hub.plugins.jobs import Clock
+from hub.queue.worker import Worker
 
 log = logging.getLogger("hub.serve")
 
@@ -88,8 +88,8 @@ def run_roles(hub: Hub, *, web: bool, worker: bool, clock: bool, host: str = "12
 
     server = None
     if web:
-        from hub.app import create_app
-        from hub.http_server import HTTPServer
+        from hub.web.app import create_app
+        from hub.web.http_server import HTTPServer
 
         try:
             app = create_app(hub)

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from pydantic import BaseModel
 
-    from hub.context import Context
     from hub.events import (
         Balance,
         Booking,
@@ -36,7 +35,8 @@ if TYPE_CHECKING:
         Payment,
         Verdict,
     )
-    from hub.jobs import JobRegistrar
+    from hub.plugins.context import Context
+    from hub.plugins.jobs import JobRegistrar
     from hub.reports import Receivables
 
 hookspec = pluggy.HookspecMarker("hub")

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, bindparam, update
 
-from hub.claims import Claimed
 from hub.clock import iso, utcnow
-from hub.context import Context
 from hub.errors import Hold, NeedsOperator, RetryLater, Skip
 from hub.events import EVENT_TYPES
-from hub.plugins import call_impl, hookimpl_for
+from hub.plugins.context import Context
+from hub.plugins.registry import call_impl, hookimpl_for
+from hub.queue.claims import Claimed
+from hub.queue.store import DELIVERIES, sqlite_time
 from hub.redact import scrub, secrets_of
-from hub.store import DELIVERIES, sqlite_time
 
 if TYPE_CHECKING:
     from hub.hub import Hub

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from hub.bounds import json_depth_exceeds
 from hub.clock import as_utc
 from hub.events import EVENT_TYPES, BookingCheck, EventIn, parse_data, verdict_view
-from hub.store import body_hash, event_location, new_event_view
+from hub.queue.store import body_hash, event_location, new_event_view
 
 if TYPE_CHECKING:
     from hub.hub import Hub

@@ -1,50 +1,29 @@
-"""Finding plugins, and the operator's switch and settings for each.
-
-Plugins are found through the ``hub.plugins`` entry-point group, built-ins included: Ledgerline's
-own three are declared there in our ``pyproject.toml`` exactly as a third party would declare
-theirs. The only plugin the core names is its own host-webhook sender, in ``DEFAULT_PLUGINS``.
-"""
+"""The operator's switch and settings for each plugin, stored, validated and cached."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import threading
 import time
 import types
 import typing
-from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any
 
-import pluggy
 from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_core import PydanticSerializationError
 from sqlalchemy import Engine, insert, select, update
 
-from hub import __version__, hookspecs
 from hub.bounds import shown
 from hub.clock import utcnow
 from hub.crypto import Crypto
-from hub.db import reading
-from hub.setting_bounds import past_bounds
-from hub.tables import Meta, PluginState
+from hub.plugins.registry import PluginInfo
+from hub.plugins.setting_bounds import past_bounds
+from hub.queue.db import reading
+from hub.queue.tables import Meta, PluginState
+from hub.values import validation_errors
 
 META = Meta.__table__  # type: ignore[attr-defined]
-
-ENTRY_POINT_GROUP = "hub.plugins"
-DEFAULT_PLUGINS = ("hub.host_webhooks",)
 _STATE_TTL = 2.0  # seconds another process's toggle may take to be seen here
-
-@dataclass
-class PluginInfo:
-    name: str
-    module: Any
-    version: str
-    builtin: bool
-    settings_model: type[BaseModel] | None
-    enabled_by_default: bool
-    description: str
 
 
 class SettingsError(Exception):
@@ -54,76 +33,6 @@ class SettingsError(Exception):
         self.plugin = plugin
         self.errors = errors
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
-
-
-def make_manager() -> pluggy.PluginManager:
-    pm = pluggy.PluginManager("hub")
-    pm.add_hookspecs(hookspecs)
-    return pm
-
-
-def discover(
-    extra: list[tuple[str, Any]] | None = None, entrypoints: bool = True,
-    modules: tuple[tuple[str, str], ...] = (),
-) -> tuple[pluggy.PluginManager, dict[str, PluginInfo]]:
-    """Register the defaults, every entry point, ``modules`` (name, dotted path) from
-    ``HUB_PLUGINS`` and ``extra`` (name, object) pairs."""
-    pm = make_manager()
-    extra = [(name, importlib.import_module(path)) for name, path in modules] + list(extra or [])
-    found: list[tuple[str, Any, str, bool]] = []
-    for dotted in DEFAULT_PLUGINS:
-        module = __import__(dotted, fromlist=["_"])
-        found.append((dotted.rsplit(".", 1)[-1], module, __version__, True))
-    if entrypoints:
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            version = ep.dist.version if ep.dist else "?"
-            builtin = bool(ep.dist and ep.dist.name == "ledgerline-hub")
-            found.append((ep.name, ep.load(), version, builtin))
-    for name, module in extra or []:
-        found.append((name, module, getattr(module, "__version__", "0"), False))
-
-    infos: dict[str, PluginInfo] = {}
-    for name, module, version, builtin in found:
-        if name in infos:
-            raise RuntimeError(f"two plugins are named {name!r}; uninstall one of them")
-        pm.register(module, name=name)
-        model = _call_one(pm, "settings_model", name)
-        doc = (getattr(module, "__doc__", None) or "").strip().splitlines()
-        infos[name] = PluginInfo(
-            name=name, module=module, version=version, builtin=builtin,
-            settings_model=model,
-            enabled_by_default=bool(getattr(module, "ENABLED_BY_DEFAULT", True)),
-            description=doc[0] if doc else "",
-        )
-    # A misspelled hook name (on_invoice_snet) fails here, at start, not silently later.
-    pm.check_pending()
-    return pm, infos
-
-
-def hookimpl_for(pm: pluggy.PluginManager, hook: str, plugin: str) -> Any | None:
-    caller = getattr(pm.hook, hook, None)
-    if caller is None:
-        return None
-    for impl in caller.get_hookimpls():
-        if impl.plugin_name == plugin:
-            return impl
-    return None
-
-
-def call_impl(impl: Any, **kwargs: Any) -> Any:
-    """Call one plugin's implementation; pluggy lets it take any subset of the arguments."""
-    return impl.function(**{name: kwargs[name] for name in impl.argnames})
-
-
-def _call_one(pm: pluggy.PluginManager, hook: str, plugin: str, **kwargs: Any) -> Any:
-    impl = hookimpl_for(pm, hook, plugin)
-    return call_impl(impl, **kwargs) if impl else None
-
-
-def implementers(pm: pluggy.PluginManager, hook: str) -> list[str]:
-    caller = getattr(pm.hook, hook)
-    # pluggy lists implementations last-registered first; keep registration order instead.
-    return [impl.plugin_name for impl in reversed(caller.get_hookimpls())]
 
 
 def _secret_fields(model: type[BaseModel]) -> set[str]:
@@ -143,27 +52,6 @@ def _is_list(annotation: Any) -> bool:
     if origin in (typing.Union, types.UnionType):
         return any(_is_list(a) for a in typing.get_args(annotation))
     return False
-
-
-def validation_errors(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
-    """Pydantic's errors as (field, message) pairs a person can act on."""
-    out = []
-    for e in exc.errors(include_url=False):
-        field = error_field(((prefix,) if prefix else ()) + tuple(e["loc"]))
-        message = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        out.append((field, message))
-    return out
-
-
-def error_field(loc: tuple[Any, ...]) -> str:
-    """Pydantic's error location as the contract writes fields: ``data.lines[0].unit_price``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 def _refuse_past_bounds(name: str, model: type[BaseModel], values: dict[str, Any]) -> None:

@@ -21,18 +21,13 @@ from hub.bounds import shown
 from hub.clock import iso, utcnow
 from hub.config import load_config, plugin_modules
 from hub.crypto import mask
-from hub.db import reading
 from hub.errors import ConfigError, RetryLater
 from hub.hub import Hub
-from hub.plugins import (
-    SettingsError,
-    call_impl,
-    discover,
-    hookimpl_for,
-    implementers,
-    validation_errors,
-)
-from hub.store import DELIVERIES, EVENTS
+from hub.plugins.registry import call_impl, discover, hookimpl_for, implementers
+from hub.plugins.states import SettingsError
+from hub.queue.db import reading
+from hub.queue.store import DELIVERIES, EVENTS
+from hub.values import validation_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -94,7 +89,7 @@ def cli() -> None:
 
 def _roles(web: bool, worker: bool, clock: bool, host: str = "127.0.0.1",
            port: int = 8000) -> None:
-    from hub.serve import run_roles, setup_logging
+    from hub.roles.serve import run_roles, setup_logging
 
     setup_logging()
     try:
@@ -248,8 +243,8 @@ def jobs_list(hub: Hub) -> None:
 @pass_hub
 def jobs_run(hub: Hub, job_id: str) -> None:
     """Run a job now, here, and say how it went."""
-    from hub.jobs import fire
-    from hub.worker import run_due
+    from hub.plugins.jobs import fire
+    from hub.queue.worker import run_due
 
     job = hub.jobs().get(job_id)
     if job is None:

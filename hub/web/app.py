@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from hub import api, ui
+from hub import ui
 from hub.hub import Hub
-from hub.intake import HotCalls
-from hub.plugins import call_impl, hookimpl_for, implementers
+from hub.plugins.registry import call_impl, hookimpl_for, implementers
 from hub.ui import csrf
+from hub.web import api
+from hub.web.intake import HotCalls
 
 # No scripts at all on the pages; nobody may frame them (clickjacking on the toggles). A
 # plugin's page that needs another policy sets its own header, which is left alone.

@@ -14,7 +14,6 @@ from werkzeug.exceptions import HTTPException
 
 from hub.bounds import MAX_JSON_DEPTH, json_depth_exceeds
 from hub.clock import as_utc
-from hub.db import reading
 from hub.events import (
     EVENT_TYPES,
     BookingCheck,
@@ -25,10 +24,11 @@ from hub.events import (
     verdict_view,
 )
 from hub.hub import Hub
-from hub.openapi import openapi_document
-from hub.plugins import validation_errors
-from hub.store import EVENTS, body_hash, event_location, new_event_view
+from hub.queue.db import reading
+from hub.queue.store import EVENTS, body_hash, event_location, new_event_view
 from hub.ui import csrf
+from hub.values import validation_errors
+from hub.web.openapi import openapi_document
 
 MAX_BODY = 1024 * 1024
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
