@@ -50,6 +50,21 @@ def pass_hub(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def pass_context(plugin: str) -> Callable[[F], F]:
+    """Give a plugin's command its ``Context`` (``ctx.settings``, ``ctx.write``...) as the first
+    argument, as its hooks are given one: ``@pass_context("my_plugin")``."""
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(hub: Hub, *args: Any, **kwargs: Any) -> Any:
+            return func(hub.context(plugin, "command", click.get_current_context().info_name
+                                    or "-"), *args, **kwargs)
+
+        return pass_hub(wrapper)  # type: ignore[return-value]
+
+    return decorate
+
+
 # -- arguments -------------------------------------------------------------------------
 # Checked before anything runs, as click's usage errors (exit 2): a value no command could use
 # is a sentence naming the fix, never a traceback from deep inside (a lone surrogate, which a

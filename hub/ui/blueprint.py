@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from hub import clock
 from hub.hub import Hub
+from hub.plugins.context import Context
 from hub.ui import auth, csrf
 
 bp = Blueprint("ui", __name__, template_folder="templates", static_folder="static",
@@ -60,6 +61,12 @@ def _setup(state: BlueprintSetupState) -> None:
 
 def current_hub() -> Hub:
     return current_app.config["HUB"]  # type: ignore[no-any-return]
+
+
+def plugin_context(plugin: str) -> Context:
+    """The ``Context`` of ``plugin`` for the request being answered: what its pages and
+    webhook receivers use, as its hooks do (``ctx.settings``, ``ctx.write``...)."""
+    return current_hub().context(plugin, "web", request.path)
 
 
 def limiter() -> auth.Limiter:
