@@ -20,8 +20,8 @@ from hub.config import Config
 from hub.crypto import Crypto
 from hub.events import EVENT_TYPES, Balance, Booking, BookingCheck, Verdict, dump
 from hub.plugins import jobs as jobs_module
-from hub.plugins.context import Context, stable_key
-from hub.plugins.registry import call_impl, discover, hookimpl_for, implementers
+from hub.plugins.context import CallContext, Context, stable_key
+from hub.plugins.registry import call_for, caller, discover, implementers
 from hub.plugins.states import PluginStates
 from hub.queue.db import make_engine, migrate, reading
 from hub.queue.store import DELIVERIES, EVENTS, Accepted, accept_in, body_hash, event_view
@@ -66,7 +66,7 @@ class Hub:
     def _migration_dirs(self) -> dict[str, Path]:
         dirs = {}
         for plugin in implementers(self.pm, "migrations"):
-            found = call_impl(hookimpl_for(self.pm, "migrations", plugin))
+            found = call_for(self.pm, "migrations", plugin)
             if found:
                 dirs[plugin] = Path(found)
         return dirs
@@ -238,7 +238,7 @@ class Hub:
         enabled = tuple(self.states.enabled(p) for p in self.infos)
         with self._jobs_lock:
             if self._jobs is None or self._jobs[0] != hash((version, enabled)):
-                self._jobs = (hash((version, enabled)), jobs_module.collect(self))
+                self._jobs = (hash((version, enabled)), jobs_module.collect(self.pm, self.states))
             return self._jobs[1]
 
     def memory_of(self, plugin: str) -> dict[str, Any]:
@@ -255,66 +255,44 @@ class Hub:
                        event_type=event_type, occurred_at=utcnow(),
                        settings=self.states.settings(plugin))
 
+    def ask(self, hook: str, about: str, **kwargs: Any) -> Any:
+        """Call ``hook`` on the enabled plugins through pluggy (its order, ``firstresult``,
+        wrappers), each handed its own context; a raise from one is logged and counted as
+        no opinion (``hub.plugins.registry.FORGIVING``)."""
+        call = caller(self.pm, hook, self.enabled_for(hook))
+        return call(ctx=CallContext(self, hook, about), **kwargs)
+
     def check_booking(self, check: BookingCheck) -> Verdict:
         """May this client book? Any enabled plugin's refusal refuses."""
-        return self._decide("check_booking", check.email, check=check)
+        return _verdict(self.ask("check_booking", check.email, check=check))
 
     def check_billing(self, booking: Booking) -> Verdict:
         """May this completed booking be billed? Any enabled plugin's refusal refuses."""
-        return self._decide("check_billing", booking.external_id, booking=booking)
-
-    def _decide(self, hook: str, subject: str, **kwargs: Any) -> Verdict:
-        verdicts: list[Verdict] = []
-        for plugin in self.enabled_for(hook):
-            impl = hookimpl_for(self.pm, hook, plugin)
-            try:
-                answer = call_impl(impl, ctx=self.context(plugin, hook, subject), **kwargs)
-            except Exception:
-                log.exception("plugin %s failed to answer %s", plugin, hook)
-                continue
-            if answer is not None:
-                verdicts.append(answer)
-        refusals = [v for v in verdicts if not v.allowed]
-        if refusals:
-            return refusals[0]
-        return verdicts[0] if verdicts else Verdict(allowed=True)
+        return _verdict(self.ask("check_billing", booking.external_id, booking=booking))
 
     def customer_balance(self, email: str) -> Balance | None:
         """What the customer owes, from the first enabled plugin that knows them."""
-        found: Balance | None = self._first_answer("customer_balance", email, email=email)
+        found: Balance | None = self.ask("customer_balance", email, email=email)
         return found
 
     def receivables(self) -> Receivables | None:
         """The Money page's figures from the first enabled plugin that keeps them."""
-        found: Receivables | None = self._first_answer("receivables", "-")
+        found: Receivables | None = self.ask("receivables", "-")
         return found
 
-    def _first_answer(self, hook: str, subject: str, **kwargs: Any) -> Any:
-        """The first enabled plugin's answer that is not None; a plugin that raises is
-        logged and passed over (these hooks are asked synchronously and must not fail)."""
-        for plugin in self.enabled_for(hook):
-            impl = hookimpl_for(self.pm, hook, plugin)
-            try:
-                found = call_impl(impl, ctx=self.context(plugin, hook, subject), **kwargs)
-            except Exception:
-                log.exception("plugin %s failed to answer %s", plugin, hook)
-                continue
-            if found is not None:
-                return found
-        return None
-
     def describe(self, kind: str, external_id: str) -> dict[str, Any]:
-        """What the plugins know of a contact or invoice, merged (``describe_<kind>`` hooks)."""
+        """What the plugins know of a contact or invoice (``describe_<kind>`` hooks), merged:
+        where two say the same fact, the one pluggy calls first wins."""
         facts: dict[str, Any] = {}
-        hook = f"describe_{kind}"
-        for plugin in self.enabled_for(hook):
-            impl = hookimpl_for(self.pm, hook, plugin)
-            try:
-                found = call_impl(impl, external_id=external_id,
-                                  ctx=self.context(plugin, hook, external_id))
-            except Exception:
-                log.exception("plugin %s failed to describe %s %s", plugin, kind, external_id)
-                continue
-            if found:
-                facts.update(found)
+        for found in reversed(self.ask(f"describe_{kind}", external_id,
+                                       external_id=external_id)):
+            facts.update(found)
         return facts
+
+
+def _verdict(verdicts: list[Verdict]) -> Verdict:
+    """The first refusal among the plugins' verdicts, else the first verdict, else allowed."""
+    refusals = [v for v in verdicts if not v.allowed]
+    if refusals:
+        return refusals[0]
+    return verdicts[0] if verdicts else Verdict(allowed=True)

@@ -32,11 +32,11 @@ def test_a_plugin_adds_web_routes(make_hub) -> None:
 
 
 def test_a_plugin_contributes_its_card(make_hub) -> None:
-    from hub.plugins.registry import call_impl, hookimpl_for
+    from hub.plugins.context import CallContext
+    from hub.plugins.registry import call_for
 
     hub = make_hub(("extras", extras))
-    impl = hookimpl_for(hub.pm, "ui_card", "extras")
-    assert "ready" in call_impl(impl, ctx=hub.context("extras", "ui", "-"))
+    assert "ready" in call_for(hub.pm, "ui_card", "extras", ctx=CallContext(hub, "ui", "-"))
 
 
 def test_a_plugin_answers_what_a_customer_owes(make_hub) -> None:

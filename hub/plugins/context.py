@@ -213,3 +213,17 @@ class Context:
         """The first enabled plugin's ``customer_balance`` for this email, or ``None``."""
         return self.hub.customer_balance(email)
 
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What a call through pluggy carries for ``ctx``: pluggy hands every implementation the
+    same arguments, and each receives this bound to its own plugin, as a :class:`Context`
+    (see ``hub.plugins.registry``)."""
+
+    hub: Hub
+    event_type: str
+    event_id: str
+
+    def bind(self, plugin: str) -> Context:
+        return self.hub.context(plugin, self.event_type, self.event_id)

@@ -1,16 +1,25 @@
 """Every hook a plugin can implement, declared in one place.
 
-Event hooks (``on_*``) are called once per stored delivery, for one plugin at a time, by the
-dispatcher: a plugin's raise never reaches another plugin. Each receives the typed event value and
-a :class:`hub.context.Context` carrying the attempt number, a stable idempotency key for outside
-effects, the plugin's validated settings and the hub's services. Unless it says otherwise, a raise
-from an event hook is retried with exponential backoff (see :mod:`hub.errors` for the precise
-outcomes) and an implementation must therefore be idempotent: derive every outside write's
-idempotency token from ``ctx.idempotency_key``.
+Event hooks (``on_*``, listed in ``EVENT_HOOKS``) are called once per stored delivery, for one
+plugin at a time, by the dispatcher: each plugin gets its own delivery of an event, stored,
+retried and parked on its own, and a plugin's raise never reaches another plugin. So pluggy's
+options about one shared call (``tryfirst``, ``trylast``, wrappers) cannot apply to them, and a
+plugin marking an event hook with one is refused at start. Each receives the typed event value
+and a :class:`hub.plugins.context.Context` carrying the attempt number, the plugin's validated
+settings and the hub's services. Unless it says otherwise, a raise from an event hook is retried
+with exponential backoff (see :mod:`hub.errors` for the precise outcomes), so an implementation
+must be idempotent. The one rule for outside writes: derive each write's idempotency token with
+``ctx.write_key(subject, content)`` from what it is about and what it writes, never from the
+delivery, so that a retry, or the same event replayed under a new id, writes nothing twice.
 
-The other hooks are called at start-up or on demand and let a plugin contribute things: its
-settings model, its scheduled jobs, its web routes, its commands, its database migrations, and
-facts about contacts and invoices for the read API.
+Every other hook is called through pluggy's own callers, leaving out disabled plugins
+(``subset_hook_caller``), so pluggy's semantics hold: implementations are called last registered
+first, ``tryfirst``/``trylast`` move them, ``firstresult`` hooks stop at the first answer that is
+not ``None``, and wrappers wrap the call. Each implementation still receives the ``Context`` of
+its own plugin. They let a plugin decide (``check_booking``, ``check_billing``), answer from its
+local data (``customer_balance``, ``receivables``, ``describe_*``: a raise there is logged and
+counted as no opinion), and contribute things: its settings model, its scheduled jobs, its web
+routes, its commands, its database migrations, its card on the settings page.
 """
 
 from __future__ import annotations
@@ -40,6 +49,10 @@ if TYPE_CHECKING:
     from hub.reports import Receivables
 
 hookspec = pluggy.HookspecMarker("hub")
+#: The hooks called once per stored delivery, for one plugin at a time (the others go through
+#: pluggy's callers, with its order, ``firstresult`` and wrappers).
+EVENT_HOOKS = ("on_contact", "on_payment", "on_invoice_sent", "on_invoice_updated",
+               "on_invoice_paid", "on_booking", "on_host_event")
 
 
 @hookspec

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import pluggy
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -25,7 +26,8 @@ from sqlalchemy import select
 
 from hub.clock import as_utc, iso, utcnow
 from hub.plugins.context import Context
-from hub.plugins.registry import call_impl, hookimpl_for, implementers
+from hub.plugins.registry import call_for, implementers
+from hub.plugins.states import PluginStates
 from hub.queue.db import reading
 from hub.queue.store import DELIVERIES, Accepted, accept_in
 
@@ -84,15 +86,16 @@ class JobRegistrar:
         self.jobs.append(Job(job_id, self.plugin, name, func, trigger, schedule, description))
 
 
-def collect(hub: Hub) -> dict[str, Job]:
+def collect(pm: pluggy.PluginManager, states: PluginStates) -> dict[str, Job]:
+    """Every enabled plugin's jobs, each plugin asked through pluggy with its own registrar."""
     jobs: dict[str, Job] = {}
-    for plugin in implementers(hub.pm, "scheduled"):
-        if not hub.states.enabled(plugin):
+    for plugin in implementers(pm, "scheduled"):
+        if not states.enabled(plugin):
             continue
         registrar = JobRegistrar(plugin)
-        impl = hookimpl_for(hub.pm, "scheduled", plugin)
         try:
-            call_impl(impl, register=registrar, settings=hub.states.settings(plugin))
+            call_for(pm, "scheduled", plugin, register=registrar,
+                     settings=states.settings(plugin))
         except Exception:
             log.exception("plugin %s failed to register its jobs", plugin)
             continue

@@ -7,7 +7,10 @@ theirs. The only plugin the core names is its own host-webhook sender, in ``DEFA
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
+import logging
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
@@ -17,6 +20,10 @@ from pydantic import BaseModel
 
 from hub import __version__
 from hub.plugins import hookspecs
+from hub.plugins.context import CallContext
+from hub.plugins.hookspecs import EVENT_HOOKS
+
+log = logging.getLogger("hub.plugins")
 
 ENTRY_POINT_GROUP = "hub.plugins"
 DEFAULT_PLUGINS = ("hub.host_webhooks",)
@@ -36,6 +43,82 @@ def make_manager() -> pluggy.PluginManager:
     pm = pluggy.PluginManager("hub")
     pm.add_hookspecs(hookspecs)
     return pm
+
+
+class PluginError(RuntimeError):
+    """A plugin the hub will not start with; the message says which and how to fix it."""
+
+
+# Hooks asked synchronously for an answer (a decision, a balance, facts for the read API): one
+# plugin's raise must not cost the others their say, so it is logged and counted as no opinion.
+FORGIVING = frozenset({"check_booking", "check_billing", "customer_balance", "receivables",
+                       "describe_contact", "describe_invoice"})
+
+
+def _bound(plugin: Any, name: str, pm: pluggy.PluginManager) -> Any:
+    """``plugin`` as it is registered with pluggy: the same hook functions, each handed the
+    ``Context`` of *this* plugin where a caller passed a ``CallContext``.
+
+    pluggy hands every implementation the same arguments, but each plugin must see its own
+    context (its name, its settings), so each function is wrapped to bind the one it is given.
+    ``functools.wraps`` keeps the signature pluggy reads the argument names from, and the
+    marker's options (``tryfirst``, ``wrapper``...) are the plugin's own, read by pluggy's
+    ``parse_hookimpl_opts``.
+    """
+    functions: dict[str, Any] = {}
+    for attr in dir(plugin):
+        opts = pm.parse_hookimpl_opts(plugin, attr)
+        if opts is None:
+            continue
+        function = getattr(plugin, attr)
+        hook = opts.get("specname") or attr
+
+        def call(*args: Any, _function: Any = function, _hook: str = hook) -> Any:
+            given = [a.bind(name) if isinstance(a, CallContext) else a for a in args]
+            if _hook not in FORGIVING:
+                return _function(*given)
+            try:
+                return _function(*given)
+            except Exception:
+                log.exception("plugin %s failed to answer %s", name, _hook)
+                return None
+
+        def call_wrapper(*args: Any, _function: Any = function) -> Any:
+            # pluggy's wrappers are generators, and it checks that they are.
+            given = [a.bind(name) if isinstance(a, CallContext) else a for a in args]
+            return (yield from _function(*given))
+
+        wrapped = functools.wraps(function)(
+            call_wrapper if inspect.isgeneratorfunction(function) else call)
+        wrapped.hub_impl = dict(opts)  # type: ignore[attr-defined]
+        functions[attr] = wrapped
+    registered = _Registered(plugin)
+    registered.__dict__.update(functions)
+    return registered
+
+
+class _Registered:
+    """A plugin's bound hook functions, as pluggy sees them (hashable, as its subset callers
+    need; ``SimpleNamespace`` is not)."""
+
+    def __init__(self, plugin: Any) -> None:
+        self.plugin = plugin
+
+
+def _refuse_event_options(pm: pluggy.PluginManager) -> None:
+    """Event hooks are delivered to each plugin on its own, stored and retried apart: there is
+    no one call for ``tryfirst``/``trylast`` to order, for a wrapper to wrap or for
+    ``firstresult`` to stop. An implementation asking for one is refused now, not ignored."""
+    for hook in EVENT_HOOKS:
+        for impl in getattr(pm.hook, hook).get_hookimpls():
+            asked = [option for option in ("tryfirst", "trylast", "wrapper", "hookwrapper")
+                     if getattr(impl, option)]
+            if asked:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: {hook} is marked {', '.join(asked)}, which "
+                    f"cannot apply: each plugin gets its own stored delivery of an event, "
+                    f"retried on its own, so there is no shared call to order or wrap. Use a "
+                    f"plain @hookimpl")
 
 
 def discover(
@@ -62,8 +145,8 @@ def discover(
     for name, module, version, builtin in found:
         if name in infos:
             raise RuntimeError(f"two plugins are named {name!r}; uninstall one of them")
-        pm.register(module, name=name)
-        model = _call_one(pm, "settings_model", name)
+        pm.register(_bound(module, name, pm), name=name)
+        model = call_for(pm, "settings_model", name)
         doc = (getattr(module, "__doc__", None) or "").strip().splitlines()
         infos[name] = PluginInfo(
             name=name, module=module, version=version, builtin=builtin,
@@ -73,6 +156,7 @@ def discover(
         )
     # A misspelled hook name (on_invoice_snet) fails here, at start, not silently later.
     pm.check_pending()
+    _refuse_event_options(pm)
     return pm, infos
 
 
@@ -86,19 +170,35 @@ def hookimpl_for(pm: pluggy.PluginManager, hook: str, plugin: str) -> Any | None
     return None
 
 
-def call_impl(impl: Any, **kwargs: Any) -> Any:
-    """Call one plugin's implementation; pluggy lets it take any subset of the arguments."""
-    return impl.function(**{name: kwargs[name] for name in impl.argnames})
+def deliver_to(impl: Any, **kwargs: Any) -> Any:
+    """Hand one stored delivery to one plugin's event hook: the one call not made through
+    pluggy's callers, because a delivery belongs to one plugin (see ``hub.plugins.hookspecs``)."""
+    return impl.function(*(kwargs[name] for name in impl.argnames))
 
 
-def _call_one(pm: pluggy.PluginManager, hook: str, plugin: str, **kwargs: Any) -> Any:
-    impl = hookimpl_for(pm, hook, plugin)
-    return call_impl(impl, **kwargs) if impl else None
+def caller(pm: pluggy.PluginManager, hook: str, plugins: list[str] | None = None) -> Any:
+    """pluggy's caller of ``hook`` for ``plugins`` only (all when None): the others are left
+    out with ``subset_hook_caller``, so pluggy's order, ``firstresult`` and wrappers hold."""
+    if plugins is None:
+        return getattr(pm.hook, hook)
+    keep = set(plugins)
+    others = [plugin for name, plugin in pm.list_name_plugin() if name not in keep]
+    return pm.subset_hook_caller(hook, remove_plugins=others)
+
+
+def call_for(pm: pluggy.PluginManager, hook: str, plugin: str, **kwargs: Any) -> Any:
+    """One plugin's answer to a hook it contributes through (its settings model, its jobs,
+    its migrations), through pluggy; None when it does not implement the hook."""
+    if hookimpl_for(pm, hook, plugin) is None:
+        return None
+    answers = caller(pm, hook, [plugin])(**kwargs)
+    if isinstance(answers, list):
+        return answers[0] if answers else None
+    return answers
 
 
 def implementers(pm: pluggy.PluginManager, hook: str) -> list[str]:
-    caller = getattr(pm.hook, hook)
-    # pluggy lists implementations last-registered first; keep registration order instead.
-    return [impl.plugin_name for impl in reversed(caller.get_hookimpls())]
-
-
+    """The plugins implementing ``hook`` in the order pluggy calls them: the last registered
+    first, ``tryfirst`` ones before and ``trylast`` ones after (``get_hookimpls`` lists them
+    the other way round)."""
+    return [impl.plugin_name for impl in reversed(getattr(pm.hook, hook).get_hookimpls())]

@@ -24,7 +24,7 @@ from hub.clock import iso, utcnow
 from hub.errors import Hold, NeedsOperator, RetryLater, Skip
 from hub.events import EVENT_TYPES
 from hub.plugins.context import Context
-from hub.plugins.registry import call_impl, hookimpl_for
+from hub.plugins.registry import deliver_to, hookimpl_for
 from hub.queue.claims import Claimed
 from hub.queue.store import DELIVERIES, sqlite_time
 from hub.redact import scrub, secrets_of
@@ -221,7 +221,7 @@ def _call(hub: Hub, job: Claimed, ctx: Context) -> None:
         value = hub.fresh_value(job.event_pk)
         if value is None:
             value = _stored_value(job)
-        call_impl(impl, ctx=ctx, **{HOOK_ARGUMENT[job.hook]: value})
+        deliver_to(impl, ctx=ctx, **{HOOK_ARGUMENT[job.hook]: value})
         return
     data = _stored_message(job)
     if job.hook == "job":
@@ -233,7 +233,7 @@ def _call(hub: Hub, job: Claimed, ctx: Context) -> None:
     impl = hookimpl_for(hub.pm, job.hook, job.plugin)
     if impl is None:
         raise Skip(f"plugin {job.plugin} no longer handles {job.hook}")
-    call_impl(impl, message=data, ctx=ctx)
+    deliver_to(impl, message=data, ctx=ctx)
 
 
 def _retry(hub: Hub, job: Claimed, error: str, after: timedelta | None,

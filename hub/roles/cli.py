@@ -23,7 +23,8 @@ from hub.config import load_config, plugin_modules
 from hub.crypto import mask
 from hub.errors import ConfigError, RetryLater
 from hub.hub import Hub
-from hub.plugins.registry import call_impl, discover, hookimpl_for, implementers
+from hub.plugins.context import CallContext
+from hub.plugins.registry import call_for, discover, implementers
 from hub.plugins.states import SettingsError
 from hub.queue.db import reading
 from hub.queue.store import DELIVERIES, EVENTS
@@ -351,8 +352,8 @@ def keys_rotate(hub: Hub) -> None:
     busy = False
     for plugin in implementers(hub.pm, "reencrypt"):
         try:
-            done = call_impl(hookimpl_for(hub.pm, "reencrypt", plugin),
-                             rotate=hub.crypto.rotate, ctx=hub.context(plugin, "keys.rotate", "-"))
+            done = call_for(hub.pm, "reencrypt", plugin, rotate=hub.crypto.rotate,
+                            ctx=CallContext(hub, "keys.rotate", "-"))
         except RetryLater as exc:
             click.echo(f"error: {plugin}: not re-encrypted yet: {exc}", err=True)
             busy = True
@@ -390,8 +391,7 @@ def build_cli() -> click.Group:
     except Exception as exc:  # a broken plugin must not take the whole command down
         click.echo(f"warning: plugins could not be loaded: {exc}", err=True)
         return group
-    for plugin in implementers(pm, "register_commands"):
-        call_impl(hookimpl_for(pm, "register_commands", plugin), cli=group)
+    pm.hook.register_commands(cli=group)
     return group
 
 

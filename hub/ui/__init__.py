@@ -13,5 +13,5 @@ from hub.ui.blueprint import bp, operator_only, plugin_context, when
 from hub.ui.csrf import exempt as csrf_exempt
 from hub.ui.csrf import hidden_field as csrf_field
 
-__all__ = ["bp", "csrf_exempt", "csrf_field", "operator_only", "plugin_context", "views_activity", "views_auth",
-           "views_integrations", "views_money", "when"]
+__all__ = ["bp", "csrf_exempt", "csrf_field", "operator_only", "plugin_context", "views_activity",
+           "views_auth", "views_integrations", "views_money", "when"]

@@ -10,7 +10,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from hub.hub import Hub
-from hub.plugins.registry import PluginInfo, call_impl, hookimpl_for
+from hub.plugins.context import CallContext
+from hub.plugins.registry import PluginInfo, call_for, hookimpl_for
 from hub.plugins.states import SettingsError
 from hub.ui import forms, queries
 from hub.ui.blueprint import bp, current_hub, title
@@ -34,11 +35,10 @@ class Card:
 def _own_card(hub: Hub, name: str) -> Markup | None:
     """The plugin's own HTML. Marked safe by contract: the ``ui_card`` hook promises markup it
     has escaped itself. A plugin that raises loses its card, never the page."""
-    impl = hookimpl_for(hub.pm, "ui_card", name)
-    if impl is None:
+    if hookimpl_for(hub.pm, "ui_card", name) is None:
         return None
     try:
-        html = call_impl(impl, ctx=hub.context(name, "ui", "-"))
+        html = call_for(hub.pm, "ui_card", name, ctx=CallContext(hub, "ui", "-"))
     except Exception:
         log.exception("plugin %s failed to draw its card", name)
         return Markup('<p class="muted">This integration could not show its status just now; '

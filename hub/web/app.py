@@ -7,7 +7,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hub import ui
 from hub.hub import Hub
-from hub.plugins.registry import call_impl, hookimpl_for, implementers
 from hub.ui import csrf
 from hub.web import api
 from hub.web.intake import HotCalls
@@ -44,8 +43,7 @@ def create_app(hub: Hub) -> Flask:
     def register(blueprint: Blueprint) -> None:
         app.register_blueprint(blueprint)
 
-    for plugin in implementers(hub.pm, "register_blueprints"):
-        call_impl(hookimpl_for(hub.pm, "register_blueprints", plugin), register=register)
+    hub.pm.hook.register_blueprints(register=register)
 
     hsts = hub.config.https
 
