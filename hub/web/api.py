@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Any
 
@@ -12,25 +11,19 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from hub.bounds import MAX_JSON_DEPTH, json_depth_exceeds
-from hub.clock import as_utc
 from hub.events import (
-    EVENT_TYPES,
-    BookingCheck,
-    EventIn,
     Invoice,
     money_text,
-    parse_data,
-    verdict_view,
 )
 from hub.hub import Hub
 from hub.queue.db import reading
-from hub.queue.store import EVENTS, body_hash, event_location, new_event_view
+from hub.queue.store import EVENTS
 from hub.ui import csrf
 from hub.values import validation_errors
+from hub.web import intake
 from hub.web.openapi import openapi_document
 
-MAX_BODY = 1024 * 1024
+MAX_BODY = intake.MAX_BODY
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # The host authenticates with a bearer key, never a cookie: there is no ambient credential for
 # another site to ride on, so no CSRF token either.
@@ -56,23 +49,21 @@ def _validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str,
 
 @bp.before_request
 def _authenticate() -> Response | None:
-    key = _hub().config.api_key
-    challenge = {"WWW-Authenticate": 'Bearer realm="ledgerline-hub"'}
-    if not key:
-        return problem(401, "the hub has no API key yet: set HUB_API_KEY, restart the hub, and "
-                       "send it as 'Authorization: Bearer <key>'", headers=challenge)
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(),
-                                                             key.encode()):
-        return problem(401, "missing or wrong API key: send 'Authorization: Bearer "
-                       "<HUB_API_KEY>'", headers=challenge)
-    return None
+    refused = intake.refusal(_hub(), request.headers.get("Authorization"))
+    return _respond(refused) if refused else None
+
+
+def _respond(answer: intake.Answer) -> Response:
+    response = jsonify(answer.body)
+    response.status_code = answer.status
+    response.headers.update(answer.headers)
+    return response
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> Response:
     if exc.code == 413:
-        return problem(413, "the body is over 1 MiB; send events one at a time")
+        return problem(413, intake.TOO_LARGE)
     return problem(exc.code or 500, exc.description or exc.name)
 
 
@@ -90,69 +81,29 @@ def _no_route(exc: HTTPException) -> Response | HTTPException:
     return exc
 
 
-def _json_body() -> tuple[Any, Response | None]:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        return None, problem(413, "the body is over 1 MiB; send events one at a time")
-    if not request.is_json:
-        return None, problem(415, "send the body as JSON with 'Content-Type: application/json'",
-                             field="Content-Type")
+def _raw_body() -> bytes | Response:
+    """The body as sent, for the front door to read; a chunked body over the limit, which
+    has no length to refuse it by, is refused here (Werkzeug stops reading at the limit and
+    would hand over what it read as if it were all)."""
     raw = request.get_data(cache=False)
     if len(raw) == MAX_BODY and request.content_length is None and \
             request.environ["wsgi.input"].read(1):
-        # A chunked body, which has no length to refuse it by: Werkzeug stops reading at the
-        # limit and hands over what it read, which would be answered as truncated JSON.
-        return None, problem(413, "the body is over 1 MiB; send events one at a time")
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, problem(422, f"the body is not valid JSON: {exc}", field="body")
-    except RecursionError:  # nested thousands deep
-        return None, _too_deep()
-    return (None, _too_deep()) if json_depth_exceeds(body) else (body, None)
-
-
-def _too_deep() -> Response:
-    return problem(422, f"the body nests deeper than {MAX_JSON_DEPTH} levels; no event is "
-                   "more than five deep", field="body")
+        return _respond(intake.problem(413, intake.TOO_LARGE))
+    return raw
 
 
 @bp.post("/events")
-def post_event() -> Response | tuple[Response, int]:
-    body, failed = _json_body()
-    if failed:
-        return failed
-    if not isinstance(body, dict):
-        return problem(422, "the body must be a JSON object", field="body")
-    errors: list[dict[str, str]] = []
-    envelope = None
-    try:
-        envelope = EventIn.model_validate(body)
-    except ValidationError as exc:
-        errors += _validation_errors(exc)
-    event_type, data = body.get("type"), body.get("data")
-    value = None
-    # isinstance first: a type of {} or [] is not hashable, and is refused above.
-    if isinstance(event_type, str) and event_type in EVENT_TYPES and isinstance(data, dict):
-        try:
-            value = parse_data(event_type, data)
-        except ValidationError as exc:
-            errors += _validation_errors(exc, "data")
-    if errors or envelope is None or value is None:
-        return jsonify({"errors": errors}), 422
-    digest = body_hash(body)
-    hub = _hub()
-    accepted = hub.accept_host_event(envelope.id, envelope.type,
-                                     as_utc(envelope.occurred_at), value, digest)
-    if not accepted.created and accepted.body_hash != digest:
-        return problem(409, f"an event with id {envelope.id!r} was already accepted with a "
-                       "different body; send a change as a new event with its own id",
-                       field="id")
-    occurred_at = as_utc(envelope.occurred_at)
-    view = (new_event_view(envelope.id, envelope.type, occurred_at, accepted)
-            if accepted.created else hub.event(envelope.id))
-    answer = jsonify(view)
-    answer.headers["Location"] = event_location(envelope.id)
-    return answer, 202 if accepted.created else 200
+def post_event() -> Response:
+    raw = _raw_body()
+    return raw if isinstance(raw, Response) else _respond(
+        intake.accept_event(_hub(), raw, request.headers))
+
+
+@bp.post("/bookings/check")
+def bookings_check() -> Response:
+    raw = _raw_body()
+    return raw if isinstance(raw, Response) else _respond(
+        intake.check_booking(_hub(), raw, request.headers))
 
 
 def _possible_id(value: str) -> bool:
@@ -168,18 +119,6 @@ def get_event(event_id: str) -> Response:
     if view is None:
         return problem(404, f"no event with id {event_id!r} was accepted", field="id")
     return jsonify(view)
-
-
-@bp.post("/bookings/check")
-def bookings_check() -> Response | tuple[Response, int]:
-    body, failed = _json_body()
-    if failed:
-        return failed
-    try:
-        check = BookingCheck.model_validate(body)
-    except ValidationError as exc:
-        return jsonify({"errors": _validation_errors(exc)}), 422
-    return jsonify(verdict_view(_hub().check_booking(check)))
 
 
 def _latest(subject: str) -> dict[str, Any] | None:

@@ -8,14 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from hub import ui
 from hub.hub import Hub
 from hub.ui import csrf
-from hub.web import api
-from hub.web.intake import HotCalls
-
-# No scripts at all on the pages; nobody may frame them (clickjacking on the toggles). A
-# plugin's page that needs another policy sets its own header, which is left alone.
-CSP = ("default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
-       "frame-ancestors 'none'")
-HSTS = "max-age=31536000; includeSubDomains"  # a year, as OWASP's HSTS cheat sheet suggests
+from hub.web import api, intake
 
 
 def create_app(hub: Hub) -> Flask:
@@ -45,20 +38,14 @@ def create_app(hub: Hub) -> Flask:
 
     hub.pm.hook.register_blueprints(register=register)
 
-    hsts = hub.config.https
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
         """On every answer Flask gives, the UI's, the API's and every plugin's pages alike."""
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
+        for name, value in intake.security_headers(hub.config.https):
+            response.headers.setdefault(name, value)
         if not (request.endpoint or "").endswith("static"):
-            headers["Cache-Control"] = "no-store"  # settings, customer data, tokens' state
-        if hsts:
-            headers["Strict-Transport-Security"] = HSTS
+            response.headers["Cache-Control"] = "no-store"  # customer data, tokens' state
         return response
 
     wsgi = app.wsgi_app
@@ -67,9 +54,9 @@ def create_app(hub: Hub) -> Flask:
         # The address, scheme and host the visitor used, from the X-Forwarded-* headers the
         # HUB_TRUSTED_PROXIES nearest proxies added; with 0 those headers are never read.
         wsgi = ProxyFix(wsgi, x_for=trusted, x_proto=trusted, x_host=trusted)
-    # New events and booking checks are answered in front of Flask (hub.intake); Flask
-    # answers all the rest.
-    app.wsgi_app = HotCalls(wsgi, hub, api.MAX_BODY)  # type: ignore[method-assign]
+    # Events and booking checks are answered in front of Flask, by the same front door
+    # (hub.web.intake) its routes call; Flask answers all the rest.
+    app.wsgi_app = intake.HotCalls(wsgi, hub)  # type: ignore[method-assign]
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
