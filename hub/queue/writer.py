@@ -15,6 +15,11 @@ worker process ran went from 1.26 s to 77 ms). SQLite's lock still guards every 
 lock file only orders the hub's own writers.
 
 On PostgreSQL, which has many writers, writes run directly in their own transactions.
+
+Why it is ours: SQLAlchemy and the SQLite drivers commit one transaction per caller, and no
+library we found batches many callers' writes into one durable commit while still answering
+each only after its own write is on disk, and still retrying a failed batch piece by piece. The
+cross-process lock file is tied to how the hub splits its roles, which no library knows about.
 """
 
 from __future__ import annotations

@@ -2,6 +2,11 @@
 
 The plugin declares fields (type, default, description); this module derives the inputs, so a
 new setting appears on the page without anyone writing HTML for it.
+
+Why it is ours: WTForms and the form libraries for pydantic want a form class written per model,
+or render the whole page themselves; we need inputs derived from any plugin's model at run time,
+masked secrets that are kept when left blank, and the hub's own setting bounds, inside the
+hub's own templates and CSRF. This module is that small translation and nothing more.
 """
 
 from __future__ import annotations
