@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
@@ -27,12 +27,8 @@ from hub import hookimpl
 from hub.errors import RetryLater, Skip
 from hub.plugins.context import Context
 
-if TYPE_CHECKING:
-    from hub.hub import Hub
-
 PLUGIN = "host_webhooks"
 log = logging.getLogger("hub.host_webhooks")
-_warned = False
 
 # The wait after each failed attempt (hub.dispatch.retry_schedule): 12 attempts over about 70
 # hours (each wait up to a tenth longer, at random), Stripe's "up to three days". Like Stripe's
@@ -68,8 +64,7 @@ def shown_url(url: str) -> str:
 
 @hookimpl
 def on_host_event(message: dict[str, Any], ctx: Context) -> None:
-    global _warned
-    config = ctx.hub.config
+    config = ctx.config
     if not config.host_webhook_url:
         raise Skip("HUB_HOST_WEBHOOK_URL is not set, so the host is not told")
     body = json.dumps(message, separators=(",", ":"))
@@ -79,8 +74,8 @@ def on_host_event(message: dict[str, Any], ctx: Context) -> None:
     if config.host_webhook_secret:
         headers["webhook-signature"] = sign(config.host_webhook_secret, message["id"],
                                             timestamp, body)
-    elif not _warned:
-        _warned = True
+    elif not ctx.memory.get("warned"):
+        ctx.memory["warned"] = True
         log.warning("HUB_HOST_WEBHOOK_SECRET is not set: calls to the host are unsigned")
     try:
         answer = requests.post(config.host_webhook_url, data=body.encode(), headers=headers,
@@ -99,17 +94,9 @@ def on_host_event(message: dict[str, Any], ctx: Context) -> None:
     ctx.note(f"host answered {answer.status_code}")
 
 
-def parked(hub: Hub) -> int:
+def parked(ctx: Context) -> int:
     """How many messages to the host are parked: retried for the whole window, never taken."""
-    from sqlalchemy import func, select
-
-    from hub.queue.db import reading
-    from hub.queue.store import DELIVERIES
-
-    with reading(hub.engine) as conn:
-        return int(conn.execute(
-            select(func.count()).select_from(DELIVERIES)
-            .where(DELIVERIES.c.plugin == PLUGIN, DELIVERIES.c.status == "dead")).scalar_one())
+    return ctx.parked()
 
 
 def window() -> str:
@@ -123,7 +110,7 @@ def ui_card(ctx: Context) -> str:
     """Where messages go, whether they are signed, and what was parked after the window."""
     from markupsafe import Markup, escape
 
-    config = ctx.hub.config
+    config = ctx.config
     parts: list[Markup] = []
     if not config.host_webhook_url:
         parts.append(Markup('<p data-host-webhooks="off">Not sending: '
@@ -142,7 +129,7 @@ def ui_card(ctx: Context) -> str:
             "</span> <code>HUB_HOST_WEBHOOK_SECRET</code> is not set, so your app cannot tell "
             "the hub's messages from anyone else's. Set it to a <code>whsec_</code> secret "
             "(the one your app checks signatures with) and restart the hub.</p>"))
-    count = parked(ctx.hub)
+    count = parked(ctx)
     if count:
         parts.append(Markup(
             '<p class="problem" data-host-webhooks="parked"><strong>{} {} stopped</strong> '

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 if TYPE_CHECKING:
     from hub.config import Config
@@ -139,6 +139,14 @@ class Context:
     def enabled(self) -> bool:
         """Whether the operator has this plugin switched on."""
         return self.hub.states.enabled(self.plugin)
+
+    def parked(self) -> int:
+        """How many of this plugin's deliveries are parked for the operator (dead)."""
+        with reading(self.hub.engine) as conn:
+            return int(conn.execute(
+                select(func.count()).select_from(DELIVERIES)
+                .where(DELIVERIES.c.plugin == self.plugin, DELIVERIES.c.status == "dead")
+            ).scalar_one())
 
     @property
     def log(self) -> logging.LoggerAdapter[logging.Logger]:

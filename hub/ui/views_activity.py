@@ -52,7 +52,8 @@ def activity() -> Any:
         "ui/activity.html", nav="activity", events=events, total=total, page=page,
         pages=pages, filters=filters, plugins=queries.delivery_plugins(hub),
         here=request.full_path if request.query_string else request.path,
-        parked_host=host_webhooks.parked(hub), host_window=host_webhooks.window(),
+        parked_host=host_webhooks.parked(hub.context("host_webhooks", "ui", "-")),
+        host_window=host_webhooks.window(),
     )
 
 

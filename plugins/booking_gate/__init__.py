@@ -31,9 +31,9 @@ def verdict_for(email: str, ctx: Context) -> Verdict:
     answers ``customer_balance`` without calling out."""
     settings = ctx.settings
     assert isinstance(settings, Settings)
-    balance = ctx.hub.customer_balance(email)
+    balance = ctx.customer_balance(email)
     # None means "client unknown" when some source is on; with none on, nothing can know.
-    available = balance is not None or bool(ctx.hub.enabled_for("customer_balance"))
+    available = balance is not None or bool(ctx.plugins_with("customer_balance"))
     return rules.decide(email, balance, settings, source_available=available)
 
 
@@ -45,7 +45,7 @@ def check_booking(check: BookingCheck, ctx: Context) -> Verdict:
 @hookimpl
 def check_billing(booking: Booking, ctx: Context) -> Verdict | None:
     """A booking this gate refused, and whose refusal stands, is never billed."""
-    found = refusals.refusal(ctx.hub, booking.external_id)
+    found = refusals.refusal(ctx, booking.external_id)
     if found is None or found["lifted_at"] is not None:
         return None
     return Verdict(allowed=False, reason=f"the booking gate refused this booking: "

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from hub.clock import utcnow
 from hub.events import Booking, Verdict, dump
 from hub.plugins.context import Context
-from hub.queue.db import reading
 from plugins.booking_gate.models import BookingGateRefusal
-
-if TYPE_CHECKING:
-    from hub.hub import Hub
 
 REFUSALS = BookingGateRefusal.__table__  # type: ignore[attr-defined]
 
@@ -37,8 +33,6 @@ def refuse(ctx: Context, booking: Booking, verdict: Verdict) -> bool:
     both; the message's key is the booking's id, so the host hears of a booking once however
     often it is replayed or re-sent.
     """
-    hub = ctx.hub
-
     def write(conn: Connection) -> bool:
         now = utcnow()
         row = conn.execute(select(REFUSALS.c.lifted_at).where(
@@ -55,11 +49,11 @@ def refuse(ctx: Context, booking: Booking, verdict: Verdict) -> bool:
                          .values(refused_at=now, lifted_at=None, **values))
         else:
             return False
-        hub.notify_host(ctx.plugin, "booking.refused", message(booking, verdict),
+        ctx.notify_host("booking.refused", message(booking, verdict),
                         key=booking.external_id, conn=conn)
         return True
 
-    return bool(hub.write(write))
+    return bool(ctx.write(write))
 
 
 def lift(ctx: Context, external_id: str) -> bool:
@@ -70,12 +64,12 @@ def lift(ctx: Context, external_id: str) -> bool:
                                    REFUSALS.c.lifted_at.is_(None))
             .values(lifted_at=utcnow())).rowcount)
 
-    return bool(ctx.hub.write(write))
+    return bool(ctx.write(write))
 
 
-def refusal(hub: Hub, external_id: str) -> dict[str, Any] | None:
+def refusal(ctx: Context, external_id: str) -> dict[str, Any] | None:
     """The refusal recorded for a host booking, standing or lifted, or None."""
-    with reading(hub.engine) as conn:
+    with ctx.reading() as conn:
         row = conn.execute(select(REFUSALS).where(
             REFUSALS.c.external_id == external_id)).mappings().first()
     return dict(row) if row else None

@@ -11,7 +11,6 @@ from pydantic import BaseModel
 from hub import hookimpl
 from hub.events import Invoice
 from hub.plugins.context import Context
-from hub.queue.db import reading
 from plugins.review_requests import models
 from plugins.review_requests.sending import request_review
 from plugins.review_requests.settings import Settings
@@ -44,12 +43,12 @@ def register_commands(cli: click.Group) -> None:
 @hookimpl
 def ui_card(ctx: Context) -> str | None:
     settings = ctx.settings if isinstance(ctx.settings, Settings) else Settings()
-    with reading(ctx.engine) as conn:
+    with ctx.reading() as conn:
         counts = models.counts(conn)
     problems = []
     if settings.review_url is None:
         problems.append("review_url is not set, so nothing is sent")
-    if not ctx.hub.config.smtp_url:
+    if not ctx.config.smtp_url:
         problems.append("HUB_SMTP_URL is not set, so mail cannot be sent")
     sent = counts.get("sent", 0)
     pending = counts.get("sending", 0)

@@ -7,8 +7,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from hub.bounds import shown
 from hub.events import Email
-from hub.hub import Hub
-from hub.roles.cli import pass_hub
+from hub.plugins.context import Context
+from hub.roles.cli import pass_context
 from plugins.review_requests.mailer import MailError
 from plugins.review_requests.sending import send_test
 
@@ -32,10 +32,10 @@ def review_requests() -> None:
 
 @review_requests.command("test")
 @click.argument("email", callback=_address)
-@pass_hub
-def test(hub: Hub, email: str) -> None:
+@pass_context("review_requests")
+def test(ctx: Context, email: str) -> None:
     """Send the configured review request, with sample values, to EMAIL now."""
     try:
-        click.echo(send_test(hub, email))
+        click.echo(send_test(ctx, email))
     except MailError as exc:
         raise click.ClickException(str(exc)) from None

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -44,12 +44,8 @@ from hub.clock import iso, utcnow
 from hub.errors import NeedsOperator, RetryLater, Skip
 from hub.events import Email, Invoice
 from hub.plugins.context import Context
-from hub.queue.db import reading
 from plugins.review_requests import mailer, models
 from plugins.review_requests.settings import Settings, fill
-
-if TYPE_CHECKING:
-    from hub.hub import Hub
 
 PLUGIN = "review_requests"
 MESSAGE_TYPE = "review.requested"
@@ -108,7 +104,7 @@ def request_review(invoice: Invoice, ctx: Context) -> None:
     if settings.review_url is None:
         raise Skip("review_url is not set, so no review request is sent: set it with "
                    "`hub plugins set review_requests review_url=https://...`")
-    config = ctx.hub.config
+    config = ctx.config
     if not config.smtp_url:
         raise NeedsOperator(NO_SMTP)
     try:
@@ -116,7 +112,7 @@ def request_review(invoice: Invoice, ctx: Context) -> None:
     except mailer.MailError as exc:
         raise NeedsOperator(str(exc)) from None
 
-    with reading(ctx.engine) as conn:
+    with ctx.reading() as conn:
         held = models.find(conn, customer)
     if held is not None and _settled(held, ctx, invoice, to_email, settings):
         return
@@ -131,12 +127,12 @@ def request_review(invoice: Invoice, ctx: Context) -> None:
     message_data = _message_data(invoice, to_email, settings, wanted)
     try:
         with mailer.session(server) as smtp:
-            held = ctx.hub.write(lambda conn: models.reserve(conn, wanted))
+            held = ctx.write(lambda conn: models.reserve(conn, wanted))
             if _settled(held, ctx, invoice, to_email, settings):
                 return
             mailer.send(smtp, server, _compose(invoice, to_email, settings, wanted.message_id,
                                                config.mail_from))
-            ctx.hub.write(lambda conn: _mark_sent(conn, ctx, customer, message_data))
+            ctx.write(lambda conn: _mark_sent(conn, ctx, customer, message_data))
     except mailer.MailDown as exc:
         raise RetryLater(str(exc)) from None
     except mailer.MailRefused as exc:
@@ -193,11 +189,11 @@ def _mark_sent(conn: Any, ctx: Context, customer: str, data: dict[str, Any]) -> 
     models.mark_sent(conn, customer, ctx.idempotency_key, now)
     # In the same transaction as the mark: the host hears of every request sent, exactly once
     # per customer (the key), and never of one that was not.
-    ctx.hub.notify_host(ctx.plugin, MESSAGE_TYPE, {**data, "sent_at": iso(now)}, key=customer,
-                        conn=conn)
+    ctx.notify_host(MESSAGE_TYPE, {**data, "sent_at": iso(now)}, key=customer,
+                    conn=conn)
 
 
-def send_test(hub: Hub, to_email: str) -> str:
+def send_test(ctx: Context, to_email: str) -> str:
     """Send the configured message, filled with sample values, to ``to_email`` now.
 
     For the operator's "send a test" button and ``hub review-requests test``. Records nothing
@@ -208,14 +204,14 @@ def send_test(hub: Hub, to_email: str) -> str:
         address = TypeAdapter(Email).validate_python(to_email)
     except ValidationError:
         raise mailer.MailRefused(f"{to_email!r} is not an email address") from None
-    if not hub.config.smtp_url:
+    if not ctx.config.smtp_url:
         raise mailer.MailRefused(NO_SMTP.split(", restart")[0])
-    server = mailer.parse_smtp_url(hub.config.smtp_url)
-    settings = _settings(hub.states.settings(PLUGIN) if PLUGIN in hub.infos else None)
+    server = mailer.parse_smtp_url(ctx.config.smtp_url)
+    settings = _settings(ctx.settings)
     link = str(settings.review_url) if settings.review_url else "https://example.com/review"
     values = {"name": "Test Customer", "review_url": link, "invoice_number": "TEST-0001"}
-    message_id = make_msgid("review-test", domain=mailer.domain_of(hub.config.mail_from))
-    message = mailer.compose(mail_from=hub.config.mail_from, to_email=address,
+    message_id = make_msgid("review-test", domain=mailer.domain_of(ctx.config.mail_from))
+    message = mailer.compose(mail_from=ctx.config.mail_from, to_email=address,
                              to_name="Test Customer",
                              subject="[test] " + fill(settings.subject, values),
                              body=fill(settings.body, values), message_id=message_id)
@@ -225,6 +221,6 @@ def send_test(hub: Hub, to_email: str) -> str:
     if settings.review_url is None:
         said += ("; review_url is not set, so customers are not asked yet (the test used "
                  f"{link})")
-    elif PLUGIN in hub.infos and not hub.states.enabled(PLUGIN):
+    elif not ctx.enabled:
         said += "; the plugin is disabled, so customers are not asked"
     return said

@@ -23,6 +23,10 @@ from tests.samples import event
 EMAIL = "dana@example.com"  # the samples' contact
 
 
+def refused(hub: Any, external_id: str) -> Any:
+    return refusal(hub.context("booking_gate", "test", "-"), external_id)
+
+
 def send(client: FlaskClient, event_id: str, **changes: Any) -> int:
     answer = client.post("/api/v1/events", json=event("booking", event_id, **changes),
                          headers=AUTH)
@@ -58,7 +62,7 @@ def test_a_booking_over_the_limit_is_refused_and_told_to_the_host_once(
         "reason": "Outstanding balance $130.00 exceeds the $100.00 limit (1 invoice overdue)",
         "balance": "130.00", "threshold": "100.00", "stale": False,
     }
-    stored = refusal(gate, "bk-1")
+    stored = refused(gate, "bk-1")
     assert stored is not None
     assert stored["email"] == EMAIL and stored["balance"] == "130.00"
     assert stored["event_id"] == "evt_1" and stored["lifted_at"] is None
@@ -84,10 +88,10 @@ def test_a_retry_after_a_failed_write_refuses_once(client: FlaskClient, gate: Hu
     first = gate_result(gate, "evt_1")
     assert first["status"] == "pending" and "database went away" in first["last_error"]
     # The queueing failed inside the refusal's own transaction: nothing half-done was kept.
-    assert refusal(gate, "bk-1") is None and told(host, "booking.refused") == []
+    assert refused(gate, "bk-1") is None and told(host, "booking.refused") == []
     run_due(gate, now=utcnow() + timedelta(hours=1))
     assert gate_result(gate, "evt_1")["status"] == "done"
-    assert refusal(gate, "bk-1") is not None
+    assert refused(gate, "bk-1") is not None
     assert len(told(host, "booking.refused")) == 1
 
 
@@ -110,7 +114,7 @@ def test_held_and_cancelled_sessions_are_not_gated(client: FlaskClient, gate: Hu
     send(client, "evt_1", status=status)
     run_due(gate)
     assert told(host, "booking.refused") == []
-    assert refusal(gate, "bk-1") is None
+    assert refused(gate, "bk-1") is None
     assert owes.asked == []
     assert "not gated" in gate_result(gate, "evt_1")["result"]
 
@@ -119,15 +123,15 @@ def test_a_booking_within_the_limit_passes_and_a_later_pass_lifts_a_refusal(
         client: FlaskClient, gate: Hub, owes: Ledger, host: Recorder) -> None:
     send(client, "evt_1", status="booked")
     run_due(gate)
-    assert refusal(gate, "bk-1")["lifted_at"] is None  # type: ignore[index]
+    assert refused(gate, "bk-1")["lifted_at"] is None  # type: ignore[index]
     owes.balances[EMAIL] = owing("0.00", open_invoices=0)  # the client paid
     send(client, "evt_2", status="booked")
     run_due(gate)
-    assert refusal(gate, "bk-1")["lifted_at"] is not None  # type: ignore[index]
+    assert refused(gate, "bk-1")["lifted_at"] is not None  # type: ignore[index]
     assert "refusal lifted" in gate_result(gate, "evt_2")["result"]
     send(client, "evt_3", status="booked", external_id="bk-2")
     run_due(gate)
-    assert refusal(gate, "bk-2") is None
+    assert refused(gate, "bk-2") is None
     assert len(told(host, "booking.refused")) == 1
 
 
@@ -136,7 +140,7 @@ def test_a_stale_balance_lets_a_booking_through_unless_the_operator_refuses(
     ledger.balances[EMAIL] = owing("130.00", stale=True)
     send(client, "evt_1", status="booked")
     run_due(gate)
-    assert refusal(gate, "bk-1") is None
+    assert refused(gate, "bk-1") is None
     assert gate_result(gate, "evt_1")["result"] == "booking bk-1 allowed (balance stale)"
     gate.states.update_settings("booking_gate", {"when_stale": "refuse"})
     send(client, "evt_2", status="booked", external_id="bk-2")

@@ -15,6 +15,10 @@ from tests.conftest import base_env
 from tests.review_requests.conftest import PASSWORD, REVIEW_URL, MailServer
 
 
+def send_to(hub: Any, to_email: str) -> str:
+    return send_test(hub.context("review_requests", "test", "-"), to_email)
+
+
 def invoke(tmp_path: Path, *args: str, **env: str) -> Any:
     return CliRunner().invoke(build_cli(), list(args), env={**base_env(tmp_path), **env})
 
@@ -54,13 +58,13 @@ def test_the_test_command_says_why_it_failed_without_the_password(tmp_path: Path
 def test_send_test_reminds_the_operator_what_is_missing(make_reviews_hub: Any,
                                                         mail: MailServer) -> None:
     hub = make_reviews_hub(mail.url, review_url=None)
-    said = send_test(hub, "owner@example.com")
+    said = send_to(hub, "owner@example.com")
     assert said.endswith("; review_url is not set, so customers are not asked yet (the test "
                          "used https://example.com/review)")
     hub.states.update_settings("review_requests", {"review_url": REVIEW_URL})
     hub.states.set_enabled("review_requests", False)
-    assert send_test(hub, "owner@example.com").endswith(
+    assert send_to(hub, "owner@example.com").endswith(
         "; the plugin is disabled, so customers are not asked")
     assert len(mail.inbox.messages) == 2
     with pytest.raises(MailError, match="'owner' is not an email address"):
-        send_test(hub, "owner")
+        send_to(hub, "owner")
