@@ -277,8 +277,10 @@ _FINISH = {(r, d, f): _finish_statement(r, d, f)
 
 
 def _sqlite_finish(result: bool, delay: bool, refund: bool) -> str:
-    """``_finish_statement`` for the driver: parameters (status, now, error[, result]
-    [, next attempt], pk, owner)."""
+    """``_finish_statement`` again, for SQLite's driver: parameters (status, now, error
+    [, result][, next attempt], pk, owner). Outcomes are written in the one writer thread; what
+    the copy buys, measured on the 2-core machine (2026-12-03, ten outcomes at a time, three
+    runs): 93-100 µs through the driver, 278-316 µs through SQLAlchemy."""
     return ("UPDATE hub_delivery SET status = ?, lease_owner = NULL, lease_until = NULL, "
             "updated_at = ?, last_error = ?" + (", result = ?" if result else "")
             + (", next_attempt_at = ?" if delay else "")
