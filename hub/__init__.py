@@ -1,7 +1,11 @@
 """Ledgerline Hub: keeps a business application and QuickBooks Online in step.
 
-Plugins write ``from hub import hookimpl``.
+What a plugin imports from the hub: ``from hub import hookimpl, Context``, the event values from
+``hub.events``, the outcomes from ``hub.errors``, and for pages and commands ``hub.ui`` and
+``hub.roles.cli.pass_context``.
 """
+
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -9,4 +13,22 @@ __version__ = "0.1.0"
 
 hookimpl = pluggy.HookimplMarker("hub")
 
-__all__ = ["__version__", "hookimpl"]
+if TYPE_CHECKING:
+    from hub.plugins.context import Context
+    from hub.plugins.jobs import JobRegistrar
+
+__all__ = ["Context", "JobRegistrar", "__version__", "hookimpl"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported when first asked for: ``import hub`` stays light, and the modules behind these
+    # names may import ``hub`` themselves.
+    if name == "Context":
+        from hub.plugins.context import Context
+
+        return Context
+    if name == "JobRegistrar":
+        from hub.plugins.jobs import JobRegistrar
+
+        return JobRegistrar
+    raise AttributeError(f"module 'hub' has no attribute {name!r}")
