@@ -51,6 +51,9 @@ def test_set_validates_against_the_declared_settings(run, tmp_path: Path) -> Non
     shown = run("plugins", "show", "quickbooks").output
     assert "poll_minutes = 10" in shown
     assert '"ann@example.com", "bo@example.com"' in shown
+    # Each setting says its default, as the command's help promises.
+    poll = next(line for line in shown.splitlines() if line.startswith("poll_minutes ="))
+    assert poll.endswith("; default 5"), poll
 
     bad = run("plugins", "set", "quickbooks", "poll_minutes=soon", "pol_minutes=3")
     assert bad.exit_code == 2

@@ -205,11 +205,19 @@ def plugins_show(hub: Hub, name: str) -> None:
                        f"set it again with `hub plugins set {name} {where}=...`", err=True)
         sys.exit(1)
     for key, field in model.model_fields.items():
-        value = getattr(current, key)
-        if hasattr(value, "get_secret_value"):
-            value = mask(value.get_secret_value())
-        click.echo(f"{key} = {json.dumps(value, default=str, ensure_ascii=False)}"
-                   + (f"    # {field.description}" if field.description else ""))
+        value = _shown_setting(getattr(current, key))
+        default = None if field.is_required() else _shown_setting(field.get_default(
+            call_default_factory=True))
+        note = "; ".join(part for part in (
+            field.description, None if default is None else f"default {default}") if part)
+        click.echo(f"{key} = {value}" + (f"    # {note}" if note else ""))
+
+
+def _shown_setting(value: Any) -> str:
+    """A setting's value as ``hub plugins show`` prints it: JSON, a secret masked."""
+    if hasattr(value, "get_secret_value"):
+        return json.dumps(mask(value.get_secret_value()), ensure_ascii=False)
+    return json.dumps(value, default=str, ensure_ascii=False)
 
 
 @plugins.command("set")
