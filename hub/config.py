@@ -1,112 +1,385 @@
 """Configuration from the environment (a ``.env`` file may supply it), as the host contract lists.
 
-Secrets are held here but never printed: ``Config.__repr__`` masks them.
+The fields are pydantic-settings' (``Config``): each names its variable, type, default and what
+it is for, and the README's table is rendered from them (``config_table``), so the two cannot
+drift. A wrong value stops the hub at start with a ``ConfigError`` naming the variable and what
+it must be. Secrets are held here as plain strings (the rest of the hub reads them so) but never
+shown: not in ``repr``/``str``, not in ``shown()``, not in an error.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import os
 import secrets
-from dataclasses import dataclass, fields
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from dotenv import load_dotenv
+from dotenv import dotenv_values
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from hub.errors import ConfigError
 
-SECRET_FIELDS = {"api_key", "secret_key", "admin_password", "qbo_client_secret",
-                 "qbo_webhook_verifier_token", "smtp_url", "host_webhook_secret",
-                 "encryption_keys"}
+LOCAL_REDIRECT = "http://127.0.0.1:8000/quickbooks/callback"
+
+# The environment load_config was handed, read instead of os.environ (tests, a subprocess's
+# own): a context variable rather than a class attribute, so two threads loading at once do not
+# read each other's.
+_GIVEN: ContextVar[Mapping[str, str] | None] = ContextVar("hub_config_env", default=None)
 
 
-@dataclass(frozen=True)
-class Config:
-    database_url: str = "sqlite:///hub.db"
-    api_key: str | None = None
-    secret_key: str = ""
-    encryption_keys: tuple[str, ...] = ()
-    admin_password: str | None = None
-    qbo_client_id: str | None = None
-    qbo_client_secret: str | None = None
-    qbo_redirect_uri: str = "http://127.0.0.1:8000/quickbooks/callback"
-    qbo_environment: str = "sandbox"
-    qbo_webhook_verifier_token: str | None = None
-    qbo_api_base: str | None = None
-    qbo_discovery_url: str | None = None
-    smtp_url: str | None = None
-    mail_from: str = "hub@localhost"
-    host_webhook_url: str | None = None
-    host_webhook_secret: str | None = None
-    # Where operators, Intuit and the host reach the hub (e.g. https://hub.example.com); with
-    # https, cookies are Secure and HSTS is sent. None: http://127.0.0.1:<port>, as run locally.
-    public_url: str | None = None
-    # How many proxies in front of the hub are trusted for X-Forwarded-For/-Proto/-Host; with 0
-    # those headers are ignored (anyone could send them).
-    trusted_proxies: int = 0
-    # Where the generated HUB_SECRET_KEY is kept, when not beside the database (a copy of the
-    # data folder would carry the tokens and the key that opens them).
-    secret_key_path: str | None = None
+def _setting(default: Any, env: str, description: str, must: str, *, secret: bool = False,
+             shown_default: str | None = None, **constraints: Any) -> Any:
+    """A field read from ``env``; ``must`` finishes "``env`` must be …" in its error, and
+    ``shown_default`` is what the README says of a default that is worked out, not fixed."""
+    extra: dict[str, Any] = {"must": must, "secret": secret}
+    if shown_default is not None:
+        extra["shown_default"] = shown_default
+    return Field(default, validation_alias=env, description=description,
+                 json_schema_extra=extra, **constraints)
+
+
+class _GivenEnv(EnvSettingsSource):
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        given = _GIVEN.get()
+        if given is None:
+            return super()._load_env_vars()
+        return {k: v for k, v in given.items() if not (self.env_ignore_empty and v == "")}
+
+
+class Config(BaseSettings):
+    model_config = SettingsConfigDict(
+        frozen=True,  # hashed by hub.redact's cache, and shared by every thread
+        extra="ignore",  # the environment holds much that is not ours
+        case_sensitive=True,
+        env_ignore_empty=True,  # VAR= in a .env or a compose file means "the default"
+        populate_by_name=True,
+        env_file=None,  # load_config chooses the file: the cwd's, when reading the real env
+    )
+
+    database_url: str = _setting(
+        "sqlite:///hub.db", "HUB_DATABASE_URL",
+        "SQLAlchemy URL; `postgresql://…` uses psycopg 3",
+        "a SQLAlchemy URL such as sqlite:///hub.db or postgresql://user@host/hub")
+    api_key: str | None = _setting(
+        None, "HUB_API_KEY", "bearer key for the host API", "the host API's bearer key",
+        secret=True, shown_default="none: the API refuses every call")
+    secret_key_path: str | None = _setting(
+        None, "HUB_SECRET_KEY_FILE",
+        "where the generated `HUB_SECRET_KEY` is kept instead (e.g. `/etc/ledgerline/secret`, "
+        "outside the data folder and its backups; made once, mode 600)",
+        "a file path", shown_default="beside the database")
+    secret_key: str = _setting(
+        "", "HUB_SECRET_KEY",
+        "signs sessions; derives the encryption key unless `HUB_ENCRYPTION_KEYS` is set",
+        "a long random string", secret=True, validate_default=True,
+        shown_default="generated once and kept beside the database (`hub.db.secret`; "
+        "`hub.secret` in the working directory on PostgreSQL), so a copy of the data folder "
+        "carries the QuickBooks tokens and the key that opens them: set it, or "
+        "`HUB_SECRET_KEY_FILE`, for a key kept elsewhere")
+    encryption_keys: Annotated[tuple[str, ...], NoDecode] = _setting(
+        (), "HUB_ENCRYPTION_KEYS", "comma-separated Fernet keys, newest first",
+        "Fernet keys separated by commas", secret=True,
+        shown_default="derived from `HUB_SECRET_KEY`")
+    admin_password: str | None = _setting(
+        None, "HUB_ADMIN_PASSWORD",
+        "the settings UI's operator password, at least 12 characters",
+        "a password of at least 12 characters", secret=True,
+        shown_default="none: the first visit, with the setup link `hub serve` logs, chooses one")
+    public_url: str | None = _setting(
+        None, "HUB_PUBLIC_URL",
+        "the address operators, Intuit and the host reach the hub at, e.g. "
+        "`https://hub.example.com`; with `https`, cookies are `Secure`, HSTS is sent, and "
+        "`QBO_REDIRECT_URI` defaults to `HUB_PUBLIC_URL/quickbooks/callback`",
+        "the address people reach the hub at, such as https://hub.example.com (a scheme and a "
+        "host, no query)", shown_default="none: `http://127.0.0.1:<port>`")
+    trusted_proxies: int = _setting(
+        0, "HUB_TRUSTED_PROXIES",
+        "how many proxies in front are trusted for `X-Forwarded-For/-Proto/-Host` (0 to 10); "
+        "with 0 those headers are ignored",
+        "the number of proxies in front of the hub, a whole number from 0 (none: "
+        "X-Forwarded-* ignored) to 10", ge=0, le=10)
+    qbo_client_id: str | None = _setting(
+        None, "QBO_CLIENT_ID", "your Intuit app's client id", "your Intuit app's client id")
+    qbo_client_secret: str | None = _setting(
+        None, "QBO_CLIENT_SECRET", "your Intuit app's client secret",
+        "your Intuit app's client secret", secret=True)
+    qbo_redirect_uri: str = _setting(
+        "", "QBO_REDIRECT_URI", "OAuth callback", "the OAuth callback URL",
+        validate_default=True,
+        shown_default=f"`HUB_PUBLIC_URL/quickbooks/callback`, else `{LOCAL_REDIRECT}`")
+    qbo_environment: Literal["sandbox", "production"] = _setting(
+        "sandbox", "QBO_ENVIRONMENT", "`sandbox` or `production`", "sandbox or production")
+    qbo_refresh_token: str | None = _setting(
+        None, "QBO_REFRESH_TOKEN",
+        "`hub quickbooks connect`'s refresh token when `--refresh-token` is left out (else it "
+        "is read from standard input), so it stays out of `ps` and the shell's history",
+        "a QuickBooks refresh token", secret=True)
+    qbo_webhook_verifier_token: str | None = _setting(
+        None, "QBO_WEBHOOK_VERIFIER_TOKEN", "verifies Intuit's webhook signatures",
+        "your Intuit app's webhook verifier token", secret=True,
+        shown_default="none: webhooks refused")
+    qbo_api_base: str | None = _setting(
+        None, "QBO_API_BASE", "point the hub at another QuickBooks API (the emulator)",
+        "a URL", shown_default="Intuit's")
+    qbo_discovery_url: str | None = _setting(
+        None, "QBO_DISCOVERY_URL",
+        "point the hub at another QuickBooks sign-in (the emulator's discovery document)",
+        "a URL", shown_default="Intuit's")
+    smtp_url: str | None = _setting(
+        None, "HUB_SMTP_URL", "where mail goes", "an smtp:// URL", secret=True)
+    mail_from: str = _setting(
+        "hub@localhost", "HUB_MAIL_FROM", "whom mail is from", "a mail address")
+    host_webhook_url: str | None = _setting(
+        None, "HUB_HOST_WEBHOOK_URL",
+        "where the hub tells the host what changed, signed per Standard Webhooks; no redirect "
+        "is followed, and a message is retried for about 3 days before it is parked",
+        "a URL")
+    host_webhook_secret: str | None = _setting(
+        None, "HUB_HOST_WEBHOOK_SECRET",
+        "signs the messages to the host (a `whsec_` secret, checked at start; unset, the "
+        "messages go unsigned and the Integrations page says so)",
+        "a whsec_ secret", secret=True)
+    plugins: Annotated[tuple[tuple[str, str], ...], NoDecode] = _setting(
+        (), "HUB_PLUGINS",
+        "extra plugin modules not installed as packages: `name=package.module,…`",
+        "name=package.module pairs separated by commas")
     # Delivery tuning; the defaults give about a day of retries before a delivery is parked.
-    max_attempts: int = 12
-    retry_base_seconds: float = 30.0
-    retry_max_seconds: float = 4 * 3600.0
-    lease_seconds: float = 300.0
-    worker_threads: int = 4
-    poll_seconds: float = 1.0
-    sqlite_synchronous: str = "FULL"
-    plugins: tuple[tuple[str, str], ...] = ()
+    max_attempts: int = _setting(
+        12, "HUB_MAX_ATTEMPTS",
+        "attempts before a delivery is parked for an operator (messages to the host keep their "
+        "own 12 over about 3 days)", "a whole number from 1 to 1000", ge=1, le=1000)
+    retry_base_seconds: float = _setting(
+        30.0, "HUB_RETRY_BASE_SECONDS", "backoff's first wait (doubling, with jitter)",
+        "a number of seconds above 0", gt=0, allow_inf_nan=False)
+    retry_max_seconds: float = _setting(
+        4 * 3600.0, "HUB_RETRY_MAX_SECONDS", "backoff's longest wait",
+        "a number of seconds above 0", gt=0, allow_inf_nan=False)
+    lease_seconds: float = _setting(
+        300.0, "HUB_LEASE_SECONDS",
+        "how long a silent worker's claim holds before others take it over",
+        "a number of seconds above 0", gt=0, allow_inf_nan=False)
+    worker_threads: int = _setting(
+        4, "HUB_WORKER_THREADS", "delivery threads per worker process",
+        "a whole number from 1 to 64", ge=1, le=64)
+    poll_seconds: float = _setting(
+        1.0, "HUB_POLL_SECONDS", "how often an idle worker looks for due work",
+        "a number of seconds above 0", gt=0, allow_inf_nan=False)
+    sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = _setting(
+        "FULL", "HUB_SQLITE_SYNCHRONOUS",
+        "`FULL` (every accepted event on disk before the answer) or `NORMAL`",
+        "FULL, NORMAL or EXTRA")
+
+    def __init__(self, **values: Any) -> None:
+        # pydantic's own message quotes every input, secrets too: it must not get out.
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigError(explained(exc)) from None
+
+    @classmethod
+    def settings_customise_sources(
+            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _GivenEnv(settings_cls), dotenv_settings
 
     @property
     def https(self) -> bool:
         return (self.public_url or "").lower().startswith("https://")
 
+    def shown(self) -> dict[str, str]:
+        """Every variable as it may be printed or logged: secrets masked, URLs' passwords too."""
+        return {_env_name(name): shown_value(name, getattr(self, name))
+                for name in type(self).model_fields}
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # Both repr() and str() are built from this.
+        for name in type(self).model_fields:
+            yield name, _Shown(shown_value(name, getattr(self, name)))
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: str, info: ValidationInfo) -> str:
+        if value:
+            return value
+        url = info.data.get("database_url", "sqlite:///hub.db")
+        return _generated_secret(secret_key_file(url, info.data.get("secret_key_path")))
+
+    @field_validator("encryption_keys", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(k.strip() for k in value.split(",") if k.strip())
+        return value
+
+    @field_validator("plugins", mode="before")
+    @classmethod
+    def _plugins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return plugin_modules(value)
+            except ConfigError:
+                raise ValueError("") from None  # the field's own wording, and the value
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+                or parts.fragment:
+            raise ValueError("")
+        return url
+
+    @field_validator("qbo_redirect_uri")
+    @classmethod
+    def _redirect(cls, value: str, info: ValidationInfo) -> str:
+        if value:
+            return value
+        public = info.data.get("public_url")
+        return f"{public}/quickbooks/callback" if public else LOCAL_REDIRECT
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("host_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str | None) -> str | None:
+        """Checked now rather than at the first send: a Standard Webhooks secret is whsec_
+        followed by base64 of at least 24 bytes."""
+        if not value:
+            return None
+        if value.startswith("whsec_"):
+            try:
+                key = base64.b64decode(value.removeprefix("whsec_"), validate=True)
+            except (binascii.Error, ValueError):
+                key = b""
+            if len(key) < 24:
+                raise ValueError(
+                    "whsec_ followed by base64 of at least 24 random bytes; make one with: "
+                    "python -c \"import base64,os;print('whsec_'+base64.b64encode("
+                    "os.urandom(32)).decode())\"")
+        elif len(value) < 24:
+            raise ValueError("a whsec_ secret (whsec_ and base64 of 32 random bytes) or at "
+                             "least 24 characters; the one given is shorter than 24")
+        return value
+
+
+class _Shown(str):
+    """A value already made fit to print: shown without quotes added."""
+
     def __repr__(self) -> str:
-        shown = []
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name in SECRET_FIELDS and value:
-                value = "***"
-            elif f.name == "database_url":
-                value = masked_url(value)
-            shown.append(f"{f.name}={value!r}")
-        return f"Config({', '.join(shown)})"
+        return str(self)
 
 
-def masked_url(url: str) -> str:
-    """A URL as it may be shown or logged: its password (a database's, say) replaced."""
+def _env_name(name: str) -> str:
+    alias = Config.model_fields[name].validation_alias
+    return alias if isinstance(alias, str) else name.upper()
+
+
+def _extra(name: str) -> dict[str, Any]:
+    extra = Config.model_fields[name].json_schema_extra
+    return extra if isinstance(extra, dict) else {}
+
+
+SECRET_FIELDS = frozenset(name for name in Config.model_fields if _extra(name).get("secret"))
+# URLs that may carry a password or a token in their query, though they are not secrets.
+_URL_FIELDS = {"database_url", "host_webhook_url", "qbo_api_base", "qbo_discovery_url",
+               "public_url"}
+
+
+def shown_value(name: str, value: Any) -> str:
+    """A field's value as it may be printed: a secret as ``***`` (or ``None`` when unset), a
+    URL with its password and query masked."""
+    if name in SECRET_FIELDS:
+        return "***" if value else repr(value)
+    if name in _URL_FIELDS and isinstance(value, str):
+        return repr(masked_url(value, query=True))
+    return repr(value)
+
+
+def explained(exc: ValidationError) -> str:
+    """pydantic's errors as one line: each variable, what it must be, and what it was (a
+    secret's value never: only that it was wrong)."""
+    by_key = {_env_name(n): n for n in Config.model_fields} | {n: n for n in Config.model_fields}
+    problems = []
+    for e in exc.errors(include_url=False):
+        key = str(e["loc"][0]) if e["loc"] else ""
+        name = by_key.get(key)
+        if name is None:
+            problems.append(e["msg"])
+            continue
+        raised = (e.get("ctx") or {}).get("error")
+        must = str(raised) if isinstance(raised, ValueError) and str(raised) \
+            else _extra(name)["must"]
+        given = e.get("input")
+        if name in SECRET_FIELDS:
+            problems.append(f"{_env_name(name)} must be {must} (a secret: its value is not shown)")
+            continue
+        if name in _URL_FIELDS and isinstance(given, str):
+            shown = json.dumps(masked_url(given, query=True))
+        else:
+            shown = json.dumps(given) if isinstance(given, str) else repr(given)
+        problems.append(f"{_env_name(name)} must be {must}, not {shown}")
+    return "; ".join(problems)
+
+
+def config_table() -> str:
+    """The README's table of variables, rendered from the fields (tests/test_config.py holds
+    the README to it)."""
+    rows = ["| variable | meaning | default |", "| --- | --- | --- |"]
+    for name, field in Config.model_fields.items():
+        default = _extra(name).get("shown_default")
+        if default is None:
+            value = field.default
+            if value is None or value == ():
+                default = "none"
+            else:
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                default = f"`{value}`"
+        cells = (f"`{_env_name(name)}`", field.description or "", default)
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def masked_url(url: str, query: bool = False) -> str:
+    """A URL as it may be shown or logged: its password (a database's, say) replaced, and with
+    ``query`` its query too (a webhook's token may ride there)."""
     try:
         parts = urlsplit(url)
+        password, port = parts.password, parts.port
     except ValueError:
         return "***"
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
-
-
-def _int(env: dict[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
-
-
-def _float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if password is None and not (query and parts.query):
+        return url  # unsplitting would change it (sqlite:////abs/path loses a slash)
+    if query and parts.query:
+        parts = parts._replace(query="***")
+    if password is not None:
+        user = parts.username or ""
+        host = parts.hostname or ""
+        parts = parts._replace(netloc=f"{user}:***@{host}{f':{port}' if port else ''}")
+    return urlunsplit(parts)
 
 
 def secret_key_file(database_url: str, chosen: str | None = None) -> Path:
@@ -150,86 +423,21 @@ def plugin_modules(raw: str | None) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
-def _public_url(raw: str | None) -> str | None:
-    if not raw or not raw.strip():
-        return None
-    url = raw.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
-            or parts.fragment:
-        raise ConfigError(f"HUB_PUBLIC_URL={raw!r}: give the address people reach the hub at, "
-                          "such as https://hub.example.com (a scheme and a host, no query)")
-    return url
-
-
-def _webhook_secret(raw: str | None) -> str | None:
-    """HUB_HOST_WEBHOOK_SECRET, checked now rather than at the first send: a Standard Webhooks
-    secret is whsec_ followed by base64 of at least 24 bytes."""
-    if not raw:
-        return None
-    if raw.startswith("whsec_"):
+def load_config(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Config:
+    """The hub's configuration from ``env`` alone when given, else from the process's
+    environment and (with ``dotenv``) the working directory's ``.env``, which the environment
+    overrides. Raises ``ConfigError`` naming each wrong variable."""
+    if env is not None:
+        token = _GIVEN.set(env)
         try:
-            key = base64.b64decode(raw.removeprefix("whsec_"), validate=True)
-        except (binascii.Error, ValueError):
-            key = b""
-        if len(key) < 24:
-            raise ConfigError("HUB_HOST_WEBHOOK_SECRET: a whsec_ secret is whsec_ followed by "
-                              "base64 of at least 24 random bytes; make one with: python -c "
-                              "\"import base64,os;print('whsec_'+base64.b64encode(os.urandom(32))"
-                              ".decode())\"")
-    elif len(raw) < 24:
-        raise ConfigError("HUB_HOST_WEBHOOK_SECRET is shorter than 24 characters: use a "
-                          "whsec_ secret (whsec_ and base64 of 32 random bytes)")
-    return raw
-
-
-def load_config(env: dict[str, str] | None = None, dotenv: bool = True) -> Config:
-    if env is None:
-        if dotenv:
-            load_dotenv(Path.cwd() / ".env", override=False)
-        env = dict(os.environ)
-    database_url = env.get("HUB_DATABASE_URL") or "sqlite:///hub.db"
-    environment = env.get("QBO_ENVIRONMENT") or "sandbox"
-    if environment not in ("sandbox", "production"):
-        raise ConfigError(f"QBO_ENVIRONMENT={environment!r}: use sandbox or production")
-    synchronous = (env.get("HUB_SQLITE_SYNCHRONOUS") or "FULL").upper()
-    if synchronous not in ("FULL", "NORMAL", "EXTRA"):
-        raise ConfigError("HUB_SQLITE_SYNCHRONOUS: use FULL, NORMAL or EXTRA")
-    keys = tuple(k.strip() for k in (env.get("HUB_ENCRYPTION_KEYS") or "").split(",") if k.strip())
-    key_path = env.get("HUB_SECRET_KEY_FILE") or None
-    public_url = _public_url(env.get("HUB_PUBLIC_URL"))
-    trusted = _int(env, "HUB_TRUSTED_PROXIES", 0)
-    if not 0 <= trusted <= 10:
-        raise ConfigError(f"HUB_TRUSTED_PROXIES={trusted}: the number of proxies in front of "
-                          "the hub, from 0 (none: X-Forwarded-* ignored) to 10")
-    return Config(
-        database_url=database_url,
-        api_key=env.get("HUB_API_KEY") or None,
-        secret_key=env.get("HUB_SECRET_KEY")
-        or _generated_secret(secret_key_file(database_url, key_path)),
-        encryption_keys=keys,
-        admin_password=env.get("HUB_ADMIN_PASSWORD") or None,
-        qbo_client_id=env.get("QBO_CLIENT_ID") or None,
-        qbo_client_secret=env.get("QBO_CLIENT_SECRET") or None,
-        qbo_redirect_uri=env.get("QBO_REDIRECT_URI")
-        or (f"{public_url}/quickbooks/callback" if public_url else Config.qbo_redirect_uri),
-        qbo_environment=environment,
-        qbo_webhook_verifier_token=env.get("QBO_WEBHOOK_VERIFIER_TOKEN") or None,
-        qbo_api_base=env.get("QBO_API_BASE") or None,
-        qbo_discovery_url=env.get("QBO_DISCOVERY_URL") or None,
-        smtp_url=env.get("HUB_SMTP_URL") or None,
-        mail_from=env.get("HUB_MAIL_FROM") or "hub@localhost",
-        host_webhook_url=env.get("HUB_HOST_WEBHOOK_URL") or None,
-        host_webhook_secret=_webhook_secret(env.get("HUB_HOST_WEBHOOK_SECRET")),
-        public_url=public_url,
-        trusted_proxies=trusted,
-        secret_key_path=key_path,
-        max_attempts=_int(env, "HUB_MAX_ATTEMPTS", Config.max_attempts),
-        retry_base_seconds=_float(env, "HUB_RETRY_BASE_SECONDS", Config.retry_base_seconds),
-        retry_max_seconds=_float(env, "HUB_RETRY_MAX_SECONDS", Config.retry_max_seconds),
-        lease_seconds=_float(env, "HUB_LEASE_SECONDS", Config.lease_seconds),
-        worker_threads=_int(env, "HUB_WORKER_THREADS", Config.worker_threads),
-        poll_seconds=_float(env, "HUB_POLL_SECONDS", Config.poll_seconds),
-        sqlite_synchronous=synchronous,
-        plugins=plugin_modules(env.get("HUB_PLUGINS")),
-    )
+            return Config(_env_file=None)
+        finally:
+            _GIVEN.reset(token)
+    env_file = Path.cwd() / ".env" if dotenv else None
+    if env_file is not None and env_file.is_file():
+        # plugins/quickbooks/commands.py reads QBO_REFRESH_TOKEN from os.environ, and says a
+        # .env may set it: until it reads config.qbo_refresh_token, that one is exported.
+        refresh = dotenv_values(env_file).get("QBO_REFRESH_TOKEN")
+        if refresh and "QBO_REFRESH_TOKEN" not in os.environ:
+            os.environ["QBO_REFRESH_TOKEN"] = refresh
+    return Config(_env_file=env_file)
