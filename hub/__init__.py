@@ -10,6 +10,12 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 __version__ = "0.1.0"
+#: The version of the contract between the hub and its plugins: the hooks, ``Context``, the
+#: event values and the outcomes. The minor number grows with additions, the major with any
+#: change a plugin could notice; CHANGELOG.md records each. A plugin states the hubs it works
+#: with as ``HUB_REQUIRES`` (checked against ``__version__``) and the plugins it needs as
+#: ``NEEDS``.
+HOOKS_VERSION = "1.0"
 
 hookimpl = pluggy.HookimplMarker("hub")
 
@@ -17,7 +23,7 @@ if TYPE_CHECKING:
     from hub.plugins.context import Context
     from hub.plugins.jobs import JobRegistrar
 
-__all__ = ["Context", "JobRegistrar", "__version__", "hookimpl"]
+__all__ = ["HOOKS_VERSION", "Context", "JobRegistrar", "__version__", "hookimpl"]
 
 
 def __getattr__(name: str) -> Any:

@@ -11,6 +11,7 @@ import functools
 import importlib
 import inspect
 import logging
+import re
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
@@ -30,6 +31,14 @@ DEFAULT_PLUGINS = ("hub.host_webhooks",)
 
 @dataclass
 class PluginInfo:
+    """What discovery learnt of one plugin.
+
+    ``refused`` is why the hub will not switch it on, found at discovery: the hub's version is
+    outside the plugin's ``HUB_REQUIRES``, a plugin it ``NEEDS`` is not installed (or is
+    refused itself), or a declaration is malformed. ``None`` when it may be enabled; whether its
+    needs are switched on is asked at the time (``PluginStates.refusal``).
+    """
+
     name: str
     module: Any
     version: str
@@ -37,6 +46,97 @@ class PluginInfo:
     settings_model: type[BaseModel] | None
     enabled_by_default: bool
     description: str
+    hub_requires: str | None = None
+    needs: tuple[str, ...] = ()
+    refused: str | None = None
+
+
+def _release(version: str) -> tuple[int, ...] | None:
+    """``"0.1.0"`` as (0, 1, 0), or None for what is not plain release numbers."""
+    parts = version.strip().split(".")
+    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else None
+
+
+def _plain_specifier_holds(spec: str, version: str) -> bool | None:
+    """``spec`` (comma-separated ``>=``, ``<=``, ``>``, ``<``, ``==``, ``!=`` clauses over plain
+    release numbers) against ``version``, for when ``packaging`` is not installed; None when
+    ``spec`` is anything more."""
+    have = _release(version)
+    if have is None:
+        return None
+    for clause in spec.split(","):
+        found = re.fullmatch(r"\s*(>=|<=|==|!=|>|<)\s*([0-9.]+)\s*", clause)
+        want = _release(found.group(2)) if found else None
+        if found is None or want is None:
+            return None
+        width = max(len(have), len(want))
+        a, b = have + (0,) * (width - len(have)), want + (0,) * (width - len(want))
+        holds = {">=": a >= b, "<=": a <= b, ">": a > b, "<": a < b, "==": a == b,
+                 "!=": a != b}[found.group(1)]
+        if not holds:
+            return False
+    return True
+
+
+def version_refusal(name: str, requires: Any, version: str = __version__) -> str | None:
+    """Why plugin ``name`` cannot run on hub ``version`` under its ``HUB_REQUIRES``, or None.
+
+    Read with ``packaging.specifiers`` (PEP 440) when it is installed; without it, plain
+    comparisons of release numbers (``>=0.1,<1``) are still understood."""
+    if requires is None:
+        return None
+    if not isinstance(requires, str):
+        return (f"its HUB_REQUIRES is {requires!r}, not a version specifier string such as "
+                f'">=0.1,<1"; its author must fix the plugin')
+    try:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+        from packaging.version import InvalidVersion, Version
+    except ImportError:
+        holds = _plain_specifier_holds(requires, version)
+        if holds is None:
+            return (f"its HUB_REQUIRES {requires!r} needs the packaging library to be read: "
+                    f"pip install packaging")
+    else:
+        try:
+            holds = Version(version) in SpecifierSet(requires, prereleases=True)
+        except (InvalidSpecifier, InvalidVersion):
+            return (f"its HUB_REQUIRES {requires!r} is not a version specifier (PEP 440, "
+                    f'such as ">=0.1,<1"); its author must fix the plugin')
+    if holds:
+        return None
+    return (f"it works with hub {requires}, and this hub is {version}: install a version of "
+            f"{name} made for hub {version}, or a hub it supports")
+
+
+def _needs_of(module: Any) -> tuple[tuple[str, ...], str | None]:
+    """A plugin's ``NEEDS`` as a tuple of names, and why it is refused if malformed."""
+    needs = getattr(module, "NEEDS", ())
+    if isinstance(needs, (list, tuple)) and all(isinstance(n, str) for n in needs):
+        return tuple(needs), None
+    return (), (f"its NEEDS is {needs!r}, not a tuple of plugin names such as "
+                f'("quickbooks",); its author must fix the plugin')
+
+
+def _refuse_unmet(infos: dict[str, PluginInfo]) -> None:
+    """Mark the plugins whose needs are not installed, or refused themselves (until nothing
+    changes: a plugin needing a refused one is refused too)."""
+    changed = True
+    while changed:
+        changed = False
+        for info in infos.values():
+            if info.refused is not None:
+                continue
+            for need in info.needs:
+                if need not in infos:
+                    info.refused = (f"it needs the {need} plugin, which is not installed: "
+                                    f"install it, then restart the hub")
+                elif infos[need].refused is not None:
+                    info.refused = (f"it needs the {need} plugin, which the hub refused "
+                                    f"({infos[need].refused})")
+                else:
+                    continue
+                changed = True
+                break
 
 
 def make_manager() -> pluggy.PluginManager:
@@ -148,12 +248,20 @@ def discover(
         pm.register(_bound(module, name, pm), name=name)
         model = call_for(pm, "settings_model", name)
         doc = (getattr(module, "__doc__", None) or "").strip().splitlines()
+        requires = getattr(module, "HUB_REQUIRES", None)
+        needs, malformed = _needs_of(module)
         infos[name] = PluginInfo(
             name=name, module=module, version=version, builtin=builtin,
             settings_model=model,
             enabled_by_default=bool(getattr(module, "ENABLED_BY_DEFAULT", True)),
             description=doc[0] if doc else "",
+            hub_requires=requires if isinstance(requires, str) else None, needs=needs,
+            refused=version_refusal(name, requires) or malformed,
         )
+    _refuse_unmet(infos)
+    for info in infos.values():
+        if info.refused:
+            log.warning("plugin %s stays off: %s", info.name, info.refused)
     # A misspelled hook name (on_invoice_snet) fails here, at start, not silently later.
     pm.check_pending()
     _refuse_event_options(pm)

@@ -95,6 +95,17 @@ def _as_stored(name: str, model: type[BaseModel], validated: BaseModel) -> dict[
     return stored
 
 
+class Refused(SettingsError):
+    """A plugin the hub will not switch on; ``reason`` says why and what would fix it."""
+
+    def __init__(self, plugin: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(plugin, [("plugin", f"{plugin} cannot be enabled: {reason}")])
+
+    def __str__(self) -> str:
+        return f"{self.plugin} cannot be enabled: {self.reason}"
+
+
 class PluginStates:
     """The persisted switch and settings of every plugin, cached briefly for the hot path."""
 
@@ -133,12 +144,36 @@ class PluginStates:
             self._loaded_at = -1e9
 
     def enabled(self, name: str) -> bool:
+        """Whether the plugin runs: switched on (or on by default), not refused at discovery,
+        and every plugin it ``NEEDS`` running too."""
         self._load()
+        return self._runs(name, set())
+
+    def _switched_on(self, name: str) -> bool:
+        row = self._rows.get(name)
+        return row[0] if row else self.infos[name].enabled_by_default
+
+    def _runs(self, name: str, seen: set[str]) -> bool:
+        info = self.infos.get(name)
+        if info is None or info.refused is not None or not self._switched_on(name):
+            return False
+        seen.add(name)
+        return all(need in seen or self._runs(need, seen) for need in info.needs)
+
+    def refusal(self, name: str) -> str | None:
+        """Why the hub will not switch this plugin on now, or None: the reason discovery
+        recorded (``PluginInfo.refused``), or a plugin it needs that is switched off."""
         info = self.infos.get(name)
         if info is None:
-            return False
-        row = self._rows.get(name)
-        return row[0] if row else info.enabled_by_default
+            return None
+        if info.refused is not None:
+            return info.refused
+        self._load()
+        off = [need for need in info.needs if not self._runs(need, {name})]
+        if off:
+            return (f"it needs {', '.join(off)}, which {'is' if len(off) == 1 else 'are'} "
+                    f"turned off: enable {' and '.join(off)} first")
+        return None
 
     def settings(self, name: str) -> BaseModel | None:
         """The plugin's validated settings, secrets decrypted, defaults filled in."""
@@ -173,7 +208,12 @@ class PluginStates:
         return self.infos[name]
 
     def set_enabled(self, name: str, enabled: bool) -> None:
+        """Switch a plugin on or off; switching on one the hub refuses raises ``Refused``."""
         self._require(name)
+        if enabled:
+            reason = self.refusal(name)
+            if reason is not None:
+                raise Refused(name, reason)
         self._write(name, enabled=enabled)
 
     def update_settings(self, name: str, updates: dict[str, Any]) -> BaseModel:

@@ -25,7 +25,7 @@ from hub.errors import ConfigError, RetryLater
 from hub.hub import Hub
 from hub.plugins.context import CallContext
 from hub.plugins.registry import call_for, discover, implementers
-from hub.plugins.states import SettingsError
+from hub.plugins.states import Refused, SettingsError
 from hub.queue.db import reading
 from hub.queue.store import DELIVERIES, EVENTS
 from hub.values import validation_errors
@@ -153,19 +153,31 @@ def plugins() -> None:
 @plugins.command("list")
 @pass_hub
 def plugins_list(hub: Hub) -> None:
-    """Every plugin found, its version, enabled or not."""
+    """Every plugin found, its version, enabled or not (or refused, and why)."""
     for name, info in hub.infos.items():
-        state = "enabled " if hub.states.enabled(name) else "disabled"
+        enabled = hub.states.enabled(name)
+        refused = None if enabled else hub.states.refusal(name)
+        state = "enabled " if enabled else "refused " if refused else "disabled"
         kind = "built-in" if info.builtin else "installed"
         click.echo(f"{name:<18} {info.version:<10} {state}  {kind:<9}  {info.description}")
+        if refused:
+            click.echo(f"{'':<18} cannot be enabled: {refused}")
 
 
 @plugins.command("enable")
 @click.argument("name")
 @pass_hub
 def plugins_enable(hub: Hub, name: str) -> None:
-    """Switch a plugin on."""
-    _set_enabled(hub, name, True)
+    """Switch a plugin on; one the hub refuses (an incompatible hub version, a plugin it needs
+    missing or off) is not, and the command says why and exits 1."""
+    try:
+        hub.states.set_enabled(name, True)
+    except Refused as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{name} enabled")
 
 
 @plugins.command("disable")

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from hub.hub import Hub
 from hub.plugins.context import CallContext
 from hub.plugins.registry import PluginInfo, call_for, hookimpl_for
-from hub.plugins.states import SettingsError
+from hub.plugins.states import Refused, SettingsError
 from hub.ui import forms, queries
 from hub.ui.blueprint import bp, current_hub, title
 
@@ -30,6 +30,8 @@ class Card:
     fields: list[forms.FormField] = field(default_factory=list)
     general_errors: list[str] = field(default_factory=list)
     open_settings: bool = False
+    #: Why the hub will not switch it on (``PluginStates.refusal``): shown, and the switch off.
+    refused: str | None = None
 
 
 def _own_card(hub: Hub, name: str) -> Markup | None:
@@ -53,7 +55,8 @@ def _cards(hub: Hub, failed: str | None = None, submitted: dict[str, str] | None
     for name, info in hub.infos.items():
         enabled = hub.states.enabled(name)
         card = Card(info=info, title=_title(info), description=_description(info),
-                    enabled=enabled, health=health.get(name, queries.Health()))
+                    enabled=enabled, health=health.get(name, queries.Health()),
+                    refused=None if enabled else hub.states.refusal(name))
         if enabled:
             card.own_html = _own_card(hub, name)
         model = info.settings_model
@@ -115,7 +118,12 @@ def integrations() -> Any:
 def set_enabled(name: str) -> Any:
     info = _info(name)
     on = request.form.get("enabled") == "on"
-    current_hub().states.set_enabled(info.name, on)
+    hub = current_hub()
+    try:
+        hub.states.set_enabled(info.name, on)
+    except Refused as exc:
+        return render_template("ui/integrations.html", cards=_cards(hub), nav="integrations",
+                               problem=f"{_title(info)} was not turned on: {exc.reason}."), 409
     flash(f"{_title(info)} is now {'on' if on else 'off'}.")
     return redirect(url_for("ui.integrations") + f"#plugin-{name}")
 

@@ -12,6 +12,11 @@ from hub.plugins.context import Context
 from plugins.booking_gate import refusals, rules
 from plugins.booking_gate.settings import Settings
 
+# The hubs it works with, and the plugins it needs (none: any plugin answering
+# customer_balance will do).
+HUB_REQUIRES = ">=0.1,<1"
+NEEDS: tuple[str, ...] = ()
+
 # Off until the operator picks a threshold: the default (0.00) would refuse anyone who owes.
 ENABLED_BY_DEFAULT = False
 

@@ -15,6 +15,11 @@ from plugins.review_requests import models
 from plugins.review_requests.sending import request_review
 from plugins.review_requests.settings import Settings
 
+# The hubs it works with, and the plugins it needs (none: invoices paid reach it from the host
+# or from any plugin that publishes them).
+HUB_REQUIRES = ">=0.1,<1"
+NEEDS: tuple[str, ...] = ()
+
 
 @hookimpl
 def settings_model() -> type[BaseModel]:
