@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import os
 import queue
-import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,25 +17,18 @@ from flask.testing import FlaskClient
 
 from hub.config import Config, load_config
 from hub.hub import Hub
+from hub.testing import (  # noqa: F401 (moved to hub.testing; imported here by their old names)
+    API_KEY,
+    base_env,
+    free_port,
+    loopback_http,
+    wait_for,
+)
 from hub.web.app import create_app
 from tests import postgres
 from tests.plugins.recorder import Recorder
 
-API_KEY = "test-key-0123456789"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def base_env(tmp_path: Path, database_url: str | None = None) -> dict[str, str]:
-    return {
-        "HUB_DATABASE_URL": database_url or f"sqlite:///{tmp_path}/hub.db",
-        "HUB_API_KEY": API_KEY,
-        "HUB_SECRET_KEY": "test-secret-key-not-for-production",
-        "HUB_RETRY_BASE_SECONDS": "60",
-        "HUB_MAX_ATTEMPTS": "4",
-        "HUB_POLL_SECONDS": "0.05",
-        # The tests' machines are not the place to pay for fsync on every commit.
-        "HUB_SQLITE_SYNCHRONOUS": "NORMAL",
-    }
 
 
 def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -106,12 +96,6 @@ def hub(make_hub: Any, recorder: Recorder) -> Hub:
 @pytest.fixture
 def client(hub: Hub) -> FlaskClient:
     return create_app(hub).test_client()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -184,29 +168,6 @@ def browser() -> Iterator[Any]:
 
 
 HUB = [sys.executable, "-m", "hub"]
-
-
-def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    """Wait on another process's progress: poll its visible effect, with a deadline."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-@contextmanager
-def loopback_http(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    """A threaded HTTP server on loopback answering with ``handler``; yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextmanager
