@@ -254,6 +254,27 @@ def plugins_set(hub: Hub, name: str, assignments: tuple[str, ...]) -> None:
     click.echo(f"{name}: saved {', '.join(sorted(updates))}")
 
 
+@plugins.command("new")
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
+              help="Where to write the package (must not exist)  [default: ./NAME]")
+def plugins_new(name: str, directory: str | None) -> None:
+    """Write a new plugin package NAME: pyproject with its entry point, settings, a hook,
+    a README and tests that pass after `pip install -e DIR` and `pytest`."""
+    from pathlib import Path
+
+    from hub.roles.scaffold import ScaffoldError, scaffold
+
+    try:
+        written = scaffold(name, Path(directory or name))
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    root = written[0].parent
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: pip install -e '{root}[test]' && (cd {root} && pytest)")
+
+
 # -- jobs -------------------------------------------------------------------------------
 
 @cli.group()
