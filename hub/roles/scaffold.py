@@ -91,6 +91,13 @@ packages = ["{package}"]
 [tool.pytest.ini_options]
 testpaths = ["tests"]
 addopts = "-ra"
+
+[tool.ruff]
+line-length = 100
+target-version = "py311"
+
+[tool.ruff.lint]
+select = ["E", "F", "W", "I", "B", "UP"]
 '''
 
 PACKAGE = '''
@@ -111,9 +118,9 @@ class Settings(BaseModel):
     """What the operator sets: `hub plugins set {name} webhook_url=https://...`."""
 
     model_config = ConfigDict(extra="forbid")
-    webhook_url: str = Field("", description="where each fully paid invoice is posted; "
-                                             "empty: nowhere")
-    timeout_seconds: float = Field(10.0, gt=0, le=60,
+    webhook_url: str = Field(default="",
+                             description="where each fully paid invoice is posted; empty: nowhere")
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60,
                                    description="how long to wait for the webhook to answer")
 
 
