@@ -13,13 +13,10 @@ import click
 from flask import Blueprint
 from pydantic import BaseModel
 
-from hub import hookimpl
+from hub import Context, JobRegistrar, hookimpl
 from hub.clock import utcnow
 from hub.errors import RetryLater, Skip
 from hub.events import Balance, Booking, Contact, Invoice, Payment
-from hub.hub import Hub
-from hub.plugins.context import Context
-from hub.plugins.jobs import JobRegistrar
 from hub.reports import Receivables
 from plugins.quickbooks import (
     api,
@@ -65,12 +62,12 @@ def register_blueprints(register: Callable[[Blueprint], None]) -> None:
 def ui_card(ctx: Context) -> str | None:
     from plugins.quickbooks.views import card
 
-    return card(ctx.hub)
+    return card(ctx)
 
 
 @hookimpl
 def on_contact(contact: Contact, ctx: Context) -> None:
-    with api.calling(ctx.hub) as qbo:
+    with api.calling(ctx) as qbo:
         customers.sync(ctx, qbo, contact)
 
 
@@ -97,17 +94,17 @@ def on_booking(booking: Booking, ctx: Context) -> None:
     if booking.status != "cancelled":
         # A new client has a customer from her first booking, whatever the billing mode (the
         # scheduling seed: looked up by email, created if none), not only when billed.
-        with api.calling(ctx.hub) as qbo:
+        with api.calling(ctx) as qbo:
             customers.sync(ctx, qbo, booking.contact, None, booking.currency)
     if booking.status == "booked":
         ctx.note("nothing to bill until the booking is completed")
         return
     if booking.status == "completed":
-        verdict = ctx.hub.check_billing(booking)
+        verdict = ctx.check_billing(booking)
         if not verdict.allowed:
             raise Skip(f"not billed: {verdict.reason}")
     if billing.mode(booking, settings) == "monthly":
-        ctx.note(billing.record_session(ctx.hub, booking))
+        ctx.note(billing.record_session(ctx, booking))
         return
     if booking.status == "cancelled":
         ctx.note("cancelled: a per-session booking is billed only once completed")
@@ -121,11 +118,11 @@ def close_months(ctx: Context) -> None:
     assert isinstance(settings, Settings)
     this_month = utcnow().strftime("%Y-%m")
     failed = []
-    for month in billing.months_to_close(ctx.hub, this_month):
+    for month in billing.months_to_close(ctx, this_month):
         def shown(done: int, total: int, month: str = month) -> None:
             ctx.progress(done, total, f"{month}: clients billed")
 
-        for result in billing.close_month(ctx.hub, month, settings, shown):
+        for result in billing.close_month(ctx, month, settings, shown):
             if result.error:
                 failed.append(f"{result.client}: {result.error}")
             else:
@@ -153,15 +150,15 @@ def scheduled(register: JobRegistrar, settings: Settings) -> None:
 
 
 def company_facts(ctx: Context) -> None:
-    state = connection.status(ctx.hub)["status"]
+    state = connection.status(ctx)["status"]
     if state != "connected":
         raise Skip(f"QuickBooks is {state.replace('_', ' ')}: nothing to read")
-    connection.refresh_company(ctx.hub, force=True)
+    connection.refresh_company(ctx, force=True)
     ctx.note("company facts read again")
 
 
 def sweep_changes(ctx: Context) -> None:
-    state = connection.status(ctx.hub)["status"]
+    state = connection.status(ctx)["status"]
     if state != "connected":
         raise Skip(f"QuickBooks is {state.replace('_', ' ')}: nothing to sweep")
     sweep.run(ctx)
@@ -169,13 +166,13 @@ def sweep_changes(ctx: Context) -> None:
 
 @hookimpl
 def describe_contact(external_id: str, ctx: Context) -> dict[str, Any] | None:
-    link = links.get(ctx.hub, "customer", external_id)
+    link = links.get(ctx, "customer", external_id)
     if link is None:
         return None
     facts: dict[str, Any] = {"quickbooks_id": link["qbo_id"]}
-    known = mirror.customer(ctx.hub, link["qbo_id"])
+    known = mirror.customer(ctx, link["qbo_id"])
     if known and known.get("email"):
-        found = mirror.balances(ctx.hub, known["email"])
+        found = mirror.balances(ctx, known["email"])
         if found:
             facts.update(outstanding=f"{found['outstanding']:.2f}",
                          overdue=f"{found['overdue']:.2f}")
@@ -186,21 +183,21 @@ def describe_contact(external_id: str, ctx: Context) -> dict[str, Any] | None:
 def customer_balance(email: str, ctx: Context) -> Balance | None:
     # The booking gate asks on every check: repeats are answered from memory for a moment
     # (mirror.remembered), forgotten whenever this process writes the mirror.
-    return mirror.remembered(ctx.hub, email, lambda: _balance(email, ctx))
+    return mirror.remembered(ctx, email, lambda: _balance(email, ctx))
 
 
-def _connection_facts(hub: Hub) -> tuple[dict[str, Any] | None, str | None]:
+def _connection_facts(ctx: Context) -> tuple[dict[str, Any] | None, str | None]:
     """The connection row and the books' home currency, read (and parsed) together."""
-    current = connection.row(hub)
+    current = connection.row(ctx)
     company = json.loads(current["company"] or "{}") if current else {}
     return current, company.get("home_currency")
 
 
 def _balance(email: str, ctx: Context) -> Balance | None:
-    found = mirror.balances(ctx.hub, email)
+    found = mirror.balances(ctx, email)
     # Remembered a moment like the balances: every check asks.
-    current, currency = mirror.remembered(ctx.hub, "\x00connection",
-                                          lambda: _connection_facts(ctx.hub))
+    current, currency = mirror.remembered(ctx, "\x00connection",
+                                          lambda: _connection_facts(ctx))
     settings = ctx.settings
     assert isinstance(settings, Settings)
     synced = current["last_sync_at"] if current else None
@@ -225,32 +222,32 @@ def _balance(email: str, ctx: Context) -> Balance | None:
 
 @hookimpl
 def reencrypt(rotate: Callable[[str], str], ctx: Context) -> int:
-    return connection.reencrypt(ctx.hub, rotate)
+    return connection.reencrypt(ctx, rotate)
 
 
 @hookimpl
 def receivables(ctx: Context) -> Receivables | None:
-    current = connection.row(ctx.hub)
+    current = connection.row(ctx)
     if current is None:
         return None
-    report = mirror.receivables(ctx.hub)
+    report = mirror.receivables(ctx)
     report.as_of = current["last_sync_at"]
     return report
 
 
 @hookimpl
 def describe_invoice(external_id: str, ctx: Context) -> dict[str, Any] | None:
-    link = links.get(ctx.hub, "invoice", external_id)
+    link = links.get(ctx, "invoice", external_id)
     if link is None:
         return None
     return {"quickbooks_id": link["qbo_id"], "quickbooks_void": link["digest"] == "void"}
 
 
 def refresh_token(ctx: Context) -> None:
-    state = connection.status(ctx.hub)["status"]
+    state = connection.status(ctx)["status"]
     if state != "connected":
         raise Skip(f"QuickBooks is {state.replace('_', ' ')}: nothing to refresh")
-    outcome = connection.refresh(ctx.hub)
+    outcome = connection.refresh(ctx)
     ctx.note({"refreshed": "access token refreshed", "fresh": "token still fresh",
               "busy": "another worker was refreshing",
               "refused": "Intuit refused the refresh: needs reconnect",

@@ -16,7 +16,7 @@ from plugins.quickbooks import connection, faults, oauth
 from plugins.quickbooks.client import make_client
 
 if TYPE_CHECKING:
-    from hub.hub import Hub
+    from hub import Context
 
 
 def request_id(realm_id: str, *parts: str) -> str:
@@ -34,11 +34,11 @@ def quote(value: str) -> str:
 
 
 class Api:
-    def __init__(self, hub: Hub, access: connection.Access) -> None:
+    def __init__(self, ctx: Context, access: connection.Access) -> None:
         self.company = access.company
         self.realm_id = access.realm_id
-        self.qb = make_client(oauth.api_base(hub.config, access.environment), access.realm_id,
-                              access.access_token, hub)
+        self.qb = make_client(oauth.api_base(ctx.config, access.environment), access.realm_id,
+                              access.access_token, ctx)
 
     def query(self, entity: str, where: str = "", tail: str = "") -> list[dict[str, Any]]:
         sql = f"SELECT * FROM {entity}" + (f" WHERE {where}" if where else "") + \
@@ -81,9 +81,9 @@ class Api:
 
 
 @contextmanager
-def calling(hub: Hub) -> Iterator[Api]:
+def calling(ctx: Context) -> Iterator[Api]:
     """An Api for one delivery; failures leave as RetryLater, NeedsOperator, Hold or Skip."""
-    api = Api(hub, connection.access(hub))
+    api = Api(ctx, connection.access(ctx))
     try:
         yield api
     except faults.Throttled as exc:
@@ -94,7 +94,7 @@ def calling(hub: Hub) -> Iterator[Api]:
         raise RetryLater(str(exc)) from None
     except faults.AuthFailed as exc:
         # Expired early or revoked: refresh now (a refused refresh holds the work instead).
-        connection.refresh(hub, force=True)
+        connection.refresh(ctx, force=True)
         raise RetryLater(f"{exc}; token refreshed, trying again", timedelta(seconds=1)) \
             from None
     except faults.Fault as exc:

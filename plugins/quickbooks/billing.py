@@ -25,7 +25,6 @@ from sqlalchemy import Connection, insert, select, update
 from hub.clock import utcnow
 from hub.errors import DeliveryError
 from hub.events import Booking, Invoice, Line
-from hub.queue.db import reading
 from plugins.quickbooks import batch, connection, customers, invoice_batches, invoices, links
 from plugins.quickbooks.api import calling
 from plugins.quickbooks.invoice_batches import Closed, Planned
@@ -33,7 +32,7 @@ from plugins.quickbooks.models import QboBookingSession
 from plugins.quickbooks.settings import Settings
 
 if TYPE_CHECKING:
-    from hub.hub import Hub
+    from hub import Context
 
 SESSIONS = QboBookingSession.__table__
 
@@ -74,7 +73,7 @@ def per_session_invoice(booking: Booking) -> Invoice:
                    lines=[session_line(booking)])
 
 
-def record_session(hub: Hub, booking: Booking) -> str:
+def record_session(ctx: Context, booking: Booking) -> str:
     """Keep a completed monthly booking for its month's invoice; cancel one not yet billed."""
     now = utcnow()
     month = booking.start.strftime("%Y-%m")
@@ -99,7 +98,7 @@ def record_session(hub: Hub, booking: Booking) -> str:
                          .values(**values))
         return f"kept for the {month} monthly invoice"
 
-    return str(hub.write(write))
+    return str(ctx.write(write))
 
 
 def _first_of_next(month: str) -> date:
@@ -107,10 +106,10 @@ def _first_of_next(month: str) -> date:
     return date(year + (mon == 12), mon % 12 + 1, 1)
 
 
-def _waiting(hub: Hub, month: str) -> tuple[dict[str, list[Booking]], dict[str, set[str]]]:
+def _waiting(ctx: Context, month: str) -> tuple[dict[str, list[Booking]], dict[str, set[str]]]:
     """The month's pending sessions no batch has claimed, by client; and the invoice ids each
     client already has for the month (a late session gets a second invoice)."""
-    with reading(hub.engine) as conn:
+    with ctx.reading() as conn:
         rows = conn.execute(select(SESSIONS).where(
             SESSIONS.c.month == month, SESSIONS.c.status == "pending",
             SESSIONS.c.invoice_external_id.is_(None))
@@ -131,7 +130,7 @@ def _external_id(month: str, key: str, number: int) -> str:
     return f"monthly:{month}:{key}" + (f":{number}" if number > 1 else "")
 
 
-def _prepare(hub: Hub, month: str, settings: Settings, key: str, sessions: list[Booking],
+def _prepare(ctx: Context, month: str, settings: Settings, key: str, sessions: list[Booking],
              number: int) -> Planned | Closed:
     """The client's invoice for the batch: customer found or created (a linked customer costs
     no call), lines priced; or why it cannot be billed now."""
@@ -141,16 +140,16 @@ def _prepare(hub: Hub, month: str, settings: Settings, key: str, sessions: list[
                       issue_date=_first_of_next(month), currency=sessions[-1].currency,
                       lines=[session_line(b) for b in sessions])
     ids = [b.external_id for b in sessions]
-    ctx = invoice_batches.context(hub, settings, external_id)
+    ctx = invoice_batches.context(ctx, settings, external_id)
     try:
-        link = links.get(hub, invoices.KIND, external_id)
+        link = links.get(ctx, invoices.KIND, external_id)
         if link is not None:
             # In QuickBooks already, its sessions never marked (an earlier close died between
             # the two): mark them now rather than write it again.
-            _mark_billed(hub, ids, external_id)
+            _mark_billed(ctx, ids, external_id)
             return Closed(key, external_id, len(sessions),
                           notes=[f"Invoice {link['qbo_id']} already in QuickBooks"])
-        with calling(hub) as api:
+        with calling(ctx) as api:
             invoices.billing_email(invoice)  # a clear error before any call
             customer_id = customers.sync(ctx, api, invoice.contact, invoice.billing_email,
                                          invoice.currency)
@@ -160,37 +159,37 @@ def _prepare(hub: Hub, month: str, settings: Settings, key: str, sessions: list[
     return Planned(key, invoice, ids, wanted, ctx.notes)
 
 
-def _mark_billed(hub: Hub, ids: list[str], external_id: str) -> None:
-    hub.write(lambda conn: conn.execute(
+def _mark_billed(ctx: Context, ids: list[str], external_id: str) -> None:
+    ctx.write(lambda conn: conn.execute(
         update(SESSIONS).where(SESSIONS.c.booking_id.in_(ids))
         .values(status="billed", invoice_external_id=external_id, updated_at=utcnow())))
 
 
-def _send_new(hub: Hub, settings: Settings, purpose: str,
+def _send_new(ctx: Context, settings: Settings, purpose: str,
               planned: list[Planned]) -> tuple[list[Closed], bool]:
     """Record a new batch, send it, record its answer; and whether it is settled."""
-    current = connection.row(hub)
+    current = connection.row(ctx)
     if current is None:
         return [Closed(p.client, p.invoice.external_id, len(p.bookings),
                        "QuickBooks is not connected") for p in planned], False
     try:
-        row = invoice_batches.record(hub, purpose, str(current["realm_id"]), planned,
+        row = invoice_batches.record(ctx, purpose, str(current["realm_id"]), planned,
                                      settings.send_invoices)
     except invoice_batches.Taken:
         return [Closed(p.client, p.invoice.external_id, len(p.bookings),
                        "not billed by this run: another close of the month is billing these "
                        "clients right now") for p in planned], True
-    return invoice_batches.finish(hub, settings, row, fresh=True)
+    return invoice_batches.finish(ctx, settings, row, fresh=True)
 
 
-def close_month(hub: Hub, month: str, settings: Settings,
+def close_month(ctx: Context, month: str, settings: Settings,
                 progress: Callable[[int, int], None] | None = None) -> list[Closed]:
     """Bill every client's pending sessions of ``month``: one invoice each, created 30 to a
     batch call. A batch of this month whose answer was lost is sent again first, exactly as
     recorded; new batches are planned only once every earlier one is settled."""
     purpose = f"close-month:{month}"
-    earlier = invoice_batches.unfinished(hub, purpose)
-    by_client, used = _waiting(hub, month)
+    earlier = invoice_batches.unfinished(ctx, purpose)
+    by_client, used = _waiting(ctx, month)
     total = sum(len(json.loads(row["items"])) for row in earlier) + len(by_client)
     results: list[Closed] = []
 
@@ -201,7 +200,7 @@ def close_month(hub: Hub, month: str, settings: Settings,
 
     settled = True
     for row in earlier:
-        found, done = invoice_batches.finish(hub, settings, row)
+        found, done = invoice_batches.finish(ctx, settings, row)
         add(found)
         settled = settled and done
     planned: list[Planned] = []
@@ -209,13 +208,13 @@ def close_month(hub: Hub, month: str, settings: Settings,
     while clients and settled:
         key, sessions = clients.pop(0)
         # A second close of the same month (sessions completed late) makes a second invoice.
-        prepared = _prepare(hub, month, settings, key, sessions, len(used[key]) + 1)
+        prepared = _prepare(ctx, month, settings, key, sessions, len(used[key]) + 1)
         if isinstance(prepared, Closed):
             add([prepared])
         else:
             planned.append(prepared)
         if planned and (len(planned) == batch.MAX_ITEMS or not clients):
-            found, settled = _send_new(hub, settings, purpose, planned)
+            found, settled = _send_new(ctx, settings, purpose, planned)
             add(found)
             planned = []
     # A batch whose answer is unknown goes again, as it was, before any new one is planned.
@@ -225,13 +224,13 @@ def close_month(hub: Hub, month: str, settings: Settings,
     return results
 
 
-def months_to_close(hub: Hub, before: str) -> list[str]:
+def months_to_close(ctx: Context, before: str) -> list[str]:
     """Months earlier than ``before`` that still have sessions waiting (a missed 1st), or a
     batch not yet settled (an answer lost, invoices not yet emailed)."""
-    with reading(hub.engine) as conn:
+    with ctx.reading() as conn:
         found = set(conn.execute(select(SESSIONS.c.month).where(
             SESSIONS.c.status == "pending", SESSIONS.c.month < before).distinct()).scalars())
-    for row in invoice_batches.unfinished(hub):
+    for row in invoice_batches.unfinished(ctx):
         month = str(row["purpose"]).removeprefix("close-month:")
         if row["purpose"].startswith("close-month:") and month < before:
             found.add(month)

@@ -31,7 +31,7 @@ from hub.clock import utcnow
 from plugins.quickbooks.models import QboCallBudget
 
 if TYPE_CHECKING:
-    from hub.hub import Hub
+    from hub import Context
 
 MINUTE = 60.0
 LIFE = 3.0  # seconds a leased block's requests may start in
@@ -91,8 +91,8 @@ def _counts(grant: dict[str, Any]) -> tuple[int, int, float]:
 class Ledger:
     """The shared minute of one company, in ``qbo_call_budget``."""
 
-    def __init__(self, hub: Hub, realm_id: str, holder: str | None = None) -> None:
-        self.hub = hub
+    def __init__(self, ctx: Context, realm_id: str, holder: str | None = None) -> None:
+        self.ctx = ctx
         self.realm_id = realm_id
         self.holder = holder or uuid.uuid4().hex[:12]  # this process (one Ledger a process)
 
@@ -129,9 +129,9 @@ class Ledger:
             return Block(grant["id"], now, leased_at, grant["n"], grant["b"], sharing)
 
         try:
-            result: Block | Refused = self.hub.write(take)
+            result: Block | Refused = self.ctx.write(take)
         except IntegrityError:  # another process made the company's row first: use it
-            result = self.hub.write(take)
+            result = self.ctx.write(take)
         return result
 
 

@@ -25,7 +25,7 @@ from quickbooks import QuickBooks
 from plugins.quickbooks import faults, limits
 
 if TYPE_CHECKING:
-    from hub.hub import Hub
+    from hub import Context
 
 MINOR_VERSION = 75
 INTUIT_GIVES_UP = 120.0  # seconds Intuit runs a request before it times out
@@ -52,11 +52,11 @@ def reads_in(method: str, path: str, data: Any) -> int:
 
 
 class TokenSession(requests.Session):
-    def __init__(self, access_token: str, realm_id: str = "", hub: Hub | None = None) -> None:
+    def __init__(self, access_token: str, realm_id: str = "", ctx: Context | None = None) -> None:
         super().__init__()
         self.access_token = access_token
-        self.hub = hub
-        self.limit = limits.company(realm_id, hub)
+        self.ctx = ctx
+        self.limit = limits.company(realm_id, ctx)
         self.realm_id = realm_id
 
     def request(self, method: str | bytes, url: str | bytes,  # type: ignore[override]
@@ -91,17 +91,17 @@ class TokenSession(requests.Session):
         return answer
 
     def close(self) -> None:
-        if self.hub is not None:
-            self.limit.meter.flush(self.hub, self.realm_id)
+        if self.ctx is not None:
+            self.limit.meter.flush(self.ctx, self.realm_id)
         super().close()
 
 
 def make_client(api_base: str, realm_id: str, access_token: str,
-                hub: Hub | None = None) -> QuickBooks:
-    """``hub``: whose database the company's minute is shared through (PostgreSQL), and its
+                ctx: Context | None = None) -> QuickBooks:
+    """``ctx``: whose database the company's minute is shared through (PostgreSQL), and its
     reads are counted in (without one, they are counted at the next call that has one)."""
     qb = QuickBooks(company_id=realm_id, minorversion=MINOR_VERSION)
     qb.api_url_v3 = api_base
     qb.sandbox_api_url_v3 = api_base
-    qb.session = TokenSession(access_token, realm_id, hub)
+    qb.session = TokenSession(access_token, realm_id, ctx)
     return qb

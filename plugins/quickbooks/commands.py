@@ -8,9 +8,9 @@ import sys
 
 import click
 
+from hub import Context
 from hub.bounds import EARLIEST, LATEST, shown
-from hub.hub import Hub
-from hub.roles.cli import pass_hub
+from hub.roles.cli import pass_context
 from plugins.quickbooks import connect, connection, reads, sweep
 
 # Intuit's company ids are 15 to 19 ASCII digits; a refresh token is about 50 printable ASCII
@@ -87,24 +87,24 @@ def quickbooks() -> None:
                    "history")
 @click.option("--environment", type=click.Choice(["sandbox", "production"]), default=None,
               help="default: QBO_ENVIRONMENT")
-@pass_hub
-def connect_command(hub: Hub, realm_id: str, refresh_token: str | None,
+@pass_context("quickbooks")
+def connect_command(ctx: Context, realm_id: str, refresh_token: str | None,
                     environment: str | None) -> None:
     """Connect without a browser: the refresh token is exchanged now."""
     if refresh_token is None:
         refresh_token = _token_elsewhere()
     try:
-        click.echo(connect.with_refresh_token(hub, realm_id, refresh_token, environment))
+        click.echo(connect.with_refresh_token(ctx, realm_id, refresh_token, environment))
     except connect.ConnectError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
 
 
 @quickbooks.command("status")
-@pass_hub
-def status_command(hub: Hub) -> None:
+@pass_context("quickbooks")
+def status_command(ctx: Context) -> None:
     """Connected or not, which company, environment, token expiry, last sync, reads."""
-    s = connection.status(hub)
+    s = connection.status(ctx)
     if s["status"] == "not_connected":
         click.echo("QuickBooks: not connected (`hub quickbooks connect`, or Connect on the "
                    "Integrations page)")
@@ -122,19 +122,19 @@ def status_command(hub: Hub) -> None:
                    f"in {connection.expires_in(s['refresh_hard_expires_at'])}")
     synced = s["last_sync_at"]
     click.echo("  last sync        " + (f"{synced:%Y-%m-%d %H:%M} UTC" if synced else "never"))
-    usage = reads.for_operator(hub, s["realm_id"])
+    usage = reads.for_operator(ctx, s["realm_id"])
     click.echo(f"  reads            {usage['shown']}")
     if s["last_error"]:
         click.echo(f"  last error       {s['last_error']}")
-    for warning in s["warnings"] + usage["warnings"] + sweep.warnings(hub):
+    for warning in s["warnings"] + usage["warnings"] + sweep.warnings(ctx):
         click.echo(f"  warning: {warning}")
 
 
 @quickbooks.command("disconnect")
-@pass_hub
-def disconnect_command(hub: Hub) -> None:
+@pass_context("quickbooks")
+def disconnect_command(ctx: Context) -> None:
     """Revoke the tokens at Intuit and delete them here; synced records stay in QuickBooks."""
-    click.echo(connection.disconnect(hub))
+    click.echo(connection.disconnect(ctx))
 
 
 @click.group("billing")
@@ -144,15 +144,15 @@ def billing_group() -> None:
 
 @billing_group.command("close-month")
 @click.argument("month", metavar="YYYY-MM", callback=_month)
-@pass_hub
-def close_month_command(hub: Hub, month: str) -> None:
+@pass_context("quickbooks")
+def close_month_command(ctx: Context, month: str) -> None:
     """Bill now the monthly-billed sessions of MONTH; running it again bills nothing twice."""
     from plugins.quickbooks import billing
     from plugins.quickbooks.settings import Settings
 
-    settings = hub.states.settings("quickbooks")
+    settings = ctx.settings
     assert isinstance(settings, Settings)
-    results = billing.close_month(hub, month, settings)
+    results = billing.close_month(ctx, month, settings)
     if not results:
         click.echo(f"{month}: no monthly sessions waiting to be billed")
     for i, result in enumerate(results, start=1):

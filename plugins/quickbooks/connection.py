@@ -28,12 +28,11 @@ from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
 from hub.clock import iso, utcnow
 from hub.errors import Hold, RetryLater, Skip
-from hub.queue.db import reading
 from plugins.quickbooks import oauth
 from plugins.quickbooks.models import QboConnection
 
 if TYPE_CHECKING:
-    from hub.hub import Hub
+    from hub import Context
 
 log = logging.getLogger("hub.quickbooks")
 TABLE = QboConnection.__table__
@@ -57,20 +56,20 @@ class Access:
 _ROW = select(TABLE).where(TABLE.c.id == 1)
 
 
-def row(hub: Hub) -> dict[str, Any] | None:
-    with reading(hub.engine) as conn:
+def row(ctx: Context) -> dict[str, Any] | None:
+    with ctx.reading() as conn:
         found = conn.execute(_ROW).mappings().first()
     return dict(found) if found else None
 
 
-def save_connection(hub: Hub, realm_id: str, environment: str, tokens: oauth.Tokens,
+def save_connection(ctx: Context, realm_id: str, environment: str, tokens: oauth.Tokens,
                     company: dict[str, Any]) -> None:
     """Store a new or renewed connection and release the deliveries that waited for it."""
     now = utcnow()
     values = dict(
         realm_id=realm_id, environment=environment, status="connected",
-        access_token=hub.crypto.encrypt(tokens.access_token),
-        refresh_token=hub.crypto.encrypt(tokens.refresh_token),
+        access_token=ctx.encrypt(tokens.access_token),
+        refresh_token=ctx.encrypt(tokens.refresh_token),
         access_expires_at=tokens.access_expires_at,
         refresh_expires_at=tokens.refresh_expires_at,
         refresh_hard_expires_at=tokens.refresh_hard_expires_at,
@@ -83,15 +82,15 @@ def save_connection(hub: Hub, realm_id: str, environment: str, tokens: oauth.Tok
         if conn.execute(update(TABLE).where(TABLE.c.id == 1).values(**values)).rowcount == 0:
             conn.execute(insert(TABLE).values(id=1, **values))
 
-    hub.write(write)
-    released = hub.release(PLUGIN)
+    ctx.write(write)
+    released = ctx.release()
     log.info("QuickBooks connected to company %s (%s); %d waiting deliveries released",
              realm_id, environment, released)
 
 
-def require(hub: Hub) -> dict[str, Any]:
+def require(ctx: Context) -> dict[str, Any]:
     """The connection, or the right outcome for a delivery that needs one."""
-    current = row(hub)
+    current = row(ctx)
     if current is None or current["status"] == "disconnected":
         raise Skip("QuickBooks is not connected: connect it on the Integrations page or with "
                    "`hub quickbooks connect`")
@@ -101,25 +100,25 @@ def require(hub: Hub) -> dict[str, Any]:
     return current
 
 
-def access(hub: Hub) -> Access:
+def access(ctx: Context) -> Access:
     """A valid access token for an API call, refreshing first if it is about to lapse."""
-    current = require(hub)
+    current = require(ctx)
     if current["access_expires_at"] is None or \
             current["access_expires_at"] - utcnow() < timedelta(minutes=2):
-        outcome = refresh(hub, force=True)
+        outcome = refresh(ctx, force=True)
         if outcome == "busy":
             raise RetryLater("another worker is refreshing the QuickBooks token",
                              timedelta(seconds=5))
-        current = require(hub)
+        current = require(ctx)
     return Access(current["realm_id"], current["environment"],
-                  hub.crypto.decrypt(current["access_token"]), json.loads(current["company"]))
+                  ctx.decrypt(current["access_token"]), json.loads(current["company"]))
 
 
-def refresh(hub: Hub, *, force: bool = False) -> str:
+def refresh(ctx: Context, *, force: bool = False) -> str:
     """Refresh the access token when due (or ``force``): 'refreshed', 'fresh', 'busy' or
     'refused'. One process at a time per company, whatever the number of workers."""
     now = utcnow()
-    current = require(hub)
+    current = require(ctx)
     due = (current["access_expires_at"] is None
            or current["access_expires_at"] - now < REFRESH_AHEAD
            or current["last_refresh_at"] is None
@@ -127,7 +126,7 @@ def refresh(hub: Hub, *, force: bool = False) -> str:
     if not (due or force):
         return "fresh"
     lease = now + LEASE
-    taken = hub.write(lambda conn: conn.execute(
+    taken = ctx.write(lambda conn: conn.execute(
         update(TABLE)
         .where(TABLE.c.id == 1, TABLE.c.status == "connected",
                (TABLE.c.refreshing_until.is_(None)) | (TABLE.c.refreshing_until < now),
@@ -136,20 +135,20 @@ def refresh(hub: Hub, *, force: bool = False) -> str:
     ).rowcount)
     if not taken:
         return "busy"
-    old = hub.crypto.decrypt(current["refresh_token"])
+    old = ctx.decrypt(current["refresh_token"])
     try:
-        tokens = oauth.refresh(hub.config, current["environment"], old)
+        tokens = oauth.refresh(ctx.config, current["environment"], old)
     except oauth.OAuthFailure as exc:
         if exc.code == "invalid_grant":
-            if needs_reconnect(hub, f"Intuit refused the refresh token ({exc})", lease=lease):
+            if needs_reconnect(ctx, f"Intuit refused the refresh token ({exc})", lease=lease):
                 return "refused"
             return _superseded()
-        _release_lease(hub, str(exc), lease)
+        _release_lease(ctx, str(exc), lease)
         raise RetryLater(f"could not refresh the QuickBooks token: {exc}") from None
     done = utcnow()
-    written = hub.write(lambda conn: conn.execute(update(TABLE).where(_holding(lease)).values(
-        access_token=hub.crypto.encrypt(tokens.access_token),
-        refresh_token=hub.crypto.encrypt(tokens.refresh_token),
+    written = ctx.write(lambda conn: conn.execute(update(TABLE).where(_holding(lease)).values(
+        access_token=ctx.encrypt(tokens.access_token),
+        refresh_token=ctx.encrypt(tokens.refresh_token),
         access_expires_at=tokens.access_expires_at,
         refresh_expires_at=tokens.refresh_expires_at or current["refresh_expires_at"],
         refresh_hard_expires_at=tokens.refresh_hard_expires_at
@@ -177,46 +176,46 @@ def _superseded() -> str:
 COMPANY_EVERY = timedelta(hours=24)
 
 
-def refresh_company(hub: Hub, force: bool = False) -> bool:
+def refresh_company(ctx: Context, force: bool = False) -> bool:
     """Read the company's facts again when a day old: preferences change (multicurrency turned
     on, discounts allowed) and the sync must follow. Returns whether they were read."""
     from plugins.quickbooks.company import read_company
 
-    current = require(hub)
+    current = require(ctx)
     facts = json.loads(current["company"])
     read_at = facts.get("read_at")
     if not force and read_at and utcnow() - datetime.fromisoformat(read_at) < COMPANY_EVERY:
         return False
-    now_access = access(hub)
-    fresh = read_company(hub.config, current["environment"], current["realm_id"],
+    now_access = access(ctx)
+    fresh = read_company(ctx.config, current["environment"], current["realm_id"],
                          now_access.access_token)
     fresh["read_at"] = utcnow().isoformat()
-    hub.write(lambda conn: conn.execute(update(TABLE).where(TABLE.c.id == 1).values(
+    ctx.write(lambda conn: conn.execute(update(TABLE).where(TABLE.c.id == 1).values(
         company=json.dumps(fresh), updated_at=utcnow())))
     return True
 
 
-def _release_lease(hub: Hub, error: str, lease: datetime) -> None:
-    hub.write(lambda conn: conn.execute(update(TABLE).where(_holding(lease)).values(
+def _release_lease(ctx: Context, error: str, lease: datetime) -> None:
+    ctx.write(lambda conn: conn.execute(update(TABLE).where(_holding(lease)).values(
         refreshing_until=None, last_error=error, updated_at=utcnow())))
 
 
-def needs_reconnect(hub: Hub, error: str, lease: datetime | None = None) -> bool:
+def needs_reconnect(ctx: Context, error: str, lease: datetime | None = None) -> bool:
     """The grant is gone: stop calling QuickBooks, hold its work, tell the host once. With
     the ``lease`` of the refresh that found out, only while that refresh still holds it (a
     refusal of a token Disconnect revoked meanwhile is no news). Returns whether it did."""
-    current = row(hub)
+    current = row(ctx)
     if current is None:
         return False
     now = utcnow()
     fence = _holding(lease) if lease is not None else TABLE.c.id == 1
-    changed = hub.write(lambda conn: conn.execute(update(TABLE).where(fence).values(
+    changed = ctx.write(lambda conn: conn.execute(update(TABLE).where(fence).values(
         status="needs_reconnect", access_token=None, refresh_token=None,
         refreshing_until=None, last_error=error, updated_at=now)).rowcount)
     if not changed:
         return False
     log.error("QuickBooks needs reconnecting: %s", error)
-    hub.notify_host(PLUGIN, "sync.failed", {
+    ctx.notify_host("sync.failed", {
         "event": None, "plugin": PLUGIN, "attempts": 0, "failed_at": iso(now),
         "error": f"QuickBooks needs reconnecting: {error}. Work waits until an operator "
                  "reconnects.",
@@ -224,29 +223,29 @@ def needs_reconnect(hub: Hub, error: str, lease: datetime | None = None) -> bool
     return True
 
 
-def disconnect(hub: Hub) -> str:
+def disconnect(ctx: Context) -> str:
     """Revoke at Intuit and delete the tokens here at once; returns what happened."""
-    current = row(hub)
+    current = row(ctx)
     if current is None or current["status"] == "disconnected":
         return "QuickBooks was not connected"
     note = "tokens revoked at Intuit and deleted here"
-    token = current["refresh_token"] and hub.crypto.decrypt(current["refresh_token"])
+    token = current["refresh_token"] and ctx.decrypt(current["refresh_token"])
     if token:
         try:
-            oauth.revoke(hub.config, current["environment"], token)
+            oauth.revoke(ctx.config, current["environment"], token)
         except oauth.OAuthFailure as exc:
             note = (f"tokens deleted here, but Intuit could not revoke them ({exc}); remove "
                     "the app under Apps → Manage in QuickBooks to be sure")
-    hub.write(lambda conn: conn.execute(update(TABLE).where(TABLE.c.id == 1).values(
+    ctx.write(lambda conn: conn.execute(update(TABLE).where(TABLE.c.id == 1).values(
         status="disconnected", access_token=None, refresh_token=None, refreshing_until=None,
         access_expires_at=None, refresh_expires_at=None, refresh_hard_expires_at=None,
         last_error=None, updated_at=utcnow())))
     return f"QuickBooks disconnected: {note}. What was synced stays in QuickBooks."
 
 
-def status(hub: Hub) -> dict[str, Any]:
+def status(ctx: Context) -> dict[str, Any]:
     """Everything the operator is shown: state, company, expiries, warnings."""
-    current = row(hub)
+    current = row(ctx)
     if current is None:
         return {"status": "not_connected", "warnings": []}
     now = utcnow()
@@ -268,7 +267,7 @@ def status(hub: Hub) -> dict[str, Any]:
     }
 
 
-def take_state(hub: Hub, state: str, max_age: timedelta = timedelta(minutes=15)) -> str | None:
+def take_state(ctx: Context, state: str, max_age: timedelta = timedelta(minutes=15)) -> str | None:
     """The PKCE verifier of a connect this hub started, once; None when forged or stale."""
     from plugins.quickbooks.models import QboOAuthState
 
@@ -287,18 +286,18 @@ def take_state(hub: Hub, state: str, max_age: timedelta = timedelta(minutes=15))
         conn.execute(delete(states).where(states.c.state == state))
         return str(found["code_verifier"])
 
-    verifier = hub.write(take)
-    return hub.crypto.decrypt(verifier) if verifier else None
+    verifier = ctx.write(take)
+    return ctx.decrypt(verifier) if verifier else None
 
 
-def remember_state(hub: Hub, state: str, verifier: str) -> None:
+def remember_state(ctx: Context, state: str, verifier: str) -> None:
     from plugins.quickbooks.models import QboOAuthState
 
-    hub.write(lambda conn: conn.execute(insert(QboOAuthState.__table__).values(
-        state=state, code_verifier=hub.crypto.encrypt(verifier), created_at=utcnow())))
+    ctx.write(lambda conn: conn.execute(insert(QboOAuthState.__table__).values(
+        state=state, code_verifier=ctx.encrypt(verifier), created_at=utcnow())))
 
 
-def reencrypt(hub: Hub, rotate: Any) -> int:
+def reencrypt(ctx: Context, rotate: Any) -> int:
     """Tokens and connect-in-flight verifiers under the newest key (``hub keys rotate``).
 
     Under the refresh's lease: a refresh in flight would write back tokens encrypted by a
@@ -331,7 +330,7 @@ def reencrypt(hub: Hub, rotate: Any) -> int:
             count += 1
         return count
 
-    done = hub.write(write)
+    done = ctx.write(write)
     if done is None:
         raise RetryLater("a QuickBooks token refresh is under way and holds the connection's "
                          "lease (at most a minute): run `hub keys rotate` again then; what "

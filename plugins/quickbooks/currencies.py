@@ -22,7 +22,7 @@ from hub.errors import NeedsOperator
 from plugins.quickbooks import links
 
 if TYPE_CHECKING:
-    from hub.hub import Hub
+    from hub import Context
     from plugins.quickbooks.api import Api
 
 KIND = "exchange_rate"  # links: "EUR 2026-03-28" → the rate QuickBooks gave
@@ -50,7 +50,7 @@ def currency_ref(currency: str | None, company: dict[str, Any]) -> dict[str, str
     return {"value": wanted} if company.get("multicurrency") else None
 
 
-def fields(hub: Hub, api: Api, currency: str | None, day: date) -> dict[str, Any]:
+def fields(ctx: Context, api: Api, currency: str | None, day: date) -> dict[str, Any]:
     """The currency fields of a transaction dated ``day``: none, ``CurrencyRef``, or
     ``CurrencyRef`` and QuickBooks' own ``ExchangeRate`` for a foreign currency."""
     ref = currency_ref(currency, api.company)
@@ -58,13 +58,13 @@ def fields(hub: Hub, api: Api, currency: str | None, day: date) -> dict[str, Any
         return {}
     if ref["value"] == home(api.company):
         return {"CurrencyRef": ref}
-    return {"CurrencyRef": ref, "ExchangeRate": str(rate(hub, api, ref["value"], day))}
+    return {"CurrencyRef": ref, "ExchangeRate": str(rate(ctx, api, ref["value"], day))}
 
 
-def rate(hub: Hub, api: Api, currency: str, day: date) -> Decimal:
+def rate(ctx: Context, api: Api, currency: str, day: date) -> Decimal:
     """Home-currency units per unit of ``currency`` on ``day``, as QuickBooks has it."""
     key = f"{currency} {day.isoformat()}"
-    known = links.get(hub, KIND, key)
+    known = links.get(ctx, KIND, key)
     if known is not None:
         return Decimal(known["qbo_id"])
     answer = api.qb.make_request(
@@ -80,5 +80,5 @@ def rate(hub: Hub, api: Api, currency: str, day: date) -> Decimal:
             f"QuickBooks has no {currency} exchange rate for {day.isoformat()}: set one in "
             "QuickBooks (Settings → Currencies), then retry")
     # Kept like an item's Id: the rate QuickBooks gave, under the currency and date.
-    links.put(hub, KIND, key, str(value), sync_token=None, digest=None, origin="qbo")
+    links.put(ctx, KIND, key, str(value), sync_token=None, digest=None, origin="qbo")
     return value

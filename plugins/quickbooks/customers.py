@@ -25,9 +25,9 @@ import hashlib
 import json
 from typing import Any
 
+from hub import Context
 from hub.errors import Skip
 from hub.events import Contact
-from hub.plugins.context import Context
 from plugins.quickbooks import currencies, faults, links
 from plugins.quickbooks.api import Api, quote
 
@@ -106,14 +106,14 @@ def sync(ctx: Context, api: Api, contact: Contact, fallback_email: str | None = 
     foreign = wanted if wanted != home else None
     key = link_key(contact.external_id, wanted, home)
     if contact.external_id.startswith("qbo:"):
-        link = links.get(ctx.hub, KIND, key)
+        link = links.get(ctx, KIND, key)
         if link:
             return str(link["qbo_id"])
     given = (contact.email or fallback_email or "").strip() or None
     email = normalize_email(given)
     fields = body(contact, given, foreign)  # written as the host has it; matched ignoring case
     digest = _digest(fields)
-    link = links.get(ctx.hub, KIND, key)
+    link = links.get(ctx, KIND, key)
     if link and link["origin"] == "qbo":
         raise Skip("this contact came from QuickBooks; changes made in the host are not "
                    "pushed back")
@@ -132,7 +132,7 @@ def sync(ctx: Context, api: Api, contact: Contact, fallback_email: str | None = 
     else:
         saved = _create(ctx, api, fields, email, key, foreign)
         ctx.note(f"Customer {saved['Id']} created" + (f" in {foreign}" if foreign else ""))
-    links.put(ctx.hub, KIND, key, str(saved["Id"]),
+    links.put(ctx, KIND, key, str(saved["Id"]),
               sync_token=str(saved.get("SyncToken")), digest=digest)
     return str(saved["Id"])
 

@@ -15,17 +15,16 @@ call of its own.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, or_, select, update
 
+from hub import Context
 from hub.clock import utcnow
 from hub.errors import DeliveryError, NeedsOperator
 from hub.events import Invoice
-from hub.plugins.context import Context
-from hub.queue.db import reading
 from plugins.quickbooks import batch, faults, invoices, marked_invoices
 from plugins.quickbooks.api import Api, calling, request_id
 from plugins.quickbooks.client import TIMEOUT
@@ -33,7 +32,7 @@ from plugins.quickbooks.models import QboBatch, QboBookingSession
 from plugins.quickbooks.settings import Settings
 
 if TYPE_CHECKING:
-    from hub.hub import Hub
+    from hub import Context
 
 BATCHES = QboBatch.__table__
 SESSIONS = QboBookingSession.__table__
@@ -68,22 +67,23 @@ class Taken(Exception):
     """Another close claimed some of these sessions first."""
 
 
-def context(hub: Hub, settings: Settings, external_id: str) -> Context:
-    return Context(hub=hub, plugin="quickbooks", source="billing", event_id=external_id,
-                   event_type="billing.close-month", occurred_at=utcnow(), settings=settings)
+def context(ctx: Context, settings: Settings, external_id: str) -> Context:
+    return replace(ctx, source="billing", event_id=external_id, event_type="billing.close-month",
+                   occurred_at=utcnow(), attempt=1, settings=settings, delivery_pk=None,
+                   notes=[], _progress_at=-1e9)
 
 
-def unfinished(hub: Hub, purpose: str | None = None) -> list[dict[str, Any]]:
+def unfinished(ctx: Context, purpose: str | None = None) -> list[dict[str, Any]]:
     """Batches not done, oldest first (all of them, or those for ``purpose``)."""
     query = select(BATCHES).where(BATCHES.c.status != "done")
     if purpose is not None:
         query = query.where(BATCHES.c.purpose == purpose)
-    with reading(hub.engine) as conn:
+    with ctx.reading() as conn:
         return [dict(r) for r in conn.execute(
             query.order_by(BATCHES.c.created_at, BATCHES.c.request_id)).mappings()]
 
 
-def record(hub: Hub, purpose: str, realm_id: str, planned: list[Planned],
+def record(ctx: Context, purpose: str, realm_id: str, planned: list[Planned],
            send_emails: bool) -> dict[str, Any]:
     """Write the batch down and claim its sessions, in one transaction, before it is sent."""
     body = batch.request_body([batch.Write(str(n), "Invoice", "create", p.body)
@@ -110,11 +110,11 @@ def record(hub: Hub, purpose: str, realm_id: str, planned: list[Planned],
                 raise Taken(p.client)
         conn.execute(insert(BATCHES).values(**row))
 
-    hub.write(write)
+    ctx.write(write)
     return row
 
 
-def finish(hub: Hub, settings: Settings, row: dict[str, Any],
+def finish(ctx: Context, settings: Settings, row: dict[str, Any],
            fresh: bool = False) -> tuple[list[Closed], bool]:
     """Send a recorded batch (again, unless ``fresh``: then it was just recorded and is this
     process's to send), record its answer, email what was created. Returns each client's
@@ -122,12 +122,12 @@ def finish(hub: Hub, settings: Settings, row: dict[str, Any],
     items: dict[str, dict[str, Any]] = json.loads(row["items"])
     rid = str(row["request_id"])
     if row["status"] == "planned":
-        if not fresh and not _take_lease(hub, rid):
+        if not fresh and not _take_lease(ctx, rid):
             return _outcomes(items, "not billed yet: another process is sending this client's "
                              "invoice to QuickBooks right now; close the month again in a "
                              "minute"), False
         try:
-            with calling(hub) as api:
+            with calling(ctx) as api:
                 try:
                     answers = batch.send(api, str(row["body"]), rid)
                 except faults.Fault as exc:
@@ -138,12 +138,12 @@ def finish(hub: Hub, settings: Settings, row: dict[str, Any],
         except DeliveryError as exc:
             # No answer (it may have been carried out), throttled, or the token refused: the
             # same batch goes again, same requestid, before anything new is planned.
-            hub.write(lambda conn: conn.execute(update(BATCHES).where(
+            ctx.write(lambda conn: conn.execute(update(BATCHES).where(
                 BATCHES.c.request_id == rid).values(sending_until=None, updated_at=utcnow())))
             return _outcomes(items, f"not billed yet: {exc}. The same batch is sent again on "
                              "the next close, so nothing is written twice"), False
-        _record_answer(hub, settings, rid, items, answers)
-    _email(hub, settings, rid, items)
+        _record_answer(ctx, settings, rid, items, answers)
+    _email(ctx, settings, rid, items)
     return _outcomes(items), True
 
 
@@ -184,9 +184,9 @@ def _said(fault: faults.QboError | None) -> str:
     return f"a fault (code {fault.code})" if fault.code else "a fault"
 
 
-def _take_lease(hub: Hub, rid: str) -> bool:
+def _take_lease(ctx: Context, rid: str) -> bool:
     now = utcnow()
-    return bool(hub.write(lambda conn: conn.execute(update(BATCHES).where(
+    return bool(ctx.write(lambda conn: conn.execute(update(BATCHES).where(
         BATCHES.c.request_id == rid, BATCHES.c.status == "planned",
         or_(BATCHES.c.sending_until.is_(None), BATCHES.c.sending_until < now))
         .values(sending_until=now + LEASE, updated_at=now)).rowcount))
@@ -200,7 +200,7 @@ def _refusal(fault: faults.QboError) -> str:
     return f"{fault}; billed on the next close"
 
 
-def _record_answer(hub: Hub, settings: Settings, rid: str, items: dict[str, dict[str, Any]],
+def _record_answer(ctx: Context, settings: Settings, rid: str, items: dict[str, dict[str, Any]],
                    answers: dict[str, batch.Answer]) -> None:
     for bid, item in items.items():
         answer = answers[bid]
@@ -210,7 +210,7 @@ def _record_answer(hub: Hub, settings: Settings, rid: str, items: dict[str, dict
                 answer.fault or faults.Fault("QuickBooks answered without the invoice")))
             continue
         invoice = Invoice.model_validate(item["invoice"])
-        ctx = context(hub, settings, invoice.external_id)
+        ctx = context(ctx, settings, invoice.external_id)
         ctx.note(f"Invoice {saved['Id']} (#{saved.get('DocNumber', '-')}) created")
         invoices.remember(ctx, invoice, saved, item["digest"])
         item.update(state="created" if item["send"] else "done", qbo_id=str(saved["Id"]),
@@ -230,7 +230,7 @@ def _record_answer(hub: Hub, settings: Settings, rid: str, items: dict[str, dict
                     status="billed", invoice_external_id=external_id, updated_at=now))
         _save(conn, rid, items, now)
 
-    hub.write(write)
+    ctx.write(write)
 
 
 def _save(conn: Connection, rid: str, items: dict[str, dict[str, Any]], now: Any) -> None:
@@ -240,7 +240,7 @@ def _save(conn: Connection, rid: str, items: dict[str, dict[str, Any]], now: Any
         updated_at=now))
 
 
-def _email(hub: Hub, settings: Settings, rid: str, items: dict[str, dict[str, Any]]) -> None:
+def _email(ctx: Context, settings: Settings, rid: str, items: dict[str, dict[str, Any]]) -> None:
     """QuickBooks emails each created invoice (send_invoices): one call each, its own
     requestid, so a resend after a crash is answered from QuickBooks' memory."""
     waiting = [item for item in items.values() if item["state"] == "created"]
@@ -248,10 +248,10 @@ def _email(hub: Hub, settings: Settings, rid: str, items: dict[str, dict[str, An
         return
     stopped: str | None = None  # QuickBooks down or throttled: the rest wait too
     for item in waiting:
-        ctx = context(hub, settings, item["invoice"]["external_id"])
+        ctx = context(ctx, settings, item["invoice"]["external_id"])
         try:
             if stopped is None:
-                with calling(hub) as api:
+                with calling(ctx) as api:
                     invoices.send(ctx, api, item["qbo_id"])
         except NeedsOperator as exc:
             item.update(state="done", error=f"invoice {item['qbo_id']} was created in "
@@ -265,7 +265,7 @@ def _email(hub: Hub, settings: Settings, rid: str, items: dict[str, dict[str, An
             continue
         item.pop("error", None)
         item.update(state="done", notes=[*item["notes"], *ctx.notes])
-    hub.write(lambda conn: _save(conn, rid, items, utcnow()))
+    ctx.write(lambda conn: _save(conn, rid, items, utcnow()))
 
 
 def _outcomes(items: dict[str, dict[str, Any]], error: str | None = None) -> list[Closed]:

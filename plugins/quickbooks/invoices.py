@@ -13,10 +13,10 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from hub import Context
 from hub.clock import utcnow
 from hub.errors import NeedsOperator, Skip
 from hub.events import Invoice
-from hub.plugins.context import Context
 from plugins.quickbooks import currencies, customers, faults, links, marked_invoices
 from plugins.quickbooks.api import Api, calling
 from plugins.quickbooks.invoice_body import form_fields
@@ -52,7 +52,7 @@ def body(ctx: Context, api: Api, invoice: Invoice, customer_id: str) -> dict[str
         out["DocNumber"] = invoice.number
     if invoice.due_date:
         out["DueDate"] = invoice.due_date.isoformat()
-    out.update(currencies.fields(ctx.hub, api, invoice.currency, invoice.issue_date))
+    out.update(currencies.fields(ctx, api, invoice.currency, invoice.issue_date))
     out["PrivateNote"] = " ".join([links.marker(invoice.external_id), *notes])[:4000]
     return out
 
@@ -79,7 +79,7 @@ def remember(ctx: Context, invoice: Invoice, saved: dict[str, Any], written: str
 
     The balance the host knows is kept: a sweep that finds QuickBooks showing another one tells
     the host; our own payments leave them equal, so they are never echoed back."""
-    links.put(ctx.hub, KIND, invoice.external_id, str(saved["Id"]),
+    links.put(ctx, KIND, invoice.external_id, str(saved["Id"]),
               sync_token=str(saved.get("SyncToken")), digest=written,
               balance=str(invoice.balance))
     total = Decimal(str(saved.get("TotalAmt", "0")))
@@ -90,8 +90,8 @@ def remember(ctx: Context, invoice: Invoice, saved: dict[str, Any], written: str
 
 def push(ctx: Context, invoice: Invoice) -> None:
     """Bring QuickBooks in line with the host's invoice: create, update, void, settle."""
-    with calling(ctx.hub) as api:
-        link = links.get(ctx.hub, KIND, invoice.external_id)
+    with calling(ctx) as api:
+        link = links.get(ctx, KIND, invoice.external_id)
         if link and link["origin"] == "qbo":
             raise Skip("this invoice was imported from QuickBooks; changes made in the host "
                        "are not pushed back")
@@ -211,7 +211,7 @@ def _void(ctx: Context, api: Api, link: dict[str, Any] | None) -> None:
             if not links.stale_token(exc) or attempt == 1:
                 raise
             current = held  # changed in QuickBooks since it was linked: void this version
-    links.put(ctx.hub, KIND, link["external_id"], str(current["Id"]), sync_token=None,
+    links.put(ctx, KIND, link["external_id"], str(current["Id"]), sync_token=None,
               digest="void")
     ctx.note(f"Invoice {current['Id']} voided")
 
@@ -232,7 +232,7 @@ def settle(ctx: Context, api: Api, invoice: Invoice, saved: dict[str, Any],
         "CustomerRef": {"value": customer_id}, "TotalAmt": str(to_pay),
         "TxnDate": today.isoformat(),
         # In the invoice's currency, at QuickBooks' rate of the day (not Intuit's default 1).
-        **currencies.fields(ctx.hub, api, invoice.currency, today),
+        **currencies.fields(ctx, api, invoice.currency, today),
         "Line": [{"Amount": str(to_pay),
                   "LinkedTxn": [{"TxnId": str(saved["Id"]), "TxnType": "Invoice"}]}],
     # The invoice's SyncToken is in it: a payment deleted in QuickBooks that brings the same
@@ -241,7 +241,7 @@ def settle(ctx: Context, api: Api, invoice: Invoice, saved: dict[str, Any],
     # it paid (its version moved), so it pays nothing twice.
     }, api.request_id("payment", str(saved["Id"]), str(saved.get("SyncToken")), str(owed_in_qbo),
                       str(owed_in_host)))
-    links.put(ctx.hub, "payment", f"{invoice.external_id}@{owed_in_host}",
+    links.put(ctx, "payment", f"{invoice.external_id}@{owed_in_host}",
               str(payment["Id"]), sync_token=str(payment.get("SyncToken")), digest=None)
     ctx.note(f"Payment {payment['Id']} of {to_pay} recorded on invoice {saved['Id']}")
 

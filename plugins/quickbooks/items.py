@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from hub import Context
 from hub.clock import utcnow
 from hub.errors import NeedsOperator
-from hub.plugins.context import Context
 from plugins.quickbooks import links
 from plugins.quickbooks.api import Api, quote
 from plugins.quickbooks.settings import Settings
@@ -24,7 +24,7 @@ FALLBACK_FOR = timedelta(days=1)
 
 
 def _cached(ctx: Context, name: str) -> dict[str, str] | None:
-    link = links.get(ctx.hub, KIND, name.casefold())
+    link = links.get(ctx, KIND, name.casefold())
     if link is None:
         return None
     # A name QuickBooks lacked is remembered as going on the default item for a day, so an
@@ -79,11 +79,11 @@ def item_ref(ctx: Context, api: Api, name: str) -> dict[str, str]:
     if found is None:
         if name.casefold() != settings.default_item.casefold():
             fallback = item_ref(ctx, api, settings.default_item)
-            links.put(ctx.hub, KIND, name.casefold(), fallback["value"], sync_token=None,
+            links.put(ctx, KIND, name.casefold(), fallback["value"], sync_token=None,
                       digest="fallback")
             return fallback
         raise NeedsOperator(f"the default item {settings.default_item!r} is not in "
                             "QuickBooks: create it there, or set quickbooks.default_item to "
                             "an item that exists")
-    links.put(ctx.hub, KIND, name.casefold(), str(found["Id"]), sync_token=None, digest=None)
+    links.put(ctx, KIND, name.casefold(), str(found["Id"]), sync_token=None, digest=None)
     return {"value": str(found["Id"]), "name": str(found.get("Name", name))}

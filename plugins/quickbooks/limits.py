@@ -37,7 +37,7 @@ from plugins.quickbooks.budget import LIFE, Block, Ledger, Refused
 from plugins.quickbooks.reads import Meter
 
 if TYPE_CHECKING:
-    from hub.hub import Hub
+    from hub import Context
 
 PER_MINUTE = 500
 BATCH_PER_MINUTE = 40
@@ -276,7 +276,7 @@ _companies: dict[str, CompanyLimit] = {}
 _registry_lock = threading.Lock()
 
 
-def company(realm_id: str, hub: Hub | None = None) -> CompanyLimit:
+def company(realm_id: str, ctx: Context | None = None) -> CompanyLimit:
     """The limit of one company in this process; on PostgreSQL, where several worker
     processes may call the same company, its minute is shared through ``hub``'s database."""
     # Process-wide on purpose: the limit is the company's, whichever thread calls.
@@ -285,17 +285,17 @@ def company(realm_id: str, hub: Hub | None = None) -> CompanyLimit:
         if limit is None:
             limit = _companies[realm_id] = CompanyLimit(PER_MINUTE, AT_ONCE, PER_SECOND,
                                                         BATCH_PER_MINUTE)
-        if hub is not None and shares_minute(hub) and (
-                limit.ledger is None or limit.ledger.hub is not hub):
+        if ctx is not None and shares_minute(ctx) and (
+                limit.ledger is None or limit.ledger.ctx.engine is not ctx.engine):
             with limit.lock:
-                limit.ledger, limit.block, limit.spent_blocks = Ledger(hub, realm_id), None, []
+                limit.ledger, limit.block, limit.spent_blocks = Ledger(ctx, realm_id), None, []
         return limit
 
 
-def shares_minute(hub: Hub) -> bool:
+def shares_minute(ctx: Context) -> bool:
     """Whether processes share a company's minute through the database: on PostgreSQL, where
     several ``hub worker`` processes are a supported deployment. SQLite has one."""
-    return hub.engine.dialect.name != "sqlite"
+    return ctx.engine.dialect.name != "sqlite"
 
 
 def reset() -> None:

@@ -7,24 +7,23 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, update
 
 from hub.clock import utcnow
-from hub.queue.db import reading
 from plugins.quickbooks.models import QboLink
 
 if TYPE_CHECKING:
-    from hub.hub import Hub
+    from hub import Context
 
 TABLE = QboLink.__table__
 
 
-def get(hub: Hub, kind: str, external_id: str) -> dict[str, Any] | None:
-    with reading(hub.engine) as conn:
+def get(ctx: Context, kind: str, external_id: str) -> dict[str, Any] | None:
+    with ctx.reading() as conn:
         found = conn.execute(select(TABLE).where(
             TABLE.c.kind == kind, TABLE.c.external_id == external_id)).mappings().first()
     return dict(found) if found else None
 
 
-def by_qbo_id(hub: Hub, kind: str, qbo_id: str) -> dict[str, Any] | None:
-    with reading(hub.engine) as conn:
+def by_qbo_id(ctx: Context, kind: str, qbo_id: str) -> dict[str, Any] | None:
+    with ctx.reading() as conn:
         found = conn.execute(select(TABLE).where(
             TABLE.c.kind == kind, TABLE.c.qbo_id == qbo_id)).mappings().first()
     return dict(found) if found else None
@@ -46,7 +45,7 @@ def stale_token(exc: Exception) -> bool:
     return code == "5010" or (code == "2020" and "SyncToken" in said)
 
 
-def put(hub: Hub, kind: str, external_id: str, qbo_id: str, *, sync_token: str | None,
+def put(ctx: Context, kind: str, external_id: str, qbo_id: str, *, sync_token: str | None,
         digest: str | None, origin: str = "host", balance: str | None = None) -> None:
     values: dict[str, Any] = dict(qbo_id=qbo_id, sync_token=token(sync_token), digest=digest,
                                   origin=origin, updated_at=utcnow())
@@ -59,11 +58,11 @@ def put(hub: Hub, kind: str, external_id: str, qbo_id: str, *, sync_token: str |
         if not changed:
             conn.execute(insert(TABLE).values(kind=kind, external_id=external_id, **values))
 
-    hub.write(write)
+    ctx.write(write)
 
 
-def set_balance(hub: Hub, kind: str, external_id: str, balance: str) -> None:
-    hub.write(lambda conn: conn.execute(update(TABLE).where(
+def set_balance(ctx: Context, kind: str, external_id: str, balance: str) -> None:
+    ctx.write(lambda conn: conn.execute(update(TABLE).where(
         TABLE.c.kind == kind, TABLE.c.external_id == external_id).values(
         balance=balance, updated_at=utcnow())))
 

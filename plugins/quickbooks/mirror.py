@@ -24,13 +24,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.clock import utcnow
 from hub.events import Contact, Invoice
-from hub.queue.db import reading
 from hub.reports import ClientBalance, MonthFigures, Receivables
-from plugins.quickbooks.connection import PLUGIN
 from plugins.quickbooks.models import QboCustomerMirror, QboInvoiceMirror
 
 if TYPE_CHECKING:
-    from hub.hub import Hub
+    from hub import Context
 
 CUSTOMERS = QboCustomerMirror.__table__
 INVOICES = QboInvoiceMirror.__table__
@@ -105,9 +103,9 @@ _remembered: dict[tuple[str, str], tuple[float, Any]] = {}
 _remembered_lock = threading.Lock()
 
 
-def remembered(hub: Hub, email: str, compute: Callable[[], Any]) -> Any:
+def remembered(ctx: Context, email: str, compute: Callable[[], Any]) -> Any:
     """``compute()``'s answer for this email, from memory if asked a moment ago."""
-    key = (str(hub.engine.url), email.strip().lower())
+    key = (str(ctx.engine.url), email.strip().lower())
     with _remembered_lock:
         found = _remembered.get(key)
     if found and time.monotonic() - found[0] < _REMEMBER_FOR:
@@ -132,7 +130,7 @@ def _upsert(conn: Connection, table: Any, key: str, values: dict[str, Any]) -> N
         index_elements=[key], set_={k: v for k, v in values.items() if k != key}))
 
 
-def mirror_customers(hub: Hub, customers: list[dict[str, Any]]) -> None:
+def mirror_customers(ctx: Context, customers: list[dict[str, Any]]) -> None:
     now = utcnow()
 
     def write(conn: Connection) -> None:
@@ -146,7 +144,7 @@ def mirror_customers(hub: Hub, customers: list[dict[str, Any]]) -> None:
                 email=email.lower() if email else None, active=bool(c.get("Active", True)),
                 updated_at=now))
 
-    hub.write(write)
+    ctx.write(write)
     forget()
 
 
@@ -162,7 +160,7 @@ def _home(invoice: dict[str, Any], amount: str, home_field: str) -> str | None:
     return str(home.quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
-def mirror_invoices(hub: Hub, invoices: list[dict[str, Any]]) -> None:
+def mirror_invoices(ctx: Context, invoices: list[dict[str, Any]]) -> None:
     now = utcnow()
 
     def write(conn: Connection) -> None:
@@ -180,12 +178,12 @@ def mirror_invoices(hub: Hub, invoices: list[dict[str, Any]]) -> None:
                 due_date=date.fromisoformat(i["DueDate"]) if i.get("DueDate") else None,
                 updated_at=now))
 
-    hub.write(write)
+    ctx.write(write)
     forget()
 
 
-def customer(hub: Hub, qbo_id: str) -> dict[str, Any] | None:
-    with reading(hub.engine) as conn:
+def customer(ctx: Context, qbo_id: str) -> dict[str, Any] | None:
+    with ctx.reading() as conn:
         found = conn.execute(select(CUSTOMERS).where(CUSTOMERS.c.qbo_id == qbo_id)
                              ).mappings().first()
     return dict(found) if found else None
@@ -201,23 +199,23 @@ _BALANCES = (
     .where(CUSTOMERS.c.email == bindparam("email")))
 
 
-def company_today(hub: Hub) -> date:
+def company_today(ctx: Context) -> date:
     """Today where the company is (the plugin's ``timezone``; empty: this machine's zone).
 
     QuickBooks' due dates are the company's dates: in California an invoice due today is not
     overdue at 4 pm, when the UTC date has already turned."""
-    zone = getattr(hub.states.settings(PLUGIN), "timezone", "")
+    zone = getattr(ctx.settings, "timezone", "")
     now = utcnow().replace(tzinfo=UTC)
     return (now.astimezone(ZoneInfo(zone)) if zone else now.astimezone()).date()
 
 
-def balances(hub: Hub, email: str, today: date | None = None) -> dict[str, Any] | None:
+def balances(ctx: Context, email: str, today: date | None = None) -> dict[str, Any] | None:
     """Outstanding and overdue balance of the customers with this email, in the home currency
     (a contact's customers in other currencies included); None if unknown.
 
     One indexed join: the booking gate asks this on every check."""
-    today = today or company_today(hub)
-    with reading(hub.engine) as conn:
+    today = today or company_today(ctx)
+    with ctx.reading() as conn:
         rows = conn.execute(_BALANCES, {"email": email.strip().lower()}).all()
     if not rows:
         return None
@@ -229,13 +227,13 @@ def balances(hub: Hub, email: str, today: date | None = None) -> dict[str, Any] 
             "open_invoices": len(owed)}
 
 
-def receivables(hub: Hub, today: date | None = None) -> Receivables:
+def receivables(ctx: Context, today: date | None = None) -> Receivables:
     """Who owes what, and each month's invoiced, collected and outstanding, from the mirror.
 
     Months are the invoices' dates; "collected" is what of those invoices has been paid so far
     (QuickBooks' payment dates are not mirrored yet). Amounts are in the home currency."""
-    today = today or company_today(hub)
-    with reading(hub.engine) as conn:
+    today = today or company_today(ctx)
+    with ctx.reading() as conn:
         rows = conn.execute(select(
             INVOICES.c.customer_id, _HOME_TOTAL, _HOME_BALANCE, INVOICES.c.txn_date,
             INVOICES.c.due_date, CUSTOMERS.c.display_name, CUSTOMERS.c.email,

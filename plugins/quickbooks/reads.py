@@ -34,11 +34,10 @@ from sqlmodel import Field, SQLModel
 
 from hub.clock import utcnow
 from hub.errors import RetryLater
-from hub.queue.db import reading
 from plugins.quickbooks.settings import Settings
 
 if TYPE_CHECKING:
-    from hub.hub import Hub
+    from hub import Context
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +129,7 @@ class Meter:
             self.held_until_at, self.dirty = until, True
             return True
 
-    def flush(self, hub: Hub, realm_id: str) -> None:
+    def flush(self, ctx: Context, realm_id: str) -> None:
         """Write the reads counted here and any change of the hold; take up a hold another
         process wrote. Never raises: a count that cannot be written waits for the next."""
         with self.lock:
@@ -140,9 +139,9 @@ class Meter:
             return
         try:
             try:
-                stored = hub.write(lambda conn: _record(conn, realm_id, pending, dirty, held_at))
+                stored = ctx.write(lambda conn: _record(conn, realm_id, pending, dirty, held_at))
             except IntegrityError:  # another process made the month's row first
-                stored = hub.write(lambda conn: _record(conn, realm_id, pending, dirty, held_at))
+                stored = ctx.write(lambda conn: _record(conn, realm_id, pending, dirty, held_at))
         except Exception:
             log.warning("QuickBooks reads could not be counted; trying again later",
                         exc_info=True)
@@ -184,20 +183,20 @@ def _record(conn: Connection, realm_id: str, pending: Counter[str], dirty: bool,
         (TABLE.c.realm_id == realm_id) & (TABLE.c.month == this_month))).scalar()
 
 
-def for_operator(hub: Hub, realm_id: str) -> dict[str, Any]:
+def for_operator(ctx: Context, realm_id: str) -> dict[str, Any]:
     """``usage`` against the operator's ``monthly_read_allowance``."""
-    settings = hub.states.settings("quickbooks")
+    settings = ctx.settings
     allowance = (settings.monthly_read_allowance if isinstance(settings, Settings)
                  else Settings.model_fields["monthly_read_allowance"].default)
-    return usage(hub, realm_id, allowance)
+    return usage(ctx, realm_id, allowance)
 
 
-def usage(hub: Hub, realm_id: str, allowance: int) -> dict[str, Any]:
+def usage(ctx: Context, realm_id: str, allowance: int) -> dict[str, Any]:
     """This month's reads for the operator: the count, its share of ``allowance``, whether
     reads are held, and what to do."""
     now = utcnow()
     month = month_of(now)
-    with reading(hub.engine) as conn:
+    with ctx.reading() as conn:
         row = conn.execute(select(TABLE.c.reads, TABLE.c.held_until).where(
             (TABLE.c.realm_id == realm_id) & (TABLE.c.month == month))).first()
     count = row.reads if row else 0

@@ -11,9 +11,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from hub import Context
 from hub.clock import utcnow
 from hub.events import Line, Payment
-from hub.plugins.context import Context
 from plugins.quickbooks import currencies, customers, links
 from plugins.quickbooks.api import Api, calling, quote
 from plugins.quickbooks.invoice_body import form_fields
@@ -50,7 +50,7 @@ def _written_before(ctx: Context, api: Api, payment: Payment,
 
 
 def push(ctx: Context, payment: Payment) -> None:
-    link = links.get(ctx.hub, KIND, payment.external_id)
+    link = links.get(ctx, KIND, payment.external_id)
     if link:
         ctx.note(f"Sales receipt {link['qbo_id']} already recorded")
         return
@@ -58,7 +58,7 @@ def push(ctx: Context, payment: Payment) -> None:
     assert isinstance(settings, Settings)
     lines = payment.lines or [Line(item=settings.default_item, unit_price=payment.amount,
                                    description=SOURCES[payment.source].capitalize())]
-    with calling(ctx.hub) as api:
+    with calling(ctx) as api:
         customer_id = customers.sync(ctx, api, payment.contact, currency=payment.currency)
         fields, _notes = form_fields(lines, None, None, api.company,
                                      lambda name: item_ref(ctx, api, name), payment.amount,
@@ -70,12 +70,12 @@ def push(ctx: Context, payment: Payment) -> None:
         day = payment.paid_at.date() if payment.paid_at else utcnow().date()
         if email := payment.contact.email:
             body["BillEmail"] = {"Address": email}
-        body.update(currencies.fields(ctx.hub, api, payment.currency, day))
+        body.update(currencies.fields(ctx, api, payment.currency, day))
         saved = _written_before(ctx, api, payment, customer_id) if ctx.tried_before() else None
         if saved is None:
             saved = api.create("SalesReceipt", body,
                                api.request_id("sales-receipt", payment.external_id))
-    links.put(ctx.hub, KIND, payment.external_id, str(saved["Id"]),
+    links.put(ctx, KIND, payment.external_id, str(saved["Id"]),
               sync_token=str(saved.get("SyncToken")), digest=None)
     total = Decimal(str(saved.get("TotalAmt", 0)))
     ctx.note(f"Sales receipt {saved['Id']} of {total} recorded")

@@ -28,16 +28,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
+from hub import Context
 from hub.clock import iso, utcnow
-from hub.plugins.context import Context
-from hub.queue.db import reading
 from plugins.quickbooks import customers, links, mirror, paging
 from plugins.quickbooks.api import Api, calling, quote
 from plugins.quickbooks.models import QboConnection
 from plugins.quickbooks.settings import Settings
 
 if TYPE_CHECKING:
-    from hub.hub import Hub
+    from hub import Context
 
 PAGE = 1000  # CDC's most objects per answer, and a query's most per page
 CDC_WINDOW = timedelta(days=29)  # CDC answers 30 days back; keep a day's margin
@@ -57,11 +56,12 @@ def _cdc(api: Api, entities: Sequence[str], since: datetime) -> dict[str, list[d
     return out
 
 
-def _changes(api: Api, hub: Hub, since: datetime) -> tuple[dict[str, list[dict[str, Any]]], str]:
+def _changes(api: Api, ctx: Context,
+             since: datetime) -> tuple[dict[str, list[dict[str, Any]]], str]:
     """Every Customer and Invoice changed since ``since``, deleted ones included, and how they
     were read when it was not one answer of the change feed."""
     if utcnow() - since > CDC_WINDOW:
-        return (_queried(api, hub, since, ENTITIES),
+        return (_queried(api, ctx, since, ENTITIES),
                 "older than the change feed's 30 days: read by LastUpdatedTime")
     both = _cdc(api, ENTITIES, since)
     if sum(len(found) for found in both.values()) < PAGE:
@@ -73,7 +73,7 @@ def _changes(api: Api, hub: Hub, since: datetime) -> tuple[dict[str, list[dict[s
         if len(alone) < PAGE:
             out[entity] = alone
         else:
-            out[entity] = _queried(api, hub, since, (entity,))[entity]
+            out[entity] = _queried(api, ctx, since, (entity,))[entity]
             queried.append(entity)
     how = "the change feed was full (1,000): read again per entity"
     if queried:
@@ -81,7 +81,7 @@ def _changes(api: Api, hub: Hub, since: datetime) -> tuple[dict[str, list[dict[s
     return out, how
 
 
-def _queried(api: Api, hub: Hub, since: datetime,
+def _queried(api: Api, ctx: Context, since: datetime,
              entities: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     """What changed since ``since`` by query: current objects, paged without a cap, and for
     invoices those deleted meanwhile (a query does not show them)."""
@@ -91,7 +91,7 @@ def _queried(api: Api, hub: Hub, since: datetime,
         active = " AND Active IN (true, false)" if entity == "Customer" else ""
         out[entity] = paging.every(api, entity, f"MetaData.LastUpdatedTime > {stamp}{active}")
     if "Invoice" in out:
-        out["Invoice"] += _deleted_invoices(api, hub)
+        out["Invoice"] += _deleted_invoices(api, ctx)
     return out
 
 
@@ -101,11 +101,11 @@ def _ids(api: Api, where: str, start: int = 1) -> list[str]:
     return [str(i["Id"]) for i in (answer.get("QueryResponse") or {}).get("Invoice", [])]
 
 
-def _deleted_invoices(api: Api, hub: Hub) -> list[dict[str, Any]]:
+def _deleted_invoices(api: Api, ctx: Context) -> list[dict[str, Any]]:
     """The mirror's invoices that QuickBooks no longer has, as CDC would show them deleted:
     every invoice id is listed (a read per 1,000), and any the list lacks is asked after by
     id, since a deletion while the list was paged may have moved a live one past a page."""
-    with reading(hub.engine) as conn:  # before the list: an invoice mirrored later is newer
+    with ctx.reading() as conn:  # before the list: an invoice mirrored later is newer
         mirrored = set(conn.execute(select(mirror.INVOICES.c.qbo_id)).scalars())
     if not mirrored:
         return []
@@ -122,9 +122,9 @@ def _deleted_invoices(api: Api, hub: Hub) -> list[dict[str, Any]]:
     return [{"domain": "QBO", "status": "Deleted", "Id": i} for i in missing if i not in present]
 
 
-def warnings(hub: Hub) -> list[str]:
+def warnings(ctx: Context) -> list[str]:
     """What the operator should know of the sweep: a cursor past CDC's reach."""
-    cursor = hub_connection_cursor(hub)
+    cursor = hub_connection_cursor(ctx)
     if cursor is None or utcnow() - cursor <= CDC_WINDOW:
         return []
     return [f"QuickBooks was last swept on {cursor:%Y-%m-%d}, longer ago than the 30 days its "
@@ -134,23 +134,22 @@ def warnings(hub: Hub) -> list[str]:
 
 
 def run(ctx: Context) -> None:
-    hub = ctx.hub
     settings = ctx.settings
     assert isinstance(settings, Settings)
     started = utcnow()
-    with calling(hub) as api:
-        connection_row = hub_connection_cursor(hub)
+    with calling(ctx) as api:
+        connection_row = hub_connection_cursor(ctx)
         how = ""
         if connection_row is None:
             customers = paging.every(api, "Customer", "Active IN (true, false)")
             invoices = paging.every(api, "Invoice")
             first = True
         else:
-            changed, how = _changes(api, hub, connection_row - OVERLAP)
+            changed, how = _changes(api, ctx, connection_row - OVERLAP)
             customers, invoices = changed["Customer"], changed["Invoice"]
             first = False
-    mirror.mirror_customers(hub, customers)
-    mirror.mirror_invoices(hub, invoices)
+    mirror.mirror_customers(ctx, customers)
+    mirror.mirror_invoices(ctx, invoices)
     imported = told = 0
     for n, c in enumerate(customers, start=1):
         imported += _customer(ctx, settings, c)
@@ -158,17 +157,17 @@ def run(ctx: Context) -> None:
     for n, i in enumerate(invoices, start=1):
         told += _invoice(ctx, settings, i)
         ctx.progress(n, len(invoices), "invoices looked at")
-    hub.write(lambda conn: conn.execute(update(QboConnection.__table__).where(
+    ctx.write(lambda conn: conn.execute(update(QboConnection.__table__).where(
         QboConnection.__table__.c.id == 1).values(cdc_cursor=started, last_sync_at=utcnow())))
     ctx.note(f"{'first import' if first else 'sweep'}: {len(customers)} customers, "
              f"{len(invoices)} invoices seen; {imported} contacts imported, {told} invoice "
              "changes told to the host" + (f" ({how})" if how else ""))
 
 
-def hub_connection_cursor(hub: Hub) -> datetime | None:
+def hub_connection_cursor(ctx: Context) -> datetime | None:
     from plugins.quickbooks.connection import row
 
-    current = row(hub)
+    current = row(ctx)
     return current["cdc_cursor"] if current else None
 
 
@@ -176,14 +175,14 @@ def _customer(ctx: Context, settings: Settings, customer: dict[str, Any]) -> int
     if customer.get("status") == "Deleted":
         return 0
     qbo_id = str(customer["Id"])
-    if links.by_qbo_id(ctx.hub, "customer", qbo_id):
+    if links.by_qbo_id(ctx, "customer", qbo_id):
         return 0  # the hub's own, or already imported
     ours = links.marked(customer.get("Notes"))
-    if ours:  # made by the hub, link lost: restore it rather than import it back
-        links.put(ctx.hub, "customer", ours, qbo_id, sync_token=None, digest=None)
+    if ours:  # made by the ctx, link lost: restore it rather than import it back
+        links.put(ctx, "customer", ours, qbo_id, sync_token=None, digest=None)
         return 0
     external_id = f"qbo:{qbo_id}"
-    links.put(ctx.hub, "customer", external_id, qbo_id,
+    links.put(ctx, "customer", external_id, qbo_id,
               sync_token=str(customer.get("SyncToken")), digest=None, origin="qbo")
     if not settings.import_contacts:
         return 0
@@ -194,10 +193,10 @@ def _customer(ctx: Context, settings: Settings, customer: dict[str, Any]) -> int
 
 def _contact_for(ctx: Context, customer_id: str) -> Any:
     """The invoice's contact as the host knows it, from the mirror: no call to QuickBooks."""
-    link = links.by_qbo_id(ctx.hub, "customer", customer_id)
+    link = links.by_qbo_id(ctx, "customer", customer_id)
     # A contact's customer in another currency is linked per currency: the contact is the same.
     external_id = customers.contact_id(link["external_id"]) if link else f"qbo:{customer_id}"
-    known = mirror.customer(ctx.hub, customer_id) or {}
+    known = mirror.customer(ctx, customer_id) or {}
     return mirror.contact_from({"Id": customer_id, "DisplayName": known.get("display_name"),
                                 "PrimaryEmailAddr": {"Address": known.get("email")}},
                                external_id)
@@ -207,18 +206,18 @@ def _invoice(ctx: Context, settings: Settings, qbo: dict[str, Any]) -> int:
     if qbo.get("status") == "Deleted":
         return 0
     qbo_id = str(qbo["Id"])
-    link = links.by_qbo_id(ctx.hub, "invoice", qbo_id)
+    link = links.by_qbo_id(ctx, "invoice", qbo_id)
     if link is None:
         ours = links.marked(qbo.get("PrivateNote"))
         if ours:
-            links.put(ctx.hub, "invoice", ours, qbo_id, sync_token=None, digest=None)
+            links.put(ctx, "invoice", ours, qbo_id, sync_token=None, digest=None)
             return 0
         if not settings.import_invoices:
             return 0
         external_id = f"qbo:{qbo_id}"
         contact = _contact_for(ctx, str(qbo["CustomerRef"]["value"]))
         invoice = mirror.invoice_from(qbo, external_id, contact)
-        links.put(ctx.hub, "invoice", external_id, qbo_id, sync_token=None, digest=None,
+        links.put(ctx, "invoice", external_id, qbo_id, sync_token=None, digest=None,
                   origin="qbo", balance=str(invoice.balance))
         ctx.notify_host("invoice.imported", invoice, key=f"invoice:{qbo_id}")
         return 1
@@ -233,5 +232,5 @@ def _invoice(ctx: Context, settings: Settings, qbo: dict[str, Any]) -> int:
     if now < Decimal(known):
         # Paid (in part) in QuickBooks: the other plugins hear it as a payment.
         ctx.publish("invoice.paid", invoice, key=key)
-    links.set_balance(ctx.hub, "invoice", link["external_id"], str(now))
+    links.set_balance(ctx, "invoice", link["external_id"], str(now))
     return 1

@@ -20,11 +20,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from hub import Context
 from hub.clock import utcnow
 from hub.errors import NeedsOperator
 from hub.events import CENT
-from hub.plugins.context import Context
-from hub.queue.db import reading
 from plugins.quickbooks import links
 from plugins.quickbooks.api import Api
 from plugins.quickbooks.settings import Settings, tax_code_entry
@@ -148,7 +147,7 @@ class TaxCodes:
             return self._read_now
         names = self._names()
         oldest = utcnow() - FRESH_FOR
-        with reading(self.ctx.hub.engine) as conn:
+        with self.ctx.reading() as conn:
             rows = conn.execute(select(links.TABLE).where(
                 links.TABLE.c.kind == KIND, links.TABLE.c.updated_at >= oldest)).mappings().all()
         found: dict[Decimal, TaxCode] = {}
@@ -198,7 +197,7 @@ class TaxCodes:
                 chosen[rate] = found[0]
                 self._others[rate] = [c.name for c in found[1:]]
         for rate, code in chosen.items():
-            links.put(self.ctx.hub, KIND, self._key(rate, names), code.id, sync_token=None,
+            links.put(self.ctx, KIND, self._key(rate, names), code.id, sync_token=None,
                       digest=f"{code.rate_id or ''}|{code.name}"[:64])
         self._read_now = chosen
         return chosen

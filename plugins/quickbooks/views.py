@@ -6,19 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request
+from flask import Blueprint, redirect, render_template, request
 from markupsafe import Markup, escape
 
+from hub import Context
 from hub.clock import utcnow
-from hub.hub import Hub
-from hub.ui import csrf_field, operator_only, when
+from hub.ui import csrf_field, operator_only, plugin_context, when
 from plugins.quickbooks import connect, connection, reads, sweep
 
 bp = Blueprint("quickbooks", __name__, url_prefix="/quickbooks", template_folder="templates")
 
 
-def _hub() -> Hub:
-    return current_app.config["HUB"]  # type: ignore[no-any-return]
+def _ctx() -> Context:
+    return plugin_context("quickbooks")
 
 
 def _page(title: str, message: str, kind: str, status: int = 200,
@@ -34,7 +34,7 @@ def _page(title: str, message: str, kind: str, status: int = 200,
 @operator_only
 def start() -> Any:
     try:
-        return redirect(connect.start_browser(_hub()))
+        return redirect(connect.start_browser(_ctx()))
     except connect.ConnectError as exc:
         return _page("QuickBooks not connected", str(exc), "error", 400)
 
@@ -45,7 +45,7 @@ def callback() -> Any:
     args = request.args
     try:
         message = connect.finish_browser(
-            _hub(), state=args.get("state"), code=args.get("code"),
+            _ctx(), state=args.get("state"), code=args.get("code"),
             realm_id=args.get("realmId"), error=args.get("error"))
     except connect.ConnectError as exc:
         return _page("QuickBooks not connected", str(exc), "error", 400, again=True)
@@ -55,13 +55,13 @@ def callback() -> Any:
 @bp.post("/disconnect")
 @operator_only
 def disconnect() -> Any:
-    return _page("QuickBooks disconnected", connection.disconnect(_hub()), "ok")
+    return _page("QuickBooks disconnected", connection.disconnect(_ctx()), "ok")
 
 
-def card(hub: Hub) -> str:
+def card(ctx: Context) -> str:
     """The QuickBooks card on the Integrations page: state, company, tokens, reads, the
     sweep, actions."""
-    s = connection.status(hub)
+    s = connection.status(ctx)
     token = str(csrf_field())
     connect_form = ('<form method="post" action="/quickbooks/connect" class="inline">'
                     + token.replace("{", "{{").replace("}", "}}")
@@ -70,7 +70,7 @@ def card(hub: Hub) -> str:
         return ('<p><span class="pill off">Not connected</span></p>'
                 + connect_form.format(label="Connect QuickBooks"))
     parts = []
-    usage = reads.for_operator(hub, s["realm_id"])
+    usage = reads.for_operator(ctx, s["realm_id"])
     if s["status"] == "needs_reconnect":
         parts.append('<p><span class="pill bad">Needs reconnect</span> '
                      f'{escape(s["last_error"] or "")}</p>')
@@ -85,7 +85,7 @@ def card(hub: Hub) -> str:
         f'{_ends(s["refresh_expires_at"], "lapses", "lapsed", " unless used")}</dd>'
         f'<dt>Last sync</dt><dd>{when(s["last_sync_at"]) or "never"}</dd>'
         f'<dt>Reads</dt><dd>{escape(usage["shown"])}</dd></dl>')
-    warnings = s["warnings"] + usage["warnings"] + sweep.warnings(hub)
+    warnings = s["warnings"] + usage["warnings"] + sweep.warnings(ctx)
     parts += [f'<p class="warning">{escape(w)}</p>' for w in warnings]
     parts.append('<form method="post" action="/quickbooks/disconnect" class="inline">'
                  + token + '<button type="submit" class="danger">Disconnect</button></form>')

@@ -15,12 +15,10 @@ import hmac
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from hub.bounds import MAX_JSON_DEPTH, json_depth_exceeds
-from hub.hub import Hub
-from hub.plugins.jobs import fire_soon
-from hub.ui import csrf_exempt
+from hub.ui import csrf_exempt, plugin_context
 from plugins.quickbooks import connection
 
 bp = Blueprint("quickbooks_webhooks", __name__)
@@ -133,8 +131,8 @@ def _parse(raw: bytes) -> tuple[Any, tuple[Response, int] | None]:
 
 @bp.post("/quickbooks/webhooks")
 def receive() -> tuple[Response, int]:
-    hub: Hub = current_app.config["HUB"]
-    token = hub.config.qbo_webhook_verifier_token
+    ctx = plugin_context("quickbooks")
+    token = ctx.config.qbo_webhook_verifier_token
     if not token:
         return jsonify(error="webhooks are refused: QBO_WEBHOOK_VERIFIER_TOKEN is not set"), 403
     raw, refused = _body()
@@ -151,14 +149,14 @@ def receive() -> tuple[Response, int]:
     # we cannot read (a list for an object, {} for a company id, a date no calendar has) would
     # fail the same way on every retry. The notification only says *that* something changed;
     # nothing of it is stored or handed to the sweep, which reads the change feed itself.
-    current = connection.row(hub)
+    current = connection.row(ctx)
     if current is None or current["realm_id"] not in realms(payload):
         return jsonify(queued=False), 200  # not our company: acknowledged, nothing to do
-    jobs = hub.jobs()
-    job = jobs.get("quickbooks.sweep")
-    if job is not None:
-        fire_soon(hub, job)
-    facts = jobs.get("quickbooks.company-facts")
-    if facts is not None and entities(payload) & {"preferences", "companyinfo"}:
-        fire_soon(hub, facts)  # the company's settings changed: the sync must follow them
-    return jsonify(queued=job is not None), 200
+    # The sweep is registered whenever the plugin is on: queued says the notification will be
+    # followed, even when a firing already waiting takes it in (a burst costs one run).
+    queued = ctx.enabled
+    if queued:
+        ctx.run_job("sweep")
+    if entities(payload) & {"preferences", "companyinfo"}:
+        ctx.run_job("company-facts")  # the company's settings changed: the sync must follow them
+    return jsonify(queued=queued), 200

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import plugins.quickbooks
+from hub import Context
 from hub.config import load_config
 from hub.hub import Hub
 from hub.queue.worker import run_due
@@ -71,7 +72,7 @@ def qbo_hub(make_qbo_hub: Any) -> Hub:
 @pytest.fixture
 def connected(qbo_hub: Hub, emulator: Emulator, host: Recorder) -> Hub:
     grant = emulator.connect()
-    connect.with_refresh_token(qbo_hub, grant["realmId"], grant["refresh_token"])
+    connect.with_refresh_token(qbo_ctx(qbo_hub), grant["realmId"], grant["refresh_token"])
     # Connecting queues the first import: tests start after it, from a quiet hub and host.
     run_due(qbo_hub)
     host.calls.clear()
@@ -91,3 +92,8 @@ def fresh_limits() -> Iterator[None]:
     limits.reset()
     yield
     limits.reset()
+
+
+def qbo_ctx(hub: Hub) -> Context:
+    """The QuickBooks plugin's context on ``hub``, as the plugin's functions are called with."""
+    return hub.context("quickbooks", "test", "-")

@@ -12,6 +12,7 @@ from hub.hub import Hub
 from plugins.quickbooks import batch, faults
 from plugins.quickbooks.api import calling
 from plugins.quickbooks.emulator.testing import Emulator
+from tests.quickbooks.conftest import qbo_ctx
 
 
 def customers(count: int) -> list[batch.Item]:
@@ -28,7 +29,7 @@ def test_a_long_list_goes_30_to_a_call_and_each_item_is_answered_on_its_own(
     items.insert(40, batch.Write("dup", "Customer", "create", {"DisplayName": "batch customer 3"}))
     items.append(batch.Query("q", "SELECT * FROM Item WHERE Name = 'Services'"))
     emulator.reset_calls()
-    with calling(connected) as api:
+    with calling(qbo_ctx(connected)) as api:
         answers = batch.run(api, items, "close-test-0001")
     assert emulator.calls() == {"POST batch": 2}  # 60 items
     assert list(answers) == [item.bid for item in items]  # every item, in order
@@ -44,7 +45,7 @@ def test_the_same_batch_sent_again_is_answered_from_quickbooks_memory(
     connected: Hub, emulator: Emulator
 ) -> None:
     body = batch.request_body(customers(3))
-    with calling(connected) as api:
+    with calling(qbo_ctx(connected)) as api:
         first = batch.send(api, json.dumps(body), "replayed-batch")
         again = batch.send(api, json.dumps(body), "replayed-batch")
     assert again == first
@@ -55,7 +56,7 @@ def test_the_same_batch_sent_again_is_answered_from_quickbooks_memory(
 def test_intuits_limits_on_a_batch_requestid_are_kept(connected: Hub,
                                                       emulator: Emulator) -> None:
     body = batch.request_body(customers(2))
-    with calling(connected) as api:
+    with calling(qbo_ctx(connected)) as api:
         with pytest.raises(ValueError, match="36 characters"):
             batch.send(api, body, "r" * 37)
         with pytest.raises(ValueError, match="10 characters"):

@@ -25,7 +25,7 @@ from plugins.quickbooks.api import calling
 from plugins.quickbooks.emulator.testing import Emulator
 from plugins.quickbooks.settings import Settings
 from tests.conftest import API_KEY, subprocess_env
-from tests.quickbooks.conftest import qbo_env
+from tests.quickbooks.conftest import qbo_ctx, qbo_env
 from tests.samples import CONTACT, DATA, event
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -54,7 +54,7 @@ def book_monthly(hub: Hub, clients: int) -> None:
 def close(hub: Hub) -> list[billing.Closed]:
     settings = hub.states.settings("quickbooks")
     assert isinstance(settings, Settings)
-    return billing.close_month(hub, MONTH, settings)
+    return billing.close_month(qbo_ctx(hub), MONTH, settings)
 
 
 def monthly_invoices(emulator: Emulator) -> Counter[str]:
@@ -73,7 +73,8 @@ def test_70_clients_cost_3_batch_calls_each_billed_once_and_a_second_close_bills
     shown: list[tuple[int, int]] = []
     settings = connected.states.settings("quickbooks")
     assert isinstance(settings, Settings)
-    results = billing.close_month(connected, MONTH, settings, lambda d, t: shown.append((d, t)))
+    results = billing.close_month(qbo_ctx(connected), MONTH, settings,
+                                  lambda d, t: shown.append((d, t)))
     assert [(r.sessions, r.error) for r in results] == [(1, None)] * 70
     calls = emulator.calls()
     assert calls["POST batch"] == 3
@@ -82,7 +83,7 @@ def test_70_clients_cost_3_batch_calls_each_billed_once_and_a_second_close_bills
     assert len(billed) == 70 and set(billed.values()) == {1}
     assert shown[-1] == (70, 70)
     for n in (0, 69):
-        link = links.get(connected, "invoice", f"monthly:{MONTH}:client{n}@example.com")
+        link = links.get(qbo_ctx(connected), "invoice", f"monthly:{MONTH}:client{n}@example.com")
         assert link and link["digest"] and link["balance"] == "65.00"
 
     emulator.reset_calls()
@@ -96,7 +97,7 @@ def test_a_monthly_invoice_made_in_a_batch_is_paid_like_any_other(connected: Hub
     book_monthly(connected, 2)
     assert [r.error for r in close(connected)] == [None, None]
     external_id = f"monthly:{MONTH}:client0@example.com"
-    qbo_id = links.get(connected, "invoice", external_id)["qbo_id"]  # type: ignore[index]
+    qbo_id = links.get(qbo_ctx(connected), "invoice", external_id)["qbo_id"]  # type: ignore[index]
     paid = {"external_id": external_id, "contact": contact(0), "status": "paid",
             "issue_date": "2026-04-01", "currency": "USD", "amount_paid": "65.00",
             "lines": [{"item": "Math Tutoring", "quantity": "1", "unit_price": "65.00",
@@ -127,7 +128,7 @@ def test_an_answer_lost_after_quickbooks_wrote_the_batch_is_resent_never_replann
     billed = monthly_invoices(emulator)
     assert len(billed) == 33 and set(billed.values()) == {1}
     assert emulator.calls()["POST batch"] == 3  # the same batch again, then the last 3
-    assert all(links.get(connected, "invoice", r.invoice_external_id) for r in again)
+    assert all(links.get(qbo_ctx(connected), "invoice", r.invoice_external_id) for r in again)
     assert close(connected) == []
 
 
@@ -191,21 +192,21 @@ def test_the_first_of_the_month_job_resends_a_batch_whose_answer_was_lost(
     billed = monthly_invoices(emulator)
     assert len(billed) == 2 and set(billed.values()) == {1}
     assert emulator.calls()["POST batch"] == 2
-    assert billing.months_to_close(connected, "2026-04") == []
+    assert billing.months_to_close(qbo_ctx(connected), "2026-04") == []
 
 
 def client_customer(hub: Hub, n: int) -> str:
     """Client n sent as a contact, so their QuickBooks customer exists; its id."""
     post(hub, {**event("contact", f"evt_c{n}"), "data": contact(n)})
     run_due(hub)
-    link = links.get(hub, "customer", f"c-{n}")
+    link = links.get(qbo_ctx(hub), "customer", f"c-{n}")
     assert link is not None
     return str(link["qbo_id"])
 
 
 def set_active(hub: Hub, customer_id: str, active: bool) -> None:
     """A person in QuickBooks makes the customer (in)active."""
-    with calling(hub) as api:
+    with calling(qbo_ctx(hub)) as api:
         current = api.read("Customer", customer_id)
         api.update("Customer", {"Id": customer_id, "SyncToken": current["SyncToken"],
                                 "sparse": True, "Active": active},
@@ -243,6 +244,6 @@ def test_invoices_from_a_batch_are_emailed_one_call_each(connected: Hub,
     assert emulator.calls()["POST batch"] == 1
     assert emulator.calls()["POST invoice"] == 2  # /invoice/{id}/send
     for n in range(2):
-        link = links.get(connected, "invoice", f"monthly:{MONTH}:client{n}@example.com")
+        link = links.get(qbo_ctx(connected), "invoice", f"monthly:{MONTH}:client{n}@example.com")
         invoice = emulator.get("Invoice", link["qbo_id"])  # type: ignore[index]
         assert invoice and invoice["EmailStatus"] == "EmailSent"

@@ -20,6 +20,7 @@ from plugins.quickbooks import links
 from plugins.quickbooks.emulator.testing import Emulator
 from plugins.quickbooks.models import QboBookingSession
 from tests.conftest import API_KEY
+from tests.quickbooks.conftest import qbo_ctx
 from tests.quickbooks.test_batch_close import (
     MONTH,
     book_monthly,
@@ -71,7 +72,7 @@ def test_a_resent_batch_answered_with_faults_bills_each_client_once(
     assert calls["POST batch"] == 1  # the same batch once more, nothing new planned
     assert calls.get("POST invoice", 0) == 0
     for n in range(3):
-        link = links.get(connected, "invoice", external_id(n))
+        link = links.get(qbo_ctx(connected), "invoice", external_id(n))
         assert link and link["qbo_id"] == ids[external_id(n)]
         assert link["digest"] and link["balance"] == "65.00"  # as a created one is linked
     assert sessions(connected) == {f"bk-{n}": ("billed", external_id(n)) for n in range(3)}
@@ -135,7 +136,7 @@ def test_a_single_create_answered_with_a_fault_on_its_retry_is_linked_not_made_a
         run_due(connected)
         [retried] = [d for d in connected.event("evt_1")["deliveries"]
                      if d["plugin"] == "quickbooks"]
-        link = links.get(connected, "invoice", "inv-1")
+        link = links.get(qbo_ctx(connected), "invoice", "inv-1")
         # The host changes the invoice: the one invoice is updated, no second one created.
         emulator.replay_faults(False)
         updated = send("invoice.updated", "evt_2", invoice_data(due_date="2026-04-11"))

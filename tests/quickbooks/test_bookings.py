@@ -20,7 +20,7 @@ from hub.web.app import create_app
 from plugins.quickbooks import links
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
-from tests.quickbooks.conftest import qbo_env
+from tests.quickbooks.conftest import qbo_ctx, qbo_env
 from tests.samples import DATA, event
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -37,7 +37,7 @@ def book(hub: Hub, event_id: str, **changes: Any) -> None:
 
 
 def qbo_invoice(hub: Hub, emulator: Emulator, external_id: str) -> dict[str, Any]:
-    link = links.get(hub, "invoice", external_id)
+    link = links.get(qbo_ctx(hub), "invoice", external_id)
     assert link, f"no invoice for {external_id}"
     found = emulator.get("Invoice", link["qbo_id"])
     assert found
@@ -50,7 +50,7 @@ def item_lines(invoice: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_a_completed_session_is_billed_at_once(connected: Hub, emulator: Emulator) -> None:
     book(connected, "evt_0", status="booked")
-    assert links.get(connected, "invoice", "booking:bk_0") is None  # not until completed
+    assert links.get(qbo_ctx(connected), "invoice", "booking:bk_0") is None  # not until completed
     book(connected, "evt_1")
     invoice = qbo_invoice(connected, emulator, "booking:bk_1")
     [line] = item_lines(invoice)
@@ -87,7 +87,7 @@ def test_monthly_sessions_become_one_invoice_and_a_second_close_bills_nothing(
     book(monthly, "evt_3c", external_id="bk_3", start="2026-03-17T15:00:00-05:00",
          status="cancelled")  # cancelled before billing: drops out
     book(monthly, "evt_4", start="2026-04-01T09:00:00-05:00")  # April's
-    assert links.get(monthly, "invoice", "booking:bk_1") is None  # nothing billed yet
+    assert links.get(qbo_ctx(monthly), "invoice", "booking:bk_1") is None  # nothing billed yet
     before = len(emulator.objects("Invoice"))
     result = close(tmp_path, emulator, "2026-03")
     assert result.exit_code == 0, result.output

@@ -29,7 +29,7 @@ from plugins.quickbooks import links, mirror
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
 from tests.plugins.recorder import Recorder
-from tests.quickbooks.conftest import qbo_env
+from tests.quickbooks.conftest import qbo_ctx, qbo_env
 from tests.samples import DATA, event
 from tests.ui.conftest import PASSWORD, client_sign_in
 
@@ -96,7 +96,7 @@ def test_a_full_feed_of_customers_misses_no_customer_and_no_payment(
     sweep(connected)
     before = len(told(host, "contact.imported"))
     # First a payment recorded in QuickBooks, then a thousand and more new customers.
-    emulator.record_payment(links.get(connected, "invoice", "inv-1")["qbo_id"], amount=100)
+    emulator.record_payment(links.get(qbo_ctx(connected), "invoice", "inv-1")["qbo_id"], amount=100)
     for n in range(FLOOD):
         emulator.add_customer(DisplayName=f"Walk-in {n:04}")
     sweep(connected)

@@ -10,13 +10,14 @@ from freezegun import freeze_time
 from hub.hub import Hub
 from plugins.quickbooks import links, mirror
 from plugins.quickbooks.emulator.testing import Emulator
+from tests.quickbooks.conftest import qbo_ctx
 from tests.quickbooks.test_from_quickbooks import send_invoice, sweep
 
 
 def test_an_invoice_due_today_is_not_overdue_until_the_companys_day_is_over(
         connected: Hub, emulator: Emulator) -> None:
     send_invoice(connected, "invoice.sent", "evt_1")
-    qbo_id = links.get(connected, "invoice", "inv-1")["qbo_id"]
+    qbo_id = links.get(qbo_ctx(connected), "invoice", "inv-1")["qbo_id"]
     emulator.edit_invoice(qbo_id, TxnDate="2026-03-01", DueDate="2026-03-04")
     sweep(connected)
     # 19:00 on 4 March in California is 03:00 on 5 March in UTC.
@@ -24,13 +25,13 @@ def test_an_invoice_due_today_is_not_overdue_until_the_companys_day_is_over(
 
     connected.states.update_settings("quickbooks", {"timezone": "America/Los_Angeles"})
     with freeze_time(evening):
-        assert mirror.company_today(connected).isoformat() == "2026-03-04"
-        found = mirror.balances(connected, "parent@example.com")
+        assert mirror.company_today(qbo_ctx(connected)).isoformat() == "2026-03-04"
+        found = mirror.balances(qbo_ctx(connected), "parent@example.com")
     assert found is not None and found["outstanding"] > 0
     assert found["overdue"] == Decimal("0") and found["overdue_invoices"] == 0
 
     connected.states.update_settings("quickbooks", {"timezone": "Europe/London"})
     with freeze_time(evening):
-        found = mirror.balances(connected, "parent@example.com")
+        found = mirror.balances(qbo_ctx(connected), "parent@example.com")
     assert found is not None and found["overdue"] == found["outstanding"]
 

@@ -12,6 +12,7 @@ from hub.hub import Hub
 from hub.web.app import create_app
 from plugins.quickbooks import connection
 from tests.conftest import free_port, serving
+from tests.quickbooks.conftest import qbo_ctx
 from tests.ui.conftest import PASSWORD, shot
 
 
@@ -42,13 +43,13 @@ def test_connect_and_disconnect_from_the_quickbooks_card(browser: Any,  # noqa: 
         page.wait_for_selector("h1:has-text('QuickBooks connected')")
         assert "(sandbox)" in page.inner_text("main")
         shot(page, "quickbooks-connected")
-        assert connection.status(hub)["status"] == "connected"
+        assert connection.status(qbo_ctx(hub))["status"] == "connected"
         page.goto(site + "/")
         card = page.inner_text("body")
         assert "QuickBooks connected" in card and "Environment" in card
         shot(page, "integrations-quickbooks-connected")
         page.click("button:has-text('Disconnect')")
         page.wait_for_selector("h1:has-text('QuickBooks disconnected')")
-        assert connection.status(hub)["status"] == "disconnected"
+        assert connection.status(qbo_ctx(hub))["status"] == "disconnected"
     finally:
         context.close()

@@ -17,6 +17,7 @@ from plugins.quickbooks import connect, connection, links
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
 from tests.plugins.recorder import Recorder
+from tests.quickbooks.conftest import qbo_ctx
 from tests.samples import CONTACT, event
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -74,7 +75,7 @@ def test_an_existing_customer_is_found_by_email_in_any_case(connected: Hub,
     assert len(emulator.objects("Customer")) == before
     updated = emulator.get("Customer", existing["Id"])
     assert updated["DisplayName"] == "Morgan Existing-Smith"
-    assert links.get(connected, "customer", "c-77")["qbo_id"] == existing["Id"]
+    assert links.get(qbo_ctx(connected), "customer", "c-77")["qbo_id"] == existing["Id"]
 
 
 def test_an_inactive_customer_is_reactivated_not_duplicated(connected: Hub,
@@ -151,7 +152,7 @@ def test_not_connected_skips_with_the_reason(qbo_hub: Hub) -> None:
 def test_needs_reconnect_holds_work_tells_the_host_once_and_reconnect_runs_it(
     connected: Hub, emulator: Emulator, host: Recorder
 ) -> None:
-    emulator.revoke(connected.crypto.decrypt(connection.row(connected)["refresh_token"]))
+    emulator.revoke(connected.crypto.decrypt(connection.row(qbo_ctx(connected))["refresh_token"]))
     emulator.expire_tokens()  # the access token lapses too: the next call must refresh
     client = create_app(connected).test_client()
     send(client, "evt_1", external_id="c-1", name="Held One", email="held1@example.com")
@@ -165,7 +166,7 @@ def test_needs_reconnect_holds_work_tells_the_host_once_and_reconnect_runs_it(
         told = [m["type"] for hook, m, _ in host.calls if hook == "on_host_event"]
         assert told == ["sync.failed"]  # once, not per event
         grant = emulator.connect()
-        connect.with_refresh_token(connected, grant["realmId"], grant["refresh_token"])
+        connect.with_refresh_token(qbo_ctx(connected), grant["realmId"], grant["refresh_token"])
         run_due(connected)
     assert delivery(connected, "evt_1")["status"] == "done"
     assert delivery(connected, "evt_2")["status"] == "done"

@@ -12,6 +12,7 @@ from hub.queue.worker import run_due
 from hub.web.app import create_app
 from plugins.quickbooks import links
 from plugins.quickbooks.emulator.testing import Emulator
+from tests.quickbooks.conftest import qbo_ctx
 from tests.quickbooks.test_invoices import delivery, invoice_data, post
 
 
@@ -25,7 +26,7 @@ def test_the_books_show_the_invoice_the_hub_wrote_newest_first(
         "source": "membership"})
     run_due(connected)
     assert delivery(connected, "evt_1")["status"] == "done"
-    link = links.get(connected, "invoice", "inv-1")
+    link = links.get(qbo_ctx(connected), "invoice", "inv-1")
     assert link
     emulator.record_payment(link["qbo_id"], 100.0)  # a person in QuickBooks, after the hub
 

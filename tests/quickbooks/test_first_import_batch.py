@@ -9,6 +9,7 @@ from hub.queue.worker import run_due
 from plugins.quickbooks import connect, paging
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.plugins.recorder import Recorder
+from tests.quickbooks.conftest import qbo_ctx
 
 
 def test_a_first_import_of_many_pages_costs_three_calls_and_misses_none(
@@ -24,7 +25,7 @@ def test_a_first_import_of_many_pages_costs_three_calls_and_misses_none(
     grant = emulator.connect()
     emulator.reset_calls()
     # Connecting queues the first import; the workers run it.
-    connect.with_refresh_token(qbo_hub, grant["realmId"], grant["refresh_token"])
+    connect.with_refresh_token(qbo_ctx(qbo_hub), grant["realmId"], grant["refresh_token"])
     emulator.reset_calls()  # connecting read the company's facts
     run_due(qbo_hub)
     imported = [m for hook, m, _ in host.calls

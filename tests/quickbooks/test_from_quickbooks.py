@@ -21,6 +21,7 @@ from plugins.quickbooks.emulator.testing import Emulator
 from plugins.quickbooks.webhooks import signature
 from tests.conftest import API_KEY, serving
 from tests.plugins.recorder import Recorder
+from tests.quickbooks.conftest import qbo_ctx
 from tests.samples import DATA, event
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -55,7 +56,7 @@ def send_invoice(hub: Hub, event_type: str, event_id: str, **changes: Any) -> No
 def test_connecting_imports_every_customer_once(qbo_hub: Hub, emulator: Emulator,
                                                 host: Recorder) -> None:
     grant = emulator.connect()
-    connect.with_refresh_token(qbo_hub, grant["realmId"], grant["refresh_token"])
+    connect.with_refresh_token(qbo_ctx(qbo_hub), grant["realmId"], grant["refresh_token"])
     run_due(qbo_hub)  # the first import, queued by connecting
     imported = told(host, "contact.imported")
     in_qbo = emulator.objects("Customer")
@@ -103,7 +104,7 @@ def test_a_payment_made_in_quickbooks_is_told_once_and_reaches_the_other_plugins
 ) -> None:
     send_invoice(connected, "invoice.sent", "evt_1")
     sweep(connected)
-    qbo_id = links.get(connected, "invoice", "inv-1")["qbo_id"]
+    qbo_id = links.get(qbo_ctx(connected), "invoice", "inv-1")["qbo_id"]
     emulator.record_payment(qbo_id, amount=100)  # a person records a cheque in QuickBooks
     sweep(connected)
     [update] = told(host, "invoice.payment_updated")
@@ -115,7 +116,7 @@ def test_a_payment_made_in_quickbooks_is_told_once_and_reaches_the_other_plugins
     assert paid[0][0].balance == Decimal("89.98")
     sweep(connected)
     assert len(told(host, "invoice.payment_updated")) == 1  # once
-    found = mirror.balances(connected, "parent@example.com")
+    found = mirror.balances(qbo_ctx(connected), "parent@example.com")
     assert found is not None and found["outstanding"] == Decimal("89.98")
     owed = connected.customer_balance("Parent@Example.com ")
     assert owed is not None and owed.outstanding == Decimal("89.98") and not owed.stale
@@ -165,10 +166,10 @@ def test_a_change_of_company_settings_in_quickbooks_is_followed(
     from plugins.quickbooks import connection
     from tests.emulator.conftest import make_client
 
-    before = connection.status(connected)["company"]["allow_discount"]
+    before = connection.status(qbo_ctx(connected))["company"]["allow_discount"]
     emulator.configure_webhooks(url=f"{served_hub}/quickbooks/webhooks", format="cloudevents")
     # Someone switches discounts in QuickBooks (Account and settings → Sales).
-    token = connected.crypto.decrypt(connection.row(connected)["access_token"])
+    token = connected.crypto.decrypt(connection.row(qbo_ctx(connected))["access_token"])
     qb = make_client(emulator, token)
     prefs = qb.query("SELECT * FROM Preferences")["QueryResponse"]["Preferences"][0]
     qb.update_object("Preferences", json.dumps({
@@ -177,4 +178,4 @@ def test_a_change_of_company_settings_in_quickbooks_is_followed(
     qb.session.close()
     emulator.wait_for_webhooks(1)
     run_due(connected)
-    assert connection.status(connected)["company"]["allow_discount"] is (not before)
+    assert connection.status(qbo_ctx(connected))["company"]["allow_discount"] is (not before)

@@ -15,6 +15,7 @@ from hub.web.app import create_app
 from plugins.quickbooks import links
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
+from tests.quickbooks.conftest import qbo_ctx
 from tests.samples import DATA, event
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -40,7 +41,7 @@ def delivery(hub: Hub, event_id: str) -> dict[str, Any]:
 
 
 def qbo_invoice(hub: Hub, emulator: Emulator, external_id: str = "inv-1") -> dict[str, Any]:
-    link = links.get(hub, "invoice", external_id)
+    link = links.get(qbo_ctx(hub), "invoice", external_id)
     assert link, "no QuickBooks invoice linked"
     found = emulator.get("Invoice", link["qbo_id"])
     assert found is not None

@@ -26,6 +26,7 @@ from plugins.quickbooks.emulator.testing import Emulator
 from plugins.quickbooks.emulator.throttle import Limits, Throttle
 from plugins.quickbooks.limits import CompanyLimit
 from tests.conftest import API_KEY
+from tests.quickbooks.conftest import qbo_ctx
 from tests.samples import CONTACT, event
 
 REALM = "9130"
@@ -205,7 +206,7 @@ def test_deliveries_waiting_for_the_limit_spend_no_attempt_and_are_never_parked(
 ) -> None:
     hub = make_qbo_hub(HUB_MAX_ATTEMPTS="1")  # a single spent attempt would park it dead
     grant = emulator.connect()
-    connect.with_refresh_token(hub, grant["realmId"], grant["refresh_token"])
+    connect.with_refresh_token(qbo_ctx(hub), grant["realmId"], grant["refresh_token"])
     run_due(hub)  # the first import connecting queued
     monkeypatch.setattr(limits, "PER_MINUTE", 2)
     limits.reset()

@@ -19,6 +19,7 @@ from plugins.quickbooks import limits
 from plugins.quickbooks.budget import Ledger
 from plugins.quickbooks.emulator.throttle import Limits, Throttle
 from plugins.quickbooks.limits import CompanyLimit
+from tests.quickbooks.conftest import qbo_ctx
 
 REALM = "9130"
 
@@ -37,7 +38,7 @@ def clock() -> Iterator[FrozenDateTimeFactory]:
 def process(hub: Hub, clock: FrozenDateTimeFactory, **limits: Any) -> CompanyLimit:
     """One worker process's limiter (its own ledger holder); its threads 'sleep' by moving
     the frozen clock."""
-    return CompanyLimit(**limits, ledger=Ledger(hub, REALM),
+    return CompanyLimit(**limits, ledger=Ledger(qbo_ctx(hub), REALM),
                         sleep=lambda seconds: clock.tick(seconds))
 
 
@@ -144,5 +145,5 @@ def test_a_block_never_reported_counts_until_its_last_request_has_left_intuits_m
 
 
 def test_on_postgresql_every_process_shares_the_minute(shared_hub: Hub) -> None:
-    limit = limits.company(REALM, shared_hub)
+    limit = limits.company(REALM, qbo_ctx(shared_hub))
     assert (limit.ledger is not None) == (shared_hub.engine.dialect.name == "postgresql")

@@ -9,6 +9,7 @@ from typing import Any
 from hub.hub import Hub
 from plugins.quickbooks import connect
 from plugins.quickbooks.emulator.testing import Emulator
+from tests.quickbooks.conftest import qbo_ctx
 from tests.quickbooks.test_connect_browser import site_and_hub  # noqa: F401  (a fixture)
 from tests.quickbooks.test_from_quickbooks import sweep
 from tests.ui.conftest import PASSWORD, shot
@@ -19,7 +20,7 @@ def test_money_shows_balances_the_monthly_report_and_a_csv(
 ) -> None:
     site, hub = site_and_hub
     grant = emulator.connect()
-    connect.with_refresh_token(hub, grant["realmId"], grant["refresh_token"])
+    connect.with_refresh_token(qbo_ctx(hub), grant["realmId"], grant["refresh_token"])
     owing = [i for i in emulator.objects("Invoice") if float(i["Balance"]) > 0]
     # The seeded invoices fall due on the company's today: make one a week late, so it is
     # overdue at any hour of the day the test runs.

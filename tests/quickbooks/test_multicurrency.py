@@ -23,6 +23,7 @@ from plugins.quickbooks.emulator.testing import Emulator
 from plugins.quickbooks.settings import Settings
 from tests.conftest import API_KEY
 from tests.plugins.recorder import Recorder
+from tests.quickbooks.conftest import qbo_ctx
 from tests.samples import DATA, event
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -38,8 +39,8 @@ def books(make_qbo_hub: Any, emulator: Emulator) -> Hub:
                          multicurrency=True)
     hub: Hub = make_qbo_hub()
     grant = emulator.connect(realm=REALM)
-    connect.with_refresh_token(hub, REALM, grant["refresh_token"])
-    assert connection.access(hub).company["multicurrency"] is True
+    connect.with_refresh_token(qbo_ctx(hub), REALM, grant["refresh_token"])
+    assert connection.access(qbo_ctx(hub)).company["multicurrency"] is True
     return hub
 
 
@@ -66,7 +67,7 @@ def done(hub: Hub, event_id: str) -> dict[str, Any]:
 
 def qbo(hub: Hub, emulator: Emulator, kind: str, external_id: str,
         entity: str = "Invoice") -> dict[str, Any]:
-    link = links.get(hub, kind, external_id)
+    link = links.get(qbo_ctx(hub), kind, external_id)
     assert link is not None, f"no {kind} {external_id} linked"
     found = emulator.get(entity, link["qbo_id"], realm=REALM)
     assert found is not None
@@ -287,7 +288,7 @@ def test_a_month_of_sessions_in_euros_is_billed_to_the_euro_customer(
     run_due(books)
     settings = books.states.settings("quickbooks")
     assert isinstance(settings, Settings)
-    [closed] = billing.close_month(books, "2026-03", settings)
+    [closed] = billing.close_month(qbo_ctx(books), "2026-03", settings)
     assert closed.error is None, closed.error
     made = qbo(books, emulator, "invoice", closed.invoice_external_id)
     assert made["CurrencyRef"]["value"] == "EUR"

@@ -25,7 +25,7 @@ from hub.web.app import create_app
 from plugins.quickbooks import connect, limits
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
-from tests.quickbooks.conftest import qbo_env
+from tests.quickbooks.conftest import qbo_ctx, qbo_env
 from tests.samples import DATA, event
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -58,7 +58,7 @@ class World:
         self.emulator = emulator
         self.hub = self._hub()
         grant = emulator.connect()
-        connect.with_refresh_token(self.hub, grant["realmId"], grant["refresh_token"])
+        connect.with_refresh_token(qbo_ctx(self.hub), grant["realmId"], grant["refresh_token"])
         self.sent: list[dict[str, Any]] = []
         self.invoices: dict[str, dict[str, Any]] = {}
         self.payments: dict[str, str] = {}

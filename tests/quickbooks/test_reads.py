@@ -24,7 +24,7 @@ from hub.web.app import create_app
 from plugins.quickbooks import reads
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
-from tests.quickbooks.conftest import qbo_env
+from tests.quickbooks.conftest import qbo_ctx, qbo_env
 from tests.samples import event
 from tests.ui.conftest import PASSWORD, client_sign_in
 
@@ -70,7 +70,7 @@ def sweep(hub: Hub) -> None:
 
 
 def counted(hub: Hub, emulator: Emulator) -> int:
-    return int(reads.usage(hub, emulator.realm_id, 500_000)["reads"])
+    return int(reads.usage(qbo_ctx(hub), emulator.realm_id, 500_000)["reads"])
 
 
 def test_reads_are_counted_per_company_and_month_as_quickbooks_counts_them(
@@ -158,7 +158,7 @@ def test_a_hold_written_by_one_process_is_shown_by_another(
     assert not meter.refused(clock[0])  # a read refused: the minute, maybe
     clock[0] += 61
     assert meter.refused(clock[0])  # refused again past the minute
-    meter.flush(connected, emulator.realm_id)
+    meter.flush(qbo_ctx(connected), emulator.realm_id)
     other = make_qbo_hub()
     shown = card(other) if where == "card" else status(other, tmp_path, emulator)
     assert ALLOWED in shown

@@ -30,7 +30,7 @@ from plugins.quickbooks import connect, connection
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import loopback_http
 from tests.plugins.recorder import Recorder
-from tests.quickbooks.conftest import qbo_env
+from tests.quickbooks.conftest import qbo_ctx, qbo_env
 
 FORWARDED = ("authorization", "content-type", "accept",
              "x-include-refresh-token-hard-expires-in")
@@ -121,7 +121,7 @@ def hub(env: dict[str, str], emulator: Emulator, host: Recorder) -> Iterator[Hub
     made = Hub(load_config(env, dotenv=False), entrypoints=False,
                plugins=[("quickbooks", plugins.quickbooks), ("host", host)])
     grant = emulator.connect()
-    connect.with_refresh_token(made, grant["realmId"], grant["refresh_token"])
+    connect.with_refresh_token(qbo_ctx(made), grant["realmId"], grant["refresh_token"])
     yield made
     made.close()
 
@@ -131,7 +131,7 @@ def in_flight(door: TokenDoor, hub: Hub, hold: str) -> tuple[threading.Thread, l
     door.hold(hold)
     outcome: list[str] = []
     thread = threading.Thread(target=lambda: outcome.append(
-        connection.refresh(hub, force=True)))
+        connection.refresh(qbo_ctx(hub), force=True)))
     thread.start()
     assert door.arrived.wait(10), "the refresh never reached the token endpoint"
     return thread, outcome
@@ -149,10 +149,10 @@ def test_a_refresh_finishing_after_disconnect_writes_nothing_back(
     # "answer": Intuit rotated the tokens before Disconnect revoked them; "request": Intuit
     # sees the refresh after the revocation and refuses it (invalid_grant).
     thread, outcome = in_flight(door, hub, hold)
-    assert connection.disconnect(hub).startswith("QuickBooks disconnected: tokens revoked")
+    assert connection.disconnect(qbo_ctx(hub)).startswith("QuickBooks disconnected: tokens revoked")
     finish(door, thread)
     assert outcome == ["superseded"]
-    row = connection.row(hub)
+    row = connection.row(qbo_ctx(hub))
     assert row is not None and row["status"] == "disconnected"
     assert row["access_token"] is None and row["refresh_token"] is None
     assert row["access_expires_at"] is None and row["refreshing_until"] is None
@@ -165,11 +165,11 @@ def test_a_refresh_whose_lease_ran_out_leaves_its_successors_tokens(
     with freeze_time(utcnow()) as clock:
         thread, outcome = in_flight(door, hub, "answer")
         clock.tick(connection.LEASE + timedelta(seconds=1))  # the first refresh went silent
-        assert connection.refresh(hub, force=True) == "refreshed"  # another took over
-        successor = connection.row(hub)
+        assert connection.refresh(qbo_ctx(hub), force=True) == "refreshed"  # another took over
+        successor = connection.row(qbo_ctx(hub))
         finish(door, thread)
     assert outcome == ["superseded"]
-    row = connection.row(hub)
+    row = connection.row(qbo_ctx(hub))
     assert row is not None and successor is not None
     assert row["access_token"] == successor["access_token"]
     assert row["refresh_token"] == successor["refresh_token"]
@@ -182,12 +182,12 @@ def test_keys_rotate_takes_the_refresh_lease(hub: Hub, door: TokenDoor,
     rotate: Callable[[], Any] = lambda: CliRunner().invoke(  # noqa: E731
         cli, ["keys", "rotate"], env={**env, "HUB_ENCRYPTION_KEYS": new_key})
     thread, outcome = in_flight(door, hub, "answer")
-    before = connection.row(hub)
+    before = connection.row(qbo_ctx(hub))
     refused = rotate()
     assert refused.exit_code == 1
     assert "quickbooks: not re-encrypted yet: a QuickBooks token refresh is under way" \
         in refused.output
-    assert connection.row(hub) == before  # nothing written under the refresh's lease
+    assert connection.row(qbo_ctx(hub)) == before  # nothing written under the refresh's lease
     finish(door, thread)
     assert outcome == ["refreshed"]
     again = rotate()
@@ -198,6 +198,6 @@ def test_keys_rotate_takes_the_refresh_lease(hub: Hub, door: TokenDoor,
                             "HUB_SECRET_KEY": "another-secret"}, dotenv=False)
     fresh = Hub(only_new)
     try:
-        assert connection.refresh(fresh, force=True) == "refreshed"
+        assert connection.refresh(qbo_ctx(fresh), force=True) == "refreshed"
     finally:
         fresh.close()

@@ -15,6 +15,7 @@ from hub.web.app import create_app
 from plugins.quickbooks import paging
 from plugins.quickbooks.api import calling
 from plugins.quickbooks.emulator.testing import Emulator
+from tests.quickbooks.conftest import qbo_ctx
 from tests.quickbooks.test_invoices import invoice_data, post, qbo_invoice
 
 
@@ -25,13 +26,13 @@ def test_reading_many_pages_twice_reads_the_books_as_they_are_now(
     for n in range(250):
         emulator.add_customer(DisplayName=f"Client {n:04}",
                               PrimaryEmailAddr={"Address": f"client{n}@example.com"})
-    with calling(connected) as api:
+    with calling(qbo_ctx(connected)) as api:
         first = paging.every(api, "Customer")
     last = max(first, key=lambda c: int(c["Id"]))
     with emulator.state.store.lock:  # renamed by hand in QuickBooks; the count is the same
         company = emulator.state.store.company(emulator.realm_id)
         company["entities"]["Customer"][last["Id"]]["DisplayName"] = "Renamed By Hand"
-    with calling(connected) as api:
+    with calling(qbo_ctx(connected)) as api:
         again = paging.every(api, "Customer")
     assert len(again) == len(first)
     assert {c["Id"]: c["DisplayName"] for c in again}[last["Id"]] == "Renamed By Hand"

@@ -17,7 +17,7 @@ from hub.queue.worker import run_due
 from plugins.quickbooks import connect, links
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.plugins.recorder import Recorder
-from tests.quickbooks.conftest import qbo_env
+from tests.quickbooks.conftest import qbo_ctx, qbo_env
 from tests.quickbooks.test_from_quickbooks import send_invoice, sweep
 from tests.review_requests.conftest import REVIEW_URL, mail  # noqa: F401  (a fixture)
 
@@ -35,11 +35,11 @@ def test_a_first_payment_in_quickbooks_sends_one_review_request(
     try:
         hub.states.update_settings("review_requests", {"review_url": REVIEW_URL})
         grant = emulator.connect()
-        connect.with_refresh_token(hub, grant["realmId"], grant["refresh_token"])
+        connect.with_refresh_token(qbo_ctx(hub), grant["realmId"], grant["refresh_token"])
         send_invoice(hub, "invoice.sent", "evt_1")
         sweep(hub)
         assert mail.inbox.messages == []
-        qbo_id = links.get(hub, "invoice", "inv-1")["qbo_id"]
+        qbo_id = links.get(qbo_ctx(hub), "invoice", "inv-1")["qbo_id"]
         emulator.record_payment(qbo_id)  # paid in full, in QuickBooks
         sweep(hub)
         run_due(hub)

@@ -17,6 +17,7 @@ from hub.queue.worker import run_due
 from hub.web.app import create_app
 from plugins.quickbooks import links
 from plugins.quickbooks.emulator.testing import Emulator
+from tests.quickbooks.conftest import qbo_ctx
 from tests.quickbooks.test_batch_replay import marked
 from tests.quickbooks.test_from_quickbooks import sweep
 from tests.quickbooks.test_invoices import invoice_data
@@ -37,7 +38,7 @@ def test_a_lost_create_seen_by_the_sweep_before_the_retry_ends_done_not_parked(
     retried = delivery(connected, "evt_1")
     assert retried["status"] == "done", retried
     assert marked(emulator, "inv-1") == [qbo_id]  # not made twice
-    link = links.get(connected, "invoice", "inv-1")
+    link = links.get(qbo_ctx(connected), "invoice", "inv-1")
     assert link is not None and link["sync_token"] == emulator.get("Invoice", qbo_id)["SyncToken"]
 
 

@@ -18,6 +18,7 @@ from hub.web.app import create_app
 from plugins.quickbooks import connect, connection, links
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
+from tests.quickbooks.conftest import qbo_ctx
 from tests.samples import DATA, event
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -30,7 +31,7 @@ def abroad_hub(make_qbo_hub: Any, emulator: Emulator, country: str) -> Hub:
     emulator.add_company(realm, f"Tea Shop {country}", country=country, currency=currency)
     hub: Hub = make_qbo_hub()
     grant = emulator.connect(realm=realm)
-    connect.with_refresh_token(hub, realm, grant["refresh_token"])
+    connect.with_refresh_token(qbo_ctx(hub), realm, grant["refresh_token"])
     return hub
 
 
@@ -63,9 +64,9 @@ def sent(hub: Hub, emulator: Emulator, event_id: str = "evt_1",
     state = delivery(hub, event_id)
     assert state["status"] == "done", state
     assert "DRIFT" not in (state["result"] or ""), state["result"]
-    link = links.get(hub, "invoice", external_id)
+    link = links.get(qbo_ctx(hub), "invoice", external_id)
     assert link is not None
-    found = emulator.get("Invoice", link["qbo_id"], realm=connection.access(hub).realm_id)
+    found = emulator.get("Invoice", link["qbo_id"], realm=connection.access(qbo_ctx(hub)).realm_id)
     assert found is not None
     return found
 
@@ -173,7 +174,7 @@ def test_a_rate_quickbooks_lacks_is_parked_until_the_operator_adds_it(uk: Hub,
     assert state["last_error"].startswith(
         "no active QuickBooks sales tax code charges 7.5 %: create a 7.5 % sales tax rate in "
         "QuickBooks (Taxes → Sales tax)")
-    assert links.get(uk, "invoice", "inv-1") is None
+    assert links.get(qbo_ctx(uk), "invoice", "inv-1") is None
     # The operator adds the rate in QuickBooks, then retries the delivery.
     added = requests.post(f"{emulator.base_url}/_emulator/companies/{REALMS['GB'][0]}/taxcodes",
                           json={"name": "7.5% Special", "rate": "7.5"}, timeout=10)
@@ -298,7 +299,7 @@ def test_a_company_without_sales_tax_takes_no_tax(make_qbo_hub: Any, emulator: E
     requests.post(api, headers=auth, timeout=10, json={
         "SyncToken": prefs["SyncToken"], "sparse": True, "TaxPrefs": {"UsingSalesTax": False}})
     hub: Hub = make_qbo_hub()
-    connect.with_refresh_token(hub, realm, grant["refresh_token"])
+    connect.with_refresh_token(qbo_ctx(hub), realm, grant["refresh_token"])
     client = create_app(hub).test_client()
     post(client, "invoice.sent", "evt_1", invoice(tax={"rate_percent": "20"}))
     post(client, "invoice.sent", "evt_2", invoice(external_id="inv-2", number="1002", tax=None))

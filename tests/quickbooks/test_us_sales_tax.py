@@ -15,6 +15,7 @@ from hub.queue.worker import run_due
 from hub.web.app import create_app
 from plugins.quickbooks import connection
 from plugins.quickbooks.emulator.testing import Emulator
+from tests.quickbooks.conftest import qbo_ctx
 from tests.quickbooks.test_invoices import delivery, invoice_data, post, qbo_invoice
 
 
@@ -49,7 +50,7 @@ def test_as_tax_in_a_company_without_sales_tax_is_parked_with_the_fix(
     with emulator.state.store.lock:
         company = emulator.state.store.company(emulator.realm_id)
         company["entities"]["Preferences"]["1"]["TaxPrefs"]["UsingSalesTax"] = False
-    connection.refresh_company(connected, force=True)
+    connection.refresh_company(qbo_ctx(connected), force=True)
     client = create_app(connected).test_client()
     post(client, "invoice.sent", "evt_1", invoice_data())
     run_due(connected)

@@ -20,6 +20,7 @@ from hub.web.app import create_app
 from plugins.quickbooks import links
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
+from tests.quickbooks.conftest import qbo_ctx
 from tests.quickbooks.test_batch_replay import marked
 from tests.quickbooks.test_invoices import invoice_data
 from tests.samples import DATA, event
@@ -56,7 +57,7 @@ def test_a_retry_after_quickbooks_forgot_the_requestid_links_the_invoice_it_wrot
     assert retried["status"] == "done", retried
     assert "found by its marker" in retried["result"]
     assert marked(emulator, "inv-1") == [qbo_id]
-    link = links.get(connected, "invoice", "inv-1")
+    link = links.get(qbo_ctx(connected), "invoice", "inv-1")
     assert link is not None and link["qbo_id"] == qbo_id
 
 
