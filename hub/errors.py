@@ -3,6 +3,18 @@
 Any other exception is a transient failure: the delivery is retried with backoff and parked as
 dead after its last attempt. These four say something more precise, and each message is shown to
 the operator as it is, so it should name the fix.
+
+An exception's text is stored as the delivery's ``last_error`` and logged (its traceback too):
+never put a secret in one. The hub takes the plugin's own ``SecretStr`` settings and its own
+secrets out first (``hub.redact``), but not a token the plugin keeps elsewhere.
+
+A delivery's status: ``pending`` (due now or at ``next_attempt_at``; after a raise it carries
+the ``last_error``), ``running`` (a worker has it), ``done`` (the hook returned), ``waiting``
+(``Hold``: until the plugin calls ``ctx.release()``), ``skipped`` (``Skip``) and ``dead``
+(``NeedsOperator``, or out of attempts: parked until the operator retries it). An event's
+status follows from its deliveries': ``dead`` if any is, ``done`` when all are done or skipped,
+``failed`` while an unfinished one carries an error (a retry is pending, or it is held),
+``pending`` otherwise.
 """
 
 from __future__ import annotations
@@ -32,7 +44,7 @@ class RetryLater(DeliveryError):
 
 
 class Hold(DeliveryError):
-    """Wait without spending an attempt until the plugin calls ``Hub.release(plugin)``.
+    """Wait without spending an attempt until the plugin calls ``ctx.release()``.
 
     For conditions only an operator can clear, such as a QuickBooks connection that needs
     reconnecting: the work is neither failed nor dead, it is waiting.

@@ -1,4 +1,5 @@
-"""The typed values a host sends: Contact, Invoice, Payment, Booking.
+"""The typed values a host sends: Contact, Invoice, Payment, Booking; and the answers of
+decisions and balances: BookingCheck, Verdict, Balance.
 
 Plugins receive these, never raw JSON. Their fields are of the kinds in ``hub.values`` (money
 as ``Decimal`` parsed from a string, bounded text, dates and instants as the contract writes
@@ -41,32 +42,57 @@ class Strict(BaseModel):
 
 
 class Address(Strict):
+    """A postal address; every part optional."""
+
     line1: Text | None = Field(None, max_length=500)
+    """First street line."""
     line2: Text | None = Field(None, max_length=500)
+    """Second street line (suite, floor)."""
     city: Text | None = Field(None, max_length=255)
+    """City or town."""
     region: Text | None = Field(None, max_length=255)
+    """State, province or region."""
     postal_code: Text | None = Field(None, max_length=30)
+    """ZIP or postal code."""
     country: Text | None = Field(None, max_length=255)
+    """Country, as the host writes it."""
 
 
 class Contact(Strict):
+    """A customer of the host's: a ``contact`` event's data, and part of every invoice, payment and
+    booking."""
+
     external_id: ExternalId
+    """The host's id of the contact, stable across its changes."""
     name: Text = Field(min_length=1, max_length=500, description="QuickBooks' DisplayName")
+    """The name shown everywhere (QuickBooks' DisplayName)."""
     email: Email | None = None
+    """The contact's email, if known."""
     phone: Text | None = Field(None, max_length=30)
+    """A phone number, as the host writes it."""
     company: Text | None = Field(None, max_length=500)
+    """The contact's company."""
     address: Address | None = None
+    """The billing address."""
 
 
 class Line(Strict):
+    """One line of an invoice or payment: :attr:`amount` is quantity × unit price, to the cent."""
+
     item: Text = Field(min_length=1, max_length=100, description="product or service name")
+    """The product or service sold, by name."""
     description: LongText | None = Field(None, max_length=4000)
+    """Free text for the line (may span lines)."""
     quantity: Quantity = Decimal("1")
+    """How many; 1 unless given."""
     unit_price: Money
+    """The price of one, before any discount or tax."""
     service_date: Day | None = None
+    """The day the service was given."""
 
     @property
     def amount(self) -> Decimal:
+        """quantity × unit price, rounded half up to the cent."""
         return (self.quantity * self.unit_price).quantize(CENT, ROUND_HALF_UP)
 
     @model_validator(mode="after")
@@ -77,8 +103,12 @@ class Line(Strict):
 
 
 class Discount(Strict):
+    """A discount: a percentage or a fixed amount."""
+
     percent: Percent | None = None
+    """A percentage off the lines' subtotal..."""
     amount: Money | None = None
+    """...or a fixed amount off; exactly one of the two."""
 
     @model_validator(mode="after")
     def _one_of(self) -> Discount:
@@ -87,6 +117,7 @@ class Discount(Strict):
         return self
 
     def of(self, subtotal: Decimal) -> Decimal:
+        """The discount in money off ``subtotal``."""
         if self.amount is not None:
             return self.amount
         assert self.percent is not None
@@ -94,8 +125,12 @@ class Discount(Strict):
 
 
 class Tax(Strict):
+    """A tax: a rate or a fixed amount."""
+
     rate_percent: Percent | None = None
+    """A tax rate applied after the discount..."""
     amount: Money | None = None
+    """...or the tax as a fixed amount; exactly one of the two."""
 
     @model_validator(mode="after")
     def _one_of(self) -> Tax:
@@ -104,6 +139,7 @@ class Tax(Strict):
         return self
 
     def of(self, taxable: Decimal) -> Decimal:
+        """The tax in money on ``taxable``."""
         if self.amount is not None:
             return self.amount
         assert self.rate_percent is not None
@@ -114,46 +150,75 @@ InvoiceStatus = Literal["sent", "paid", "partially_paid", "void"]
 
 
 class Invoice(Strict):
+    """An invoice, as ``invoice.sent``, ``invoice.updated`` and ``invoice.paid`` carry it.
+
+    It is fully paid when it is not void and :attr:`balance` is zero, that is when :attr:`paid`
+    reaches :attr:`computed_total`. ``status`` alone is only what the host called it: an
+    ``invoice.paid`` event with ``amount_paid`` below the total is a part payment, and a void
+    invoice owes nothing (its balance is zero too) without being paid."""
+
     external_id: ExternalId
+    """The host's id of the invoice."""
     number: Text | None = Field(None, max_length=21, description="QuickBooks DocNumber allows 21")
+    """The invoice number people read (QuickBooks' DocNumber, at most 21 characters)."""
     contact: Contact
+    """Who is billed."""
     status: InvoiceStatus = "sent"
+    """``"sent"``, ``"paid"``, ``"partially_paid"`` or ``"void"``. ``"paid"`` without
+    ``amount_paid`` counts the whole total as paid; see :attr:`paid` and :attr:`balance`."""
     issue_date: Day
+    """The day the invoice was issued."""
     due_date: Day | None = None
+    """The day payment is due; not before ``issue_date``."""
     currency: Currency | None = None
+    """ISO 4217 code of the amounts; ``None`` for the books' home currency."""
     billing_email: Email | None = None
+    """Where the invoice is sent, when not the contact's email."""
     lines: list[Line] = Field(min_length=1)
+    """What is billed: at least one line."""
     discount: Discount | None = None
+    """A discount off the lines' subtotal, before tax."""
     tax: Tax | None = None
+    """The tax, applied after the discount."""
     total: Money | None = None
+    """The total as the host computed it; when given it must equal :attr:`computed_total`."""
     amount_paid: Money | None = None
+    """How much of the total is paid so far; at most the total. Given, it wins over ``status`` in
+    :attr:`paid`."""
 
     @property
     def subtotal(self) -> Decimal:
+        """The lines' amounts added up."""
         return sum((line.amount for line in self.lines), Decimal("0.00"))
 
     @property
     def discount_amount(self) -> Decimal:
+        """The discount in money (0.00 without one)."""
         return self.discount.of(self.subtotal) if self.discount else Decimal("0.00")
 
     @property
     def tax_amount(self) -> Decimal:
+        """The tax in money, on the subtotal less the discount (0.00 without one)."""
         # Tax applies after the discount, as QuickBooks does by default.
         taxable = self.subtotal - self.discount_amount
         return self.tax.of(taxable) if self.tax else Decimal("0.00")
 
     @property
     def computed_total(self) -> Decimal:
+        """subtotal − discount + tax: what the invoice comes to."""
         return self.subtotal - self.discount_amount + self.tax_amount
 
     @property
     def paid(self) -> Decimal:
+        """How much is paid: ``amount_paid`` when given, else the whole total when ``status`` is
+        ``"paid"``, else 0.00."""
         if self.amount_paid is not None:
             return self.amount_paid
         return self.computed_total if self.status == "paid" else Decimal("0.00")
 
     @property
     def balance(self) -> Decimal:
+        """What is still owed: ``computed_total - paid``, or 0.00 for a void invoice."""
         return Decimal("0.00") if self.status == "void" else self.computed_total - self.paid
 
     # Each rule is checked on the field it names, so the 422 names that field
@@ -215,14 +280,25 @@ def _total_of(fields: dict[str, Any]) -> Decimal | None:
 
 
 class Payment(Strict):
+    """Money taken outside an invoice: a ``payment`` event's data."""
+
     external_id: ExternalId
+    """The host's id of the payment."""
     contact: Contact
+    """Who paid."""
     amount: Money
+    """How much was paid; more than zero."""
     currency: Currency | None = None
+    """ISO 4217 code of the amount; ``None`` for the books' home currency."""
     paid_at: Instant | None = None
+    """When the money was taken."""
     method: Literal["card", "ach", "cash", "check", "other"] = "other"
+    """``"card"``, ``"ach"``, ``"cash"``, ``"check"`` or ``"other"``."""
     source: Literal["order_form", "subscription", "membership", "calendar", "other"] = "other"
+    """What the payment was for: ``"order_form"``, ``"subscription"``, ``"membership"``,
+    ``"calendar"`` or ``"other"``."""
     lines: list[Line] | None = None
+    """What was bought, when the host says; the lines add up to ``amount``."""
 
     @field_validator("amount")
     @classmethod
@@ -242,20 +318,34 @@ class Payment(Strict):
 
 
 class Booking(Strict):
+    """A session booked with the host: a ``booking`` event's data."""
+
     external_id: ExternalId
+    """The host's id of the booking."""
     contact: Contact
+    """The client booked."""
     service: Text = Field(min_length=1, max_length=100)
+    """The service booked, by name."""
     start: Instant
+    """When the session starts."""
     # strict: a JSON whole number, as the contract says; not true (1) nor "60".
     duration_minutes: int = Field(gt=0, le=24 * 60, strict=True)
+    """How long it lasts: a whole number of minutes, 1 to 1440."""
     rate: Money = Field(description="per hour")
+    """The price per hour; :attr:`gross` is rate × duration."""
     discount: Discount | None = None
+    """A discount off :attr:`gross`."""
     currency: Currency | None = None
+    """ISO 4217 code of the rate; ``None`` for the books' home currency."""
     status: Literal["booked", "completed", "cancelled"] = "booked"
+    """``"booked"``, ``"completed"`` or ``"cancelled"``."""
     billing: Literal["per_session", "monthly"] | None = None
+    """``"per_session"`` (billed when completed) or ``"monthly"`` (gathered into a monthly invoice);
+    ``None`` leaves it to the billing plugin's settings."""
 
     @property
     def gross(self) -> Decimal:
+        """rate × duration in hours, rounded to the cent."""
         return (self.rate * self.duration_minutes / 60).quantize(CENT, ROUND_HALF_UP)
 
     @model_validator(mode="after")
@@ -265,6 +355,7 @@ class Booking(Strict):
 
     @property
     def amount(self) -> Decimal:
+        """What the session costs: :attr:`gross` less the discount."""
         return self.gross - (self.discount.of(self.gross) if self.discount else Decimal("0"))
 
 
@@ -272,30 +363,45 @@ class BookingCheck(Strict):
     """What ``POST /api/v1/bookings/check`` asks: may this client book?"""
 
     email: Email
+    """The client's email."""
     service: Text | None = Field(None, max_length=100)
+    """The service they want to book, if the host says."""
 
 
 class Balance(BaseModel):
     """What a customer owes, as a plugin that keeps the books' mirror knows it."""
 
     outstanding: Decimal
+    """The total unpaid on the customer's open invoices."""
     overdue: Decimal
+    """The part of ``outstanding`` past its due date."""
     open_invoices: int = 0
+    """How many invoices are not fully paid."""
     overdue_invoices: int = 0
+    """How many of them are past due."""
     as_of: datetime | None = None
+    """When the answering plugin's data was last refreshed."""
     stale: bool = False  # older than its source's refresh interval, or the source unreachable
+    """The data is older than its source's refresh interval, or the source is unreachable."""
     source: str = ""
+    """The plugin that answered."""
     currency: str | None = None  # ISO 4217 code of the amounts; None when the source can't say
+    """ISO 4217 code of the amounts; ``None`` when the source cannot say."""
 
 
 class Verdict(BaseModel):
     """A decision plugin's answer to a :class:`BookingCheck`."""
 
     allowed: bool
+    """Whether the booking (or the billing) may go ahead."""
     reason: str | None = None
+    """Why not, in words the client or operator can act on."""
     balance: Decimal | None = None
+    """The balance the decision was made on, if one was."""
     threshold: Decimal | None = None
+    """The limit it was held to, if one was."""
     stale: bool = False
+    """The decision rests on data older than it should be."""
 
 
 def money_text(value: Decimal | None) -> str | None:
@@ -329,9 +435,13 @@ class EventIn(Strict):
     """The envelope of ``POST /api/v1/events``; ``data`` is checked against the type's model."""
 
     id: ExternalId = Field(description="the host's idempotency key")
+    """The host's idempotency key: the same id is accepted once."""
     type: EventType
+    """The event type: one of ``EVENT_TYPES``."""
     occurred_at: Instant
+    """When it happened at the host."""
     data: dict[str, Any]
+    """The event's value, checked against its type's model."""
 
 
 def parse_data(event_type: str, data: dict[str, Any]) -> BaseModel:

@@ -226,7 +226,22 @@ def discover(
     modules: tuple[tuple[str, str], ...] = (),
 ) -> tuple[pluggy.PluginManager, dict[str, PluginInfo]]:
     """Register the defaults, every entry point, ``modules`` (name, dotted path) from
-    ``HUB_PLUGINS`` and ``extra`` (name, object) pairs."""
+    ``HUB_PLUGINS`` and ``extra`` (name, object) pairs.
+
+    A plugin is a module (or any object) with ``@hookimpl`` functions, found through the
+    ``hub.plugins`` entry-point group (its name is the entry point's). What the hub reads of it:
+
+    - its description: the first line of the module's docstring (the settings card shows the
+      first paragraph);
+    - its version: its distribution's version (``pip show``), or ``__version__`` for a module
+      given in ``HUB_PLUGINS``;
+    - ``ENABLED_BY_DEFAULT`` (default ``True``): whether it is on before the operator chooses;
+    - ``TITLE``: its name on the settings page (default: its name, capitalised);
+    - ``HUB_REQUIRES``: the hub versions it works with, a PEP 440 specifier checked against
+      ``hub.__version__`` (``">=0.1,<1"``); default: any;
+    - ``NEEDS``: the plugins it needs, a tuple of names (``("quickbooks",)``): each must be
+      installed and switched on for this one to be switched on and to run.
+    """
     pm = make_manager()
     extra = [(name, importlib.import_module(path)) for name, path in modules] + list(extra or [])
     found: list[tuple[str, Any, str, bool]] = []
