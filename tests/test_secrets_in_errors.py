@@ -40,9 +40,12 @@ HOST_URL = f"https://hub:{HOOK_PASSWORD}@app.example.com/hooks?token={HOOK_TOKEN
 def leak(hook: str, ctx: Context) -> None:
     """A plugin whose every outcome quotes secrets, as a library's exception text might."""
     token = ctx.settings.token.get_secret_value()  # type: ignore[union-attr]
-    config = ctx.hub.config
+    config = ctx.config
     if hook == "on_contact":
         ctx.note(f"posted to https://hooks.example.com/x?key={token}")
+        # What an author logs goes through the same redaction, as text or as an argument.
+        ctx.log.info("posting to %s", f"https://hooks.example.com/x?key={token}")
+        ctx.log.warning(f"the key {token} was accepted, the hub's is {config.api_key}")
     elif hook == "on_payment":
         raise NeedsOperator(f"https://hooks.example.com/x?key={quote(token, safe='')} refused "
                             f"the key; the hub's is {config.api_key}")

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 from hub.queue.db import reading
 from hub.queue.tables import Delivery
+from hub.redact import scrub, secrets_of
 
 DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
 T = TypeVar("T")
@@ -45,20 +46,26 @@ class Context:
     which are the contract (``hub.HOOKS_VERSION``), and never reaches past them.
     """
 
+    #: The hub's own object, for the hub's code; a plugin uses the methods below.
     hub: Hub
+    #: The name of the plugin being called.
     plugin: str
     #: Where the event came from: ``"host"``, another plugin's name (``ctx.publish``),
     #: ``"scheduler"`` for a job, ``"hub"`` for a call outside any delivery.
     source: str
     #: The event's id as its source gave it (the host's ``id``), or what a call is about.
     event_id: str
+    #: The event's type (``invoice.sent``), or what the call is (``ui``, ``command``, a job).
     event_type: str
+    #: When the event happened, as its source said.
     occurred_at: datetime
     #: 1 on the first attempt of a delivery, 2 on its first retry, and so on.
     attempt: int = 1
     #: The plugin's validated settings (its ``settings_model``), or ``None`` if it has none.
     settings: BaseModel | None = None
+    #: The stored delivery's number; ``None`` outside a delivery.
     delivery_pk: int | None = None
+    #: What :meth:`note` recorded so far.
     notes: list[str] = field(default_factory=list)
     _progress_at: float = -1e9
 
@@ -150,10 +157,11 @@ class Context:
 
     @property
     def log(self) -> logging.LoggerAdapter[logging.Logger]:
-        return logging.LoggerAdapter(
-            logging.getLogger(f"hub.plugin.{self.plugin}"),
-            {"event": self.event_id, "attempt": self.attempt},
-        )
+        """A logger, ``hub.plugin.<name>``, adding the event's id and the attempt to each
+        record. Secret settings are removed from what it writes, as from stored errors."""
+        return _Scrubbing(logging.getLogger(f"hub.plugin.{self.plugin}"),
+                          {"event": self.event_id, "attempt": self.attempt},
+                          secrets_of(self.hub, self.plugin))
 
     # -- this delivery ----------------------------------------------------------------------
 
@@ -221,6 +229,29 @@ class Context:
         """The first enabled plugin's ``customer_balance`` for this email, or ``None``."""
         return self.hub.customer_balance(email)
 
+
+
+class _Scrubbing(logging.LoggerAdapter[logging.Logger]):
+    """A plugin's logger: each line with the plugin's secret settings and the hub's secrets
+    taken out (``hub.redact``), as they are from stored errors."""
+
+    def __init__(self, logger: logging.Logger, extra: dict[str, Any],
+                 secrets: tuple[str, ...]) -> None:
+        super().__init__(logger, extra)
+        self.secrets = secrets
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        msg, kwargs = super().process(msg, kwargs)
+        return scrub(str(msg), self.secrets), kwargs
+
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        # The arguments are formatted in first, so a secret passed as one is scrubbed too.
+        if args:
+            try:
+                msg = str(msg) % args
+            except (TypeError, ValueError):
+                msg = " ".join(str(part) for part in (msg, *args))
+        super().log(level, msg, **kwargs)
 
 
 @dataclass(frozen=True)
