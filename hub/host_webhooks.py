@@ -28,6 +28,8 @@ from hub.errors import RetryLater, Skip
 from hub.plugins.context import Context
 
 PLUGIN = "host_webhooks"
+HUB_REQUIRES = ">=0.1,<1"
+NEEDS: tuple[str, ...] = ()
 log = logging.getLogger("hub.host_webhooks")
 
 # The wait after each failed attempt (hub.dispatch.retry_schedule): 12 attempts over about 70
