@@ -196,8 +196,7 @@ def _connection_facts(ctx: Context) -> tuple[dict[str, Any] | None, str | None]:
 def _balance(email: str, ctx: Context) -> Balance | None:
     found = mirror.balances(ctx, email)
     # Remembered a moment like the balances: every check asks.
-    current, currency = mirror.remembered(ctx, "\x00connection",
-                                          lambda: _connection_facts(ctx))
+    current, currency = mirror.remembered_connection(ctx, lambda: _connection_facts(ctx))
     settings = ctx.settings
     assert isinstance(settings, Settings)
     synced = current["last_sync_at"] if current else None

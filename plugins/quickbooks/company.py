@@ -8,6 +8,7 @@ from typing import Any
 from quickbooks.objects.company_info import CompanyInfo
 from quickbooks.objects.preferences import Preferences
 
+from hub import Context
 from hub.config import Config
 from plugins.quickbooks import faults, oauth
 from plugins.quickbooks.client import make_client
@@ -17,8 +18,9 @@ class CompanyNotFound(Exception):
     """The company is not in this environment (or this app may not read it)."""
 
 
-def _read(api_base: str, realm_id: str, access_token: str) -> dict[str, Any]:
-    qb = make_client(api_base, realm_id, access_token)
+def _read(api_base: str, realm_id: str, access_token: str,
+          ctx: Context | None) -> dict[str, Any]:
+    qb = make_client(api_base, realm_id, access_token, ctx)
     try:
         info = CompanyInfo.get(realm_id, qb=qb).to_dict()
         prefs = Preferences.get(qb=qb).to_dict()
@@ -47,16 +49,17 @@ def _read(api_base: str, realm_id: str, access_token: str) -> dict[str, Any]:
 
 
 def read_company(config: Config, environment: str, realm_id: str,
-                 access_token: str) -> dict[str, Any]:
-    """The company's facts; a company that lives in the *other* environment is said plainly."""
+                 access_token: str, ctx: Context | None = None) -> dict[str, Any]:
+    """The company's facts; a company that lives in the *other* environment is said plainly.
+    Its reads count against ``ctx``'s hub's limits and meter (none: against nothing)."""
     try:
-        return _read(oauth.api_base(config, environment), realm_id, access_token)
+        return _read(oauth.api_base(config, environment), realm_id, access_token, ctx)
     except CompanyNotFound:
         if config.qbo_api_base:  # pointed at one QuickBooks explicitly: no other to try
             raise
         other = "production" if environment == "sandbox" else "sandbox"
         try:
-            _read(oauth.api_base(config, other), realm_id, access_token)
+            _read(oauth.api_base(config, other), realm_id, access_token, ctx)
         except Exception:
             raise CompanyNotFound(
                 f"company {realm_id} was not found in QuickBooks {environment}") from None

@@ -19,7 +19,7 @@ class ConnectError(Exception):
 
 def _finish(ctx: Context, realm_id: str, environment: str, tokens: oauth.Tokens) -> str:
     try:
-        company = read_company(ctx.config, environment, realm_id, tokens.access_token)
+        company = read_company(ctx.config, environment, realm_id, tokens.access_token, ctx)
     except Exception as exc:
         raise ConnectError(f"connected to Intuit, but could not read the company: {exc}") \
             from None
@@ -44,7 +44,7 @@ def with_refresh_token(ctx: Context, realm_id: str, refresh_token: str,
         raise ConnectError(f"--realm-id {realm_id!r}: the company id is a number, shown in "
                            "QuickBooks under Settings → Account and settings → Billing")
     try:
-        tokens = oauth.refresh(ctx.config, environment, refresh_token.strip())
+        tokens = oauth.refresh(ctx.config, environment, refresh_token.strip(), memory=ctx.memory)
     except oauth.NotConfigured as exc:
         raise ConnectError(str(exc)) from None
     except oauth.OAuthFailure as exc:
@@ -57,7 +57,8 @@ def with_refresh_token(ctx: Context, realm_id: str, refresh_token: str,
 def start_browser(ctx: Context) -> str:
     """The URL of Intuit's consent page; remembers the state and the PKCE verifier."""
     try:
-        url, state, verifier = oauth.authorization_url(ctx.config, ctx.config.qbo_environment)
+        url, state, verifier = oauth.authorization_url(ctx.config, ctx.config.qbo_environment,
+                                                       memory=ctx.memory)
     except (oauth.NotConfigured, oauth.OAuthFailure) as exc:
         raise ConnectError(str(exc)) from None
     connection.remember_state(ctx, state, verifier)
@@ -80,7 +81,8 @@ def finish_browser(ctx: Context, *, state: str | None, code: str | None, realm_i
         raise ConnectError("QuickBooks sent back a company id that is not a number; click "
                            "Connect to start again")
     try:
-        tokens = oauth.exchange_code(ctx.config, ctx.config.qbo_environment, code, verifier)
+        tokens = oauth.exchange_code(ctx.config, ctx.config.qbo_environment, code, verifier,
+                                     memory=ctx.memory)
     except oauth.OAuthFailure as exc:
         raise ConnectError(f"Intuit refused the authorization code: {exc}") from None
     return _finish(ctx, realm_id, ctx.config.qbo_environment, tokens)

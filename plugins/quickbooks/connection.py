@@ -137,7 +137,7 @@ def refresh(ctx: Context, *, force: bool = False) -> str:
         return "busy"
     old = ctx.decrypt(current["refresh_token"])
     try:
-        tokens = oauth.refresh(ctx.config, current["environment"], old)
+        tokens = oauth.refresh(ctx.config, current["environment"], old, memory=ctx.memory)
     except oauth.OAuthFailure as exc:
         if exc.code == "invalid_grant":
             if needs_reconnect(ctx, f"Intuit refused the refresh token ({exc})", lease=lease):
@@ -188,7 +188,7 @@ def refresh_company(ctx: Context, force: bool = False) -> bool:
         return False
     now_access = access(ctx)
     fresh = read_company(ctx.config, current["environment"], current["realm_id"],
-                         now_access.access_token)
+                         now_access.access_token, ctx)
     fresh["read_at"] = utcnow().isoformat()
     ctx.write(lambda conn: conn.execute(update(TABLE).where(TABLE.c.id == 1).values(
         company=json.dumps(fresh), updated_at=utcnow())))
@@ -232,7 +232,7 @@ def disconnect(ctx: Context) -> str:
     token = current["refresh_token"] and ctx.decrypt(current["refresh_token"])
     if token:
         try:
-            oauth.revoke(ctx.config, current["environment"], token)
+            oauth.revoke(ctx.config, current["environment"], token, memory=ctx.memory)
         except oauth.OAuthFailure as exc:
             note = (f"tokens deleted here, but Intuit could not revoke them ({exc}); remove "
                     "the app under Apps → Manage in QuickBooks to be sure")

@@ -12,12 +12,19 @@ attempt, and the first of those put-backs also holds the plugin's other pending 
 so it is not claimed only to be turned away. A 429 from QuickBooks all the same (another app or
 process spending the company's budget) stops this process's requests for the 60 s Intuit asks.
 
-Per process, except the minute itself on PostgreSQL, where several ``hub worker`` processes may
-call the same company: there each process leases blocks of the company's minute from one row
-(``plugins.quickbooks.budget``), and keeps to its share of the 10 at once and 10 a second.
+Per hub (in ``ctx.memory``), except the minute itself on PostgreSQL, where several ``hub
+worker`` processes may call the same company: there each process leases blocks of the
+company's minute from one row (``plugins.quickbooks.budget``), and keeps to its share of the
+10 at once and 10 a second.
 
 Beside the minute, each company's limit carries its ``reads.Meter``: Intuit's monthly allowance
 of reads, and the hour-long hold on reads once QuickBooks refuses them past the minute.
+
+Why our own: Intuit's limits belong to the company, not to a process, so the minute has to be
+shared by every worker process through the hub's own database and counted from Intuit's side
+(a request stays counted until after its answer). Rate-limiting libraries count calls in one
+process or in a store of their own (Redis); none shares one company's budget through our
+database, nor holds the plugin's pending deliveries while the minute is spent.
 """
 
 from __future__ import annotations
@@ -272,20 +279,26 @@ def _minute_free_at(window: deque[Call], limit: int, now: float) -> float | None
     return max(e for e in ends if e is not None) + MINUTE
 
 
-_companies: dict[str, CompanyLimit] = {}
-_registry_lock = threading.Lock()
+_COMPANIES = "limits companies"
+_LOCK = "limits lock"
 
 
 def company(realm_id: str, ctx: Context | None = None) -> CompanyLimit:
-    """The limit of one company in this process; on PostgreSQL, where several worker
-    processes may call the same company, its minute is shared through ``hub``'s database."""
-    # Process-wide on purpose: the limit is the company's, whichever thread calls.
-    with _registry_lock:
-        limit = _companies.get(realm_id)
+    """The limit of one company in this hub; on PostgreSQL, where several worker
+    processes may call the same company, its minute is shared through ``ctx``'s database.
+    Without a context, a limit of its own that nothing else counts against."""
+    if ctx is None:
+        return CompanyLimit(PER_MINUTE, AT_ONCE, PER_SECOND, BATCH_PER_MINUTE)
+    # In the hub's memory (every thread of this hub counts against the company's one limit),
+    # not the module's: another hub in the process is another deployment's count.
+    memory = ctx.memory
+    with memory.setdefault(_LOCK, threading.Lock()):
+        companies: dict[str, CompanyLimit] = memory.setdefault(_COMPANIES, {})
+        limit = companies.get(realm_id)
         if limit is None:
-            limit = _companies[realm_id] = CompanyLimit(PER_MINUTE, AT_ONCE, PER_SECOND,
-                                                        BATCH_PER_MINUTE)
-        if ctx is not None and shares_minute(ctx) and (
+            limit = companies[realm_id] = CompanyLimit(PER_MINUTE, AT_ONCE, PER_SECOND,
+                                                       BATCH_PER_MINUTE)
+        if shares_minute(ctx) and (
                 limit.ledger is None or limit.ledger.ctx.engine is not ctx.engine):
             with limit.lock:
                 limit.ledger, limit.block, limit.spent_blocks = Ledger(ctx, realm_id), None, []
@@ -298,7 +311,7 @@ def shares_minute(ctx: Context) -> bool:
     return ctx.engine.dialect.name != "sqlite"
 
 
-def reset() -> None:
-    """Forget every count (tests, and a process that changes its limits)."""
-    with _registry_lock:
-        _companies.clear()
+def reset(ctx: Context) -> None:
+    """Forget every count of this hub (tests, and a hub that changes its limits)."""
+    with ctx.memory.setdefault(_LOCK, threading.Lock()):
+        ctx.memory.pop(_COMPANIES, None)

@@ -99,28 +99,44 @@ def invoice_from(qbo: dict[str, Any], external_id: str, contact: Contact) -> Inv
 
 
 _REMEMBER_FOR = 2.0  # seconds; another process's sweep is seen at most this late
-_remembered: dict[tuple[str, str], tuple[float, Any]] = {}
-_remembered_lock = threading.Lock()
+# In the hub's memory of the plugin (ctx.memory), never the module: two hubs in one process
+# have two mirrors, and one must not answer from the other's.
+_REMEMBERED_BALANCES = "remembered balances"
+_CONNECTION = "remembered connection"
+_LOCK = "remembered lock"
+
+
+def _remember(ctx: Context, space: str, key: str, compute: Callable[[], Any]) -> Any:
+    memory = ctx.memory
+    lock = memory.setdefault(_LOCK, threading.Lock())
+    with lock:
+        found = memory.setdefault(space, {}).get(key)
+    if found and time.monotonic() - found[0] < _REMEMBER_FOR:
+        return found[1]
+    answer = compute()
+    with lock:
+        store = memory.setdefault(space, {})
+        if len(store) > 10_000:
+            store.clear()
+        store[key] = (time.monotonic(), answer)
+    return answer
 
 
 def remembered(ctx: Context, email: str, compute: Callable[[], Any]) -> Any:
     """``compute()``'s answer for this email, from memory if asked a moment ago."""
-    key = (str(ctx.engine.url), email.strip().lower())
-    with _remembered_lock:
-        found = _remembered.get(key)
-    if found and time.monotonic() - found[0] < _REMEMBER_FOR:
-        return found[1]
-    answer = compute()
-    with _remembered_lock:
-        if len(_remembered) > 10_000:
-            _remembered.clear()
-        _remembered[key] = (time.monotonic(), answer)
-    return answer
+    return _remember(ctx, _REMEMBERED_BALANCES, email.strip().lower(), compute)
 
 
-def forget() -> None:
-    with _remembered_lock:
-        _remembered.clear()
+def remembered_connection(ctx: Context, compute: Callable[[], Any]) -> Any:
+    """``compute()``'s answer about the connection, from memory if asked a moment ago."""
+    return _remember(ctx, _CONNECTION, "", compute)
+
+
+def forget(ctx: Context) -> None:
+    memory = ctx.memory
+    with memory.setdefault(_LOCK, threading.Lock()):
+        memory.pop(_REMEMBERED_BALANCES, None)
+        memory.pop(_CONNECTION, None)
 
 
 def _upsert(conn: Connection, table: Any, key: str, values: dict[str, Any]) -> None:
@@ -145,7 +161,7 @@ def mirror_customers(ctx: Context, customers: list[dict[str, Any]]) -> None:
                 updated_at=now))
 
     ctx.write(write)
-    forget()
+    forget(ctx)
 
 
 def _home(invoice: dict[str, Any], amount: str, home_field: str) -> str | None:
@@ -179,7 +195,7 @@ def mirror_invoices(ctx: Context, invoices: list[dict[str, Any]]) -> None:
                 updated_at=now))
 
     ctx.write(write)
-    forget()
+    forget(ctx)
 
 
 def customer(ctx: Context, qbo_id: str) -> dict[str, Any] | None:

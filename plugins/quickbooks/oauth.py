@@ -29,8 +29,8 @@ API_BASE = {
     "production": "https://quickbooks.api.intuit.com/v3",
 }
 TIMEOUT = 20
-_discovered: dict[str, tuple[float, dict[str, Any]]] = {}
-_lock = threading.Lock()
+_DISCOVERED = "oauth discovered"
+_LOCK = "oauth lock"
 
 
 class OAuthFailure(Exception):
@@ -62,23 +62,29 @@ def api_base(config: Config, environment: str) -> str:
     return (config.qbo_api_base or API_BASE[environment]).rstrip("/")
 
 
-def endpoints(config: Config, environment: str) -> dict[str, Any]:
-    """The discovery document, fetched once an hour at most."""
+def endpoints(config: Config, environment: str,
+              memory: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The discovery document, fetched once an hour at most while kept in ``memory`` (the
+    hub's memory of the plugin, ``ctx.memory``: each hub its own, none shared in the process);
+    without one, fetched every time."""
     url = discovery_url(config, environment)
-    with _lock:
-        cached = _discovered.get(url)
+    lock = memory.setdefault(_LOCK, threading.Lock()) if memory is not None else None
+    if memory is not None and lock is not None:
+        with lock:
+            cached = memory.setdefault(_DISCOVERED, {}).get(url)
         if cached and time.monotonic() - cached[0] < 3600:
-            return cached[1]
+            return cached[1]  # type: ignore[no-any-return]
     try:
         answer = requests.get(url, timeout=TIMEOUT)
         answer.raise_for_status()
-        document = answer.json()
+        document: dict[str, Any] = answer.json()
     except (requests.RequestException, ValueError) as exc:
         raise OAuthFailure("discovery", f"Intuit's OpenID discovery document at {url} could "
                            f"not be read ({exc.__class__.__name__}); check QBO_DISCOVERY_URL "
                            "and the network") from None
-    with _lock:
-        _discovered[url] = (time.monotonic(), document)
+    if memory is not None and lock is not None:
+        with lock:
+            memory.setdefault(_DISCOVERED, {})[url] = (time.monotonic(), document)
     return document
 
 
@@ -92,13 +98,14 @@ def _session(config: Config, **kwargs: Any) -> OAuth2Session:
                          timeout=TIMEOUT, **kwargs)
 
 
-def authorization_url(config: Config, environment: str) -> tuple[str, str, str]:
+def authorization_url(config: Config, environment: str,
+                      memory: dict[str, Any] | None = None) -> tuple[str, str, str]:
     """(url, state, code_verifier) for the browser connect, with PKCE (S256)."""
     session = _session(config, code_challenge_method="S256")
     verifier = generate_token(64)
     state = secrets.token_urlsafe(32)
     url, _ = session.create_authorization_url(
-        endpoints(config, environment)["authorization_endpoint"], state=state,
+        endpoints(config, environment, memory)["authorization_endpoint"], state=state,
         code_verifier=verifier)
     return url, state, verifier
 
@@ -137,26 +144,29 @@ TOKEN_HEADERS = {"Accept": "application/json",
                  "x-include-refresh-token-hard-expires-in": "true"}
 
 
-def exchange_code(config: Config, environment: str, code: str, verifier: str) -> Tokens:
+def exchange_code(config: Config, environment: str, code: str, verifier: str,
+                  memory: dict[str, Any] | None = None) -> Tokens:
     session = _session(config)
-    url = endpoints(config, environment)["token_endpoint"]
+    url = endpoints(config, environment, memory)["token_endpoint"]
     now = utcnow()
     return _tokens(_token_call(lambda: session.fetch_token(
         url, grant_type="authorization_code", code=code, code_verifier=verifier,
         headers=dict(TOKEN_HEADERS))), now)
 
 
-def refresh(config: Config, environment: str, refresh_token: str) -> Tokens:
+def refresh(config: Config, environment: str, refresh_token: str,
+            memory: dict[str, Any] | None = None) -> Tokens:
     session = _session(config)
-    url = endpoints(config, environment)["token_endpoint"]
+    url = endpoints(config, environment, memory)["token_endpoint"]
     now = utcnow()
     return _tokens(_token_call(lambda: session.refresh_token(
         url, refresh_token=refresh_token, headers=dict(TOKEN_HEADERS))), now)
 
 
-def revoke(config: Config, environment: str, token: str) -> None:
+def revoke(config: Config, environment: str, token: str,
+           memory: dict[str, Any] | None = None) -> None:
     session = _session(config)
-    url = endpoints(config, environment).get("revocation_endpoint")
+    url = endpoints(config, environment, memory).get("revocation_endpoint")
     if not url:
         raise OAuthFailure("discovery", "the discovery document names no revocation endpoint")
     try:

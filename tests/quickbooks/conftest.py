@@ -84,16 +84,6 @@ def consent(authorize_url: str, decision: str = "connect") -> dict[str, str]:
     return approve(authorize_url, decision)
 
 
-@pytest.fixture(autouse=True)
-def fresh_limits() -> Iterator[None]:
-    """Each test starts with an empty request count (the limiter is process-wide)."""
-    from plugins.quickbooks import limits
-
-    limits.reset()
-    yield
-    limits.reset()
-
-
 def qbo_ctx(hub: Hub) -> Context:
     """The QuickBooks plugin's context on ``hub``, as the plugin's functions are called with."""
     return hub.context("quickbooks", "test", "-")

@@ -179,7 +179,7 @@ def test_the_hub_keeps_under_the_per_minute_limit_itself(
     from plugins.quickbooks import limits
 
     monkeypatch.setattr(limits, "PER_MINUTE", 4)
-    limits.reset()
+    limits.reset(qbo_ctx(connected))
     emulator.set_limits(per_minute=4)  # QuickBooks would answer 429 past this
     client = create_app(connected).test_client()
     for n in range(3):  # each new contact costs a lookup and a create: 6 calls

@@ -209,7 +209,7 @@ def test_deliveries_waiting_for_the_limit_spend_no_attempt_and_are_never_parked(
     connect.with_refresh_token(qbo_ctx(hub), grant["realmId"], grant["refresh_token"])
     run_due(hub)  # the first import connecting queued
     monkeypatch.setattr(limits, "PER_MINUTE", 2)
-    limits.reset()
+    limits.reset(qbo_ctx(hub))
     emulator.set_limits(per_minute=2)  # and QuickBooks answers 429 past it
     emulator.reset_calls()
     api = create_app(hub).test_client()

@@ -22,7 +22,7 @@ from hub.hub import Hub
 from hub.plugins.jobs import fire
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks import connect, limits
+from plugins.quickbooks import connect
 from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
 from tests.quickbooks.conftest import qbo_ctx, qbo_env
@@ -114,7 +114,6 @@ class World:
             self.emulator.set_limits(per_minute=500)
         elif kind == "restart":
             self.hub.close()
-            limits.reset()
             self.hub = self._hub()
         elif kind == "work":
             self.work()
@@ -196,7 +195,6 @@ def test_any_history_ends_with_one_object_each(tmp_path_factory: pytest.TempPath
                                                ops: list[tuple[Any, ...]]) -> None:
     monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
     emulator.reset()
-    limits.reset()
     world = World(tmp_path_factory.mktemp("world"), emulator)
     try:
         with freeze_time(utcnow(), tick=True) as clock:
