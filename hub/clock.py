@@ -1,6 +1,6 @@
 """The one place the hub reads the time, so tests move it with freezegun."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def utcnow() -> datetime:
@@ -16,3 +16,13 @@ def as_utc(value: datetime) -> datetime:
 
 def iso(value: datetime) -> str:
     return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+
+
+def span(total: timedelta) -> str:
+    """A retry window as people say it: ``about 3 days``, ``about 6 hours``."""
+    hours = total.total_seconds() / 3600
+    if hours >= 36:
+        return f"about {round(hours / 24)} days"
+    if hours >= 1.5:
+        return f"about {round(hours)} hours"
+    return f"about {max(1, round(hours * 60))} minutes"

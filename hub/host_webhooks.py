@@ -102,7 +102,7 @@ def parked(ctx: Context) -> int:
 
 
 def window() -> str:
-    from hub.queue.dispatch import span
+    from hub.clock import span
 
     return span(sum(RETRY_SCHEDULE, timedelta()))
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, bindparam, update
 
-from hub.clock import iso, utcnow
+from hub.clock import iso, span, utcnow
 from hub.errors import Hold, NeedsOperator, RetryLater, Skip
 from hub.events import EVENT_TYPES
 from hub.plugins.context import Context
@@ -66,16 +66,6 @@ def scheduled_wait(schedule: Sequence[timedelta], attempt: int) -> timedelta:
     random so that retries never line up."""
     step = schedule[min(attempt, len(schedule)) - 1].total_seconds()
     return timedelta(seconds=step + random.uniform(0, step / 10))
-
-
-def span(total: timedelta) -> str:
-    """A retry window as people say it: ``about 3 days``, ``about 6 hours``."""
-    hours = total.total_seconds() / 3600
-    if hours >= 36:
-        return f"about {round(hours / 24)} days"
-    if hours >= 1.5:
-        return f"about {round(hours)} hours"
-    return f"about {max(1, round(hours * 60))} minutes"
 
 
 @dataclass

@@ -1,0 +1,38 @@
+"""Rules of the house a reader relies on, checked over the project's own files."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = {"hub", "plugins", "tests", "bench", "scripts", "examples"}
+
+
+def _python_files(*folders: str) -> list[Path]:
+    return sorted(p for folder in folders for p in (ROOT / folder).rglob("*.py")
+                  if ".venv" not in p.parts)
+
+
+def _imports(path: Path) -> list[str]:
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.append(node.module)
+            found += [f"{node.module}.{alias.name}" for alias in node.names]
+    return found
+
+
+def test_built_in_plugins_reach_the_hub_through_their_context_alone() -> None:
+    inner = ("hub.hub", "hub.queue", "hub.web", "hub.roles.cli.pass_hub", "hub.plugins.registry",
+             "hub.plugins.states")
+    reaching = []
+    for path in _python_files("plugins") + [ROOT / "hub" / "host_webhooks.py"]:
+        text = path.read_text()
+        if "ctx.hub" in text:
+            reaching.append(f"{path.relative_to(ROOT)}: ctx.hub")
+        reaching += [f"{path.relative_to(ROOT)}: {name}" for name in _imports(path)
+                     if name.startswith(inner)]
+    assert reaching == []
