@@ -77,7 +77,7 @@ class Api:
         return request_id(self.realm_id, *parts)
 
     def close(self) -> None:
-        self.qb.session.close()
+        self.qb.session.finish()  # the session, and its connection, serve the next delivery
 
 
 @contextmanager

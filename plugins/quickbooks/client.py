@@ -16,6 +16,8 @@ answer to replay). A read changes nothing: it is given up sooner and asked again
 from __future__ import annotations
 
 import json
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -90,10 +92,54 @@ class TokenSession(requests.Session):
             raise faults.from_response(answer.status_code, body, answer.text)
         return answer
 
-    def close(self) -> None:
+    def finish(self) -> None:
+        """The end of one delivery's calls: its reads are counted; the connection stays."""
         if self.ctx is not None:
             self.limit.meter.flush(self.ctx, self.realm_id)
+
+    def close(self) -> None:
+        self.finish()
         super().close()
+
+
+# In ctx.memory: each thread's session per company (a threading.local), so a delivery reuses
+# the HTTPS connection to Intuit the thread's previous delivery opened instead of a new TLS
+# handshake each time; every session, weakly, to close them all on disconnect; and how many
+# disconnects there were, so a thread drops its session from before one.
+_SESSIONS = "client sessions"
+_OPEN = "client open sessions"
+_GENERATION = "client generation"
+_LOCK = "client lock"
+
+
+def session_for(ctx: Context, realm_id: str, access_token: str) -> TokenSession:
+    """This thread's session to ``realm_id``'s company in ``ctx``'s hub, with this token."""
+    memory = ctx.memory
+    with memory.setdefault(_LOCK, threading.Lock()):
+        local = memory.setdefault(_SESSIONS, threading.local())
+        generation = memory.get(_GENERATION, 0)
+    mine: dict[str, tuple[int, TokenSession]] = local.__dict__.setdefault("by_realm", {})
+    found = mine.get(realm_id)
+    if found is not None and found[0] == generation:
+        session = found[1]
+        session.access_token = access_token
+        session.limit = limits.company(realm_id, ctx)
+        return session
+    session = TokenSession(access_token, realm_id, ctx)
+    mine[realm_id] = (generation, session)
+    with memory[_LOCK]:
+        memory.setdefault(_OPEN, weakref.WeakSet()).add(session)
+    return session
+
+
+def close_sessions(ctx: Context) -> None:
+    """Close every thread's session (on disconnect): none outlives the connection."""
+    memory = ctx.memory
+    with memory.setdefault(_LOCK, threading.Lock()):
+        memory[_GENERATION] = memory.get(_GENERATION, 0) + 1
+        sessions = list(memory.pop(_OPEN, ()))
+    for session in sessions:
+        requests.Session.close(session)
 
 
 def make_client(api_base: str, realm_id: str, access_token: str,
@@ -103,5 +149,6 @@ def make_client(api_base: str, realm_id: str, access_token: str,
     qb = QuickBooks(company_id=realm_id, minorversion=MINOR_VERSION)
     qb.api_url_v3 = api_base
     qb.sandbox_api_url_v3 = api_base
-    qb.session = TokenSession(access_token, realm_id, ctx)
+    qb.session = (session_for(ctx, realm_id, access_token) if ctx is not None
+                  else TokenSession(access_token, realm_id, ctx))
     return qb

@@ -32,7 +32,8 @@ def _read(api_base: str, realm_id: str, access_token: str,
             raise CompanyNotFound(f"company {realm_id} was not found ({exc})") from None
         raise
     finally:
-        qb.session.close()
+        # A hub's session is its thread's, kept for the next call; one of its own is closed.
+        qb.session.finish() if ctx is not None else qb.session.close()
     currency = prefs.get("CurrencyPrefs") or {}
     sales = prefs.get("SalesFormsPrefs") or {}
     tax = prefs.get("TaxPrefs") or {}

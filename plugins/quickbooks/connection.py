@@ -28,7 +28,7 @@ from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
 from hub.clock import iso, utcnow
 from hub.errors import Hold, RetryLater, Skip
-from plugins.quickbooks import oauth
+from plugins.quickbooks import client, oauth
 from plugins.quickbooks.models import QboConnection
 
 if TYPE_CHECKING:
@@ -240,6 +240,7 @@ def disconnect(ctx: Context) -> str:
         status="disconnected", access_token=None, refresh_token=None, refreshing_until=None,
         access_expires_at=None, refresh_expires_at=None, refresh_hard_expires_at=None,
         last_error=None, updated_at=utcnow())))
+    client.close_sessions(ctx)
     return f"QuickBooks disconnected: {note}. What was synced stays in QuickBooks."
 
 
