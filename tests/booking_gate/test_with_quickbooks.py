@@ -38,7 +38,8 @@ def qbo_gate(tmp_path: Path, emulator: Emulator, host: Recorder,
                        ("booking_gate", plugins.booking_gate), ("host", host)])
     try:
         grant = emulator.connect()
-        connect.with_refresh_token(hub, grant["realmId"], grant["refresh_token"])
+        connect.with_refresh_token(hub.context("quickbooks", "test", "-"), grant["realmId"],
+                                   grant["refresh_token"])
         hub.states.set_enabled("booking_gate", True)
         hub.states.update_settings("booking_gate", {"threshold": "50.00", "currency": "USD"})
         yield hub
