@@ -112,6 +112,9 @@ from hub.events import Invoice
 from pydantic import BaseModel, ConfigDict, Field
 
 __version__ = "0.1.0"
+# The hubs this plugin works with, and the plugins it needs switched on (docs/plugins.md).
+HUB_REQUIRES = ">=0.1,<1"
+NEEDS: tuple[str, ...] = ()
 
 
 class Settings(BaseModel):

@@ -33,6 +33,8 @@ from plugins.quickbooks.commands import add_commands
 from plugins.quickbooks.settings import Settings
 
 TITLE = "QuickBooks"  # how the settings UI names this plugin
+HUB_REQUIRES = ">=0.1,<1"
+NEEDS: tuple[str, ...] = ()
 
 
 @hookimpl
