@@ -137,11 +137,17 @@ def write_ledger(database_url: str, path: Path) -> None:
     from plugins.quickbooks import mirror
     from plugins.quickbooks.models import QboCustomerMirror
 
-    class Shim:  # what mirror.balances needs of a hub
-        engine = create_engine(database_url)
+    engine = create_engine(database_url)
+
+    class Shim:  # what mirror.balances needs of the plugin's Context
+        settings = None  # the machine's time zone
+
+        @staticmethod
+        def reading() -> Any:
+            return engine.connect()
 
     table = QboCustomerMirror.__table__  # type: ignore[attr-defined]
-    with Shim.engine.connect() as conn:
+    with engine.connect() as conn:
         people = conn.execute(table.select()).mappings().all()
     figures = {}
     for person in people:

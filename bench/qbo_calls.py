@@ -111,7 +111,8 @@ def run(args: argparse.Namespace, database: str | None) -> None:
     hub = Hub(load_config(env, dotenv=False), entrypoints=False,
               plugins=[("quickbooks", plugins.quickbooks)])
     grant = emulator.connect()
-    connect.with_refresh_token(hub, grant["realmId"], grant["refresh_token"])
+    ctx = hub.context("quickbooks", "bench", "-")
+    connect.with_refresh_token(ctx, grant["realmId"], grant["refresh_token"])
     api = create_app(hub).test_client()
     auth = {"Authorization": "Bearer k"}
 
@@ -167,7 +168,7 @@ def run(args: argparse.Namespace, database: str | None) -> None:
           f"calls: {made / elapsed * 60:.0f} calls/min, {made / elapsed / limit_rate:.0%} of "
           f"Intuit's 500/min; 429 answers: {arrived['429']}")
     if not args.processes:
-        turns = limits.company(grant["realmId"])
+        turns = limits.company(grant["realmId"], ctx)
         print(f"  the hub's limiter: {turns.put_back} deliveries put back for a later turn "
               f"(no attempt spent), worker threads slept {turns.slept:.0f} s in all for "
               f"turns under {limits.MAX_WAIT:.0f} s away")

@@ -64,11 +64,13 @@ def _connect_demo(env: dict[str, str]) -> str:
 
     hub = Hub(load_config(env, dotenv=False))
     try:
-        status = connection.status(hub)
+        # The plugin is driven as its own Connect page drives it, through its Context.
+        ctx = hub.context("quickbooks", "run", "connect")
+        status = connection.status(ctx)
         if status["status"] == "connected":
             return f"QuickBooks: connected to {status['company_name']} (the emulator)"
-        back = approve(connect.start_browser(hub))
-        return connect.finish_browser(hub, state=back.get("state"), code=back.get("code"),
+        back = approve(connect.start_browser(ctx))
+        return connect.finish_browser(ctx, state=back.get("state"), code=back.get("code"),
                                       realm_id=back.get("realmId"), error=back.get("error"))
     finally:
         hub.close()
