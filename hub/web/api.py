@@ -36,10 +36,7 @@ def _hub() -> Hub:
 
 def problem(status: int, message: str, field: str | None = None,
             headers: dict[str, str] | None = None) -> Response:
-    answer = jsonify({"errors": [{"field": field, "message": message}]})
-    answer.status_code = status
-    answer.headers.update(headers or {})
-    return answer
+    return _respond(intake.problem(status, message, field, headers))
 
 
 def _validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
