@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -135,20 +136,23 @@ def test_two_workers_asking_at_once_cause_one_refresh(make_qbo_hub, emulator: Em
     two = make_qbo_hub(HUB_DATABASE_URL=database_url)
     grant = emulator.connect()
     connect.with_refresh_token(qbo_ctx(one), grant["realmId"], grant["refresh_token"])
-    emulator.set_latency(0.5)  # keep the first refresh in flight while the second asks
+    emulator.set_latency(1.0)  # keep the first refresh in flight while the second asks
     outcomes: list[str] = []
-    start = threading.Barrier(2)
 
     def ask(hub: Hub) -> None:
-        start.wait()
         outcomes.append(connection.refresh(qbo_ctx(hub), force=True))
 
     with freeze_time(utcnow() + timedelta(minutes=50), tick=True):
-        threads = [threading.Thread(target=ask, args=(h,)) for h in (one, two)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        first = threading.Thread(target=ask, args=(one,))
+        first.start()
+        # The second asks once the first holds the lease, not merely "at the same time": a
+        # thread started late on a busy machine would otherwise ask after the first finished,
+        # and a forced refresh then is rightly a second one (CI saw exactly that).
+        deadline = time.monotonic() + 5
+        while connection.row(qbo_ctx(two))["refreshing_until"] is None:
+            assert time.monotonic() < deadline, "the first refresh never took its lease"
+        outcomes.append(connection.refresh(qbo_ctx(two), force=True))
+        first.join()
     emulator.set_latency(0)
     assert sorted(outcomes) == ["busy", "refreshed"]
     # the saved token still works
