@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check hub plugins tests bench
+	$(BIN)/ruff check hub tests bench examples
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -92,8 +92,8 @@ def fill_mirror(database_url: str, customers: int, index_updated_at: bool = Fals
     that synced just now. Written straight into the QuickBooks plugin's tables."""
     from sqlalchemy import create_engine, insert
 
+    from hub.builtin.quickbooks.models import QboConnection, QboCustomerMirror, QboInvoiceMirror
     from hub.clock import utcnow
-    from plugins.quickbooks.models import QboConnection, QboCustomerMirror, QboInvoiceMirror
 
     rng = random.Random(7)
     now = utcnow()
@@ -134,8 +134,8 @@ def write_ledger(database_url: str, path: Path) -> None:
     """The mirror's figures per email, as the ``--source ledger`` plugin reads them."""
     from sqlalchemy import create_engine
 
-    from plugins.quickbooks import mirror
-    from plugins.quickbooks.models import QboCustomerMirror
+    from hub.builtin.quickbooks import mirror
+    from hub.builtin.quickbooks.models import QboCustomerMirror
 
     engine = create_engine(database_url)
 

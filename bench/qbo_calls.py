@@ -32,14 +32,14 @@ sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
 
-import plugins.quickbooks  # noqa: E402
+from hub.builtin import quickbooks as quickbooks_plugin  # noqa: E402
+from hub.builtin.quickbooks import client, connect, limits  # noqa: E402
+from hub.builtin.quickbooks.emulator import throttle  # noqa: E402
+from hub.builtin.quickbooks.emulator.testing import start_emulator  # noqa: E402
 from hub.config import load_config  # noqa: E402
 from hub.hub import Hub  # noqa: E402
 from hub.queue.worker import Worker, run_due  # noqa: E402
 from hub.web.app import create_app  # noqa: E402
-from plugins.quickbooks import client, connect, limits  # noqa: E402
-from plugins.quickbooks.emulator import throttle  # noqa: E402
-from plugins.quickbooks.emulator.testing import start_emulator  # noqa: E402
 from tests import postgres  # noqa: E402
 from tests.samples import DATA, event  # noqa: E402
 
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace, database: str | None) -> None:
            "QBO_DISCOVERY_URL": emulator.discovery_url,
            "HUB_WORKER_THREADS": str(args.threads)}
     hub = Hub(load_config(env, dotenv=False), entrypoints=False,
-              plugins=[("quickbooks", plugins.quickbooks)])
+              plugins=[("quickbooks", quickbooks_plugin)])
     grant = emulator.connect()
     ctx = hub.context("quickbooks", "bench", "-")
     connect.with_refresh_token(ctx, grant["realmId"], grant["refresh_token"])

@@ -435,7 +435,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Co
             _GIVEN.reset(token)
     env_file = Path.cwd() / ".env" if dotenv else None
     if env_file is not None and env_file.is_file():
-        # plugins/quickbooks/commands.py reads QBO_REFRESH_TOKEN from os.environ, and says a
+        # hub/builtin/quickbooks/commands.py reads QBO_REFRESH_TOKEN from os.environ, and says a
         # .env may set it: until it reads config.qbo_refresh_token, that one is exported.
         refresh = dotenv_values(env_file).get("QBO_REFRESH_TOKEN")
         if refresh and "QBO_REFRESH_TOKEN" not in os.environ:

@@ -59,8 +59,8 @@ def _connect_demo(env: dict[str, str]) -> str:
     would; nothing if it is connected already (the emulator keeps its grants in .hub)."""
     from hub.config import load_config
     from hub.hub import Hub
-    from plugins.quickbooks import connect, connection
-    from plugins.quickbooks.emulator.consent import approve
+    from hub.builtin.quickbooks import connect, connection
+    from hub.builtin.quickbooks.emulator.consent import approve
 
     hub = Hub(load_config(env, dotenv=False))
     try:
@@ -137,7 +137,7 @@ def main() -> None:
     if not env.get("QBO_CLIENT_ID"):
         base = f"http://127.0.0.1:{EMULATOR_PORT}"
         emulator = subprocess.Popen([
-            sys.executable, "-m", "plugins.quickbooks.emulator", "--port", str(EMULATOR_PORT),
+            sys.executable, "-m", "hub.builtin.quickbooks.emulator", "--port", str(EMULATOR_PORT),
             "--state", str(STATE / "emulator.json"),
             "--webhook-url", f"http://127.0.0.1:{HUB_PORT}/quickbooks/webhooks",
         ], env=env)

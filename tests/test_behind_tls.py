@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-import plugins.quickbooks
+from hub.builtin import quickbooks as quickbooks_plugin
 from hub.config import load_config
 from hub.ui import auth
 from hub.web.app import create_app
@@ -120,7 +120,7 @@ def test_forwarded_headers_are_read_only_from_trusted_proxies(tmp_path: Path,
 def test_every_answer_has_the_security_headers_plugin_pages_included(
         tmp_path: Path, make_hub: Any) -> None:
     env = base_env(tmp_path) | {"HUB_PUBLIC_URL": PUBLIC}
-    hub = make_hub(("quickbooks", plugins.quickbooks), cfg=load_config(env, dotenv=False))
+    hub = make_hub(("quickbooks", quickbooks_plugin), cfg=load_config(env, dotenv=False))
     assert auth.set_first_password(hub, PASSWORD)
     with serving(create_app(hub)) as base:
         visitor = Visitor(base, "192.0.2.44")

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from hub.builtin.quickbooks.emulator.testing import Emulator, start_emulator
 from hub.roles.cli import build_cli
-from plugins.quickbooks.emulator.testing import Emulator, start_emulator
 from tests.conftest import ROOT, base_env, subprocess_env
 
 

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"hub", "plugins", "tests", "bench", "scripts", "examples"}
+OURS = {"hub", "tests", "bench", "scripts", "examples"}
 
 
 def _python_files(*folders: str) -> list[Path]:
@@ -29,10 +29,18 @@ def test_built_in_plugins_reach_the_hub_through_their_context_alone() -> None:
     inner = ("hub.hub", "hub.queue", "hub.web", "hub.roles.cli.pass_hub", "hub.plugins.registry",
              "hub.plugins.states")
     reaching = []
-    for path in _python_files("plugins") + [ROOT / "hub" / "host_webhooks.py"]:
+    for path in _python_files("hub/builtin") + [ROOT / "hub" / "host_webhooks.py"]:
         text = path.read_text()
         if "ctx.hub" in text:
             reaching.append(f"{path.relative_to(ROOT)}: ctx.hub")
         reaching += [f"{path.relative_to(ROOT)}: {name}" for name in _imports(path)
                      if name.startswith(inner)]
     assert reaching == []
+
+
+def test_the_core_imports_no_built_in_plugin() -> None:
+    # The core knows no plugin: the built-ins are found through the entry point like anyone's.
+    core = [p for p in _python_files("hub") if "builtin" not in p.relative_to(ROOT).parts]
+    naming = [f"{path.relative_to(ROOT)}: {name}" for path in core for name in _imports(path)
+              if name.startswith("hub.builtin")]
+    assert naming == []

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-import plugins.booking_gate
+from hub.builtin import booking_gate
 from hub.hub import Hub
 from hub.web.app import create_app
 from tests.booking_gate.ledger import Ledger
@@ -30,7 +30,7 @@ def host() -> Recorder:
 
 @pytest.fixture
 def gate(make_hub: Any, ledger: Ledger, host: Recorder) -> Hub:
-    hub: Hub = make_hub(("booking_gate", plugins.booking_gate), ("ledger", ledger),
+    hub: Hub = make_hub(("booking_gate", booking_gate), ("ledger", ledger),
                         ("host", host))
     hub.states.set_enabled("booking_gate", True)
     hub.states.update_settings("booking_gate", {"threshold": "100.00"})

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-import plugins.booking_gate
+from hub.builtin import booking_gate
+from hub.builtin.booking_gate.refusals import refusal
 from hub.clock import utcnow
 from hub.events import Booking
 from hub.hub import Hub
 from hub.queue.worker import run_due
-from plugins.booking_gate.refusals import refusal
 from tests.booking_gate.conftest import AUTH, told
 from tests.booking_gate.ledger import Ledger, owing
 from tests.plugins.recorder import Recorder
@@ -102,7 +102,7 @@ def test_a_delivery_run_twice_after_a_lost_outcome_tells_the_host_once(
     # A worker killed after the refusal committed but before "done" was recorded: the lease
     # runs out and the same delivery runs again.
     booking = Booking.model_validate(event("booking", status="booked")["data"])
-    plugins.booking_gate.on_booking(booking, gate.context("booking_gate", "booking", "evt_1"))
+    booking_gate.on_booking(booking, gate.context("booking_gate", "booking", "evt_1"))
     run_due(gate)
     assert len(told(host, "booking.refused")) == 1
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-import plugins.booking_gate
+from hub.builtin import booking_gate
 from hub.hub import Hub
 from hub.web.app import create_app
 from tests.booking_gate.conftest import AUTH, check
@@ -65,7 +65,7 @@ def test_a_stale_balance_is_allowed_by_default_and_refused_on_request(
 
 
 def test_with_no_balance_source_the_answer_is_stale(make_hub: Any) -> None:
-    hub: Hub = make_hub(("booking_gate", plugins.booking_gate))
+    hub: Hub = make_hub(("booking_gate", booking_gate))
     hub.states.set_enabled("booking_gate", True)
     client = create_app(hub).test_client()
     answer = check(client, "anyone@example.com")
@@ -85,7 +85,7 @@ def test_the_gate_switched_off_allows_everyone(client: FlaskClient, gate: Hub,
 
 
 def test_the_gate_is_off_until_the_operator_turns_it_on(make_hub: Any, ledger: Ledger) -> None:
-    hub: Hub = make_hub(("booking_gate", plugins.booking_gate), ("ledger", ledger))
+    hub: Hub = make_hub(("booking_gate", booking_gate), ("ledger", ledger))
     ledger.balances["owes@example.com"] = owing("5000.00")
     assert check(create_app(hub).test_client(), "owes@example.com")["allowed"] is True
     assert ledger.asked == []

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plugins.booking_gate.rules import decide, money
-from plugins.booking_gate.settings import Settings
+from hub.builtin.booking_gate.rules import decide, money
+from hub.builtin.booking_gate.settings import Settings
 from tests.booking_gate.ledger import owing
 
 

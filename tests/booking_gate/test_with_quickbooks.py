@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from freezegun import freeze_time
 
-import plugins.booking_gate
-import plugins.quickbooks
+from hub.builtin import booking_gate
+from hub.builtin import quickbooks as quickbooks_plugin
+from hub.builtin.quickbooks import connect
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.clock import utcnow
 from hub.config import load_config
 from hub.hub import Hub
 from hub.plugins.jobs import fire
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks import connect
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.booking_gate.conftest import check, qbo_env
 from tests.plugins.recorder import Recorder
 
@@ -34,8 +34,8 @@ def qbo_gate(tmp_path: Path, emulator: Emulator, host: Recorder,
              monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
     monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator speaks plain http
     hub = Hub(load_config(qbo_env(tmp_path, emulator), dotenv=False), entrypoints=False,
-              plugins=[("quickbooks", plugins.quickbooks),
-                       ("booking_gate", plugins.booking_gate), ("host", host)])
+              plugins=[("quickbooks", quickbooks_plugin),
+                       ("booking_gate", booking_gate), ("host", host)])
     try:
         grant = emulator.connect()
         connect.with_refresh_token(hub.context("quickbooks", "test", "-"), grant["realmId"],

@@ -9,7 +9,7 @@ import pytest
 import requests
 from quickbooks import QuickBooks
 
-from plugins.quickbooks.emulator.testing import Emulator, start_emulator
+from hub.builtin.quickbooks.emulator.testing import Emulator, start_emulator
 
 
 class BearerSession(requests.Session):

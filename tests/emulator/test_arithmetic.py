@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plugins.quickbooks.emulator.testing import Emulator
+from hub.builtin.quickbooks.emulator.testing import Emulator
 
 from .conftest import Api
 

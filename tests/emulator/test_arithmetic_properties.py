@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plugins.quickbooks.emulator.arithmetic import compute_sales_form, money
+from hub.builtin.quickbooks.emulator.arithmetic import compute_sales_form, money
 
 quantities = st.integers(min_value=1, max_value=500)
 prices = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999.99"), places=2)

@@ -11,8 +11,8 @@ from quickbooks.cdc import change_data_capture
 from quickbooks.objects.customer import Customer
 from quickbooks.objects.invoice import Invoice
 
-from plugins.quickbooks.emulator.clock import now
-from plugins.quickbooks.emulator.testing import Emulator
+from hub.builtin.quickbooks.emulator.clock import now
+from hub.builtin.quickbooks.emulator.testing import Emulator
 
 from .conftest import Api
 

@@ -10,8 +10,8 @@ import pytest
 import requests
 from freezegun import freeze_time
 
-from plugins.quickbooks.emulator.clock import now
-from plugins.quickbooks.emulator.testing import Emulator
+from hub.builtin.quickbooks.emulator.clock import now
+from hub.builtin.quickbooks.emulator.testing import Emulator
 
 from .conftest import Api
 

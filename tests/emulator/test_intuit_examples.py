@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 
-from plugins.quickbooks.emulator.testing import Emulator
+from hub.builtin.quickbooks.emulator.testing import Emulator
 
 from . import intuit_examples as ex
 from .conftest import Api

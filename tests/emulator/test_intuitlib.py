@@ -13,7 +13,7 @@ from intuitlib.exceptions import AuthClientError
 from quickbooks import QuickBooks
 from quickbooks.objects.customer import Customer
 
-from plugins.quickbooks.emulator.testing import Emulator
+from hub.builtin.quickbooks.emulator.testing import Emulator
 
 from .test_oauth import consent
 

@@ -15,7 +15,7 @@ from quickbooks.exceptions import AuthorizationException
 from quickbooks.objects.company_info import CompanyInfo
 from quickbooks.objects.customer import Customer
 
-from plugins.quickbooks.emulator.testing import Emulator
+from hub.builtin.quickbooks.emulator.testing import Emulator
 
 from .conftest import make_client
 from .forms import read_form

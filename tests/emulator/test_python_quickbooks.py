@@ -16,7 +16,7 @@ from quickbooks.objects.payment import Payment, PaymentLine
 from quickbooks.objects.preferences import Preferences
 from quickbooks.objects.salesreceipt import SalesReceipt
 
-from plugins.quickbooks.emulator.testing import Emulator
+from hub.builtin.quickbooks.emulator.testing import Emulator
 
 
 def customer_named(name: str, email: str | None = None) -> Customer:

@@ -11,7 +11,7 @@ from quickbooks import QuickBooks
 from quickbooks.exceptions import QuickbooksException, ValidationException
 from quickbooks.objects.customer import Customer
 
-from plugins.quickbooks.emulator.testing import Emulator, Limits, start_emulator
+from hub.builtin.quickbooks.emulator.testing import Emulator, Limits, start_emulator
 
 from .conftest import Api, make_client
 

@@ -13,8 +13,8 @@ import click
 import pytest
 import requests
 
-from plugins.quickbooks.emulator.cli import command
-from plugins.quickbooks.emulator.testing import start_emulator
+from hub.builtin.quickbooks.emulator.cli import command
+from hub.builtin.quickbooks.emulator.testing import start_emulator
 
 from .conftest import Api
 
@@ -60,7 +60,7 @@ def test_python_dash_m(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "plugins.quickbooks.emulator",
+            "hub.builtin.quickbooks.emulator",
             "--port",
             "0",
             "--state",

@@ -15,7 +15,7 @@ import pytest
 import requests
 from quickbooks import QuickBooks
 
-from plugins.quickbooks.emulator.testing import Emulator
+from hub.builtin.quickbooks.emulator.testing import Emulator
 
 from .conftest import Api
 

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-import plugins.quickbooks
 from hub import Context
+from hub.builtin import quickbooks as quickbooks_plugin
+from hub.builtin.quickbooks import connect
+from hub.builtin.quickbooks.emulator.consent import approve
+from hub.builtin.quickbooks.emulator.testing import Emulator, start_emulator
 from hub.config import load_config
 from hub.hub import Hub
 from hub.queue.worker import run_due
-from plugins.quickbooks import connect
-from plugins.quickbooks.emulator.consent import approve
-from plugins.quickbooks.emulator.testing import Emulator, start_emulator
 from tests.conftest import base_env
 from tests.plugins.recorder import Recorder
 
@@ -55,7 +55,7 @@ def make_qbo_hub(tmp_path: Path, emulator: Emulator, host: Recorder,
     def make(**extra_env: str) -> Hub:
         env = {**qbo_env(tmp_path, emulator), **extra_env}
         hub = Hub(load_config(env, dotenv=False), entrypoints=False,
-                  plugins=[("quickbooks", plugins.quickbooks), ("host", host)])
+                  plugins=[("quickbooks", quickbooks_plugin), ("host", host)])
         made.append(hub)
         return hub
 

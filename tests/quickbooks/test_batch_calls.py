@@ -8,10 +8,10 @@ import json
 
 import pytest
 
+from hub.builtin.quickbooks import batch, faults
+from hub.builtin.quickbooks.api import calling
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.hub import Hub
-from plugins.quickbooks import batch, faults
-from plugins.quickbooks.api import calling
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.quickbooks.conftest import qbo_ctx
 
 

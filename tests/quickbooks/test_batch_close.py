@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from freezegun import freeze_time
 
+from hub.builtin.quickbooks import billing, invoice_batches, links
+from hub.builtin.quickbooks.api import calling
+from hub.builtin.quickbooks.emulator.testing import Emulator
+from hub.builtin.quickbooks.settings import Settings
 from hub.clock import utcnow
 from hub.hub import Hub
 from hub.plugins.jobs import fire
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks import billing, invoice_batches, links
-from plugins.quickbooks.api import calling
-from plugins.quickbooks.emulator.testing import Emulator
-from plugins.quickbooks.settings import Settings
 from tests.conftest import API_KEY, subprocess_env
 from tests.quickbooks.conftest import qbo_ctx, qbo_env
 from tests.samples import CONTACT, DATA, event

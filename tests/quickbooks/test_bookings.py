@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 from freezegun import freeze_time
 
+from hub.builtin.quickbooks import links
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.hub import Hub
 from hub.plugins.jobs import fire
 from hub.queue.worker import run_due
 from hub.roles.cli import build_cli
 from hub.web.app import create_app
-from plugins.quickbooks import links
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
 from tests.quickbooks.conftest import qbo_ctx, qbo_env
 from tests.samples import DATA, event

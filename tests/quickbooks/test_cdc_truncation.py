@@ -17,6 +17,8 @@ from click.testing import CliRunner
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from hub.builtin.quickbooks import links, mirror
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.clock import utcnow
 from hub.hub import Hub
 from hub.plugins.jobs import fire
@@ -25,8 +27,6 @@ from hub.queue.worker import run_due
 from hub.roles.cli import build_cli
 from hub.ui import auth
 from hub.web.app import create_app
-from plugins.quickbooks import links, mirror
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
 from tests.plugins.recorder import Recorder
 from tests.quickbooks.conftest import qbo_ctx, qbo_env

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from freezegun import freeze_time
 
+from hub.builtin.quickbooks import links, mirror
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.hub import Hub
-from plugins.quickbooks import links, mirror
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.quickbooks.conftest import qbo_ctx
 from tests.quickbooks.test_from_quickbooks import send_invoice, sweep
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from hub.builtin.quickbooks import connection
 from hub.hub import Hub
 from hub.web.app import create_app
-from plugins.quickbooks import connection
 from tests.conftest import free_port, serving
 from tests.quickbooks.conftest import qbo_ctx
 from tests.ui.conftest import PASSWORD, shot

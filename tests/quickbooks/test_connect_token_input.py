@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.roles.cli import build_cli
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.quickbooks.conftest import qbo_env
 
 

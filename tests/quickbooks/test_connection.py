@@ -13,13 +13,13 @@ import pytest
 from click.testing import CliRunner
 from freezegun import freeze_time
 
+from hub.builtin.quickbooks import connect, connection
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.clock import utcnow
 from hub.hub import Hub
 from hub.plugins.jobs import fire
 from hub.queue.worker import run_due
 from hub.roles.cli import build_cli
-from plugins.quickbooks import connect, connection
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.plugins.recorder import Recorder
 from tests.quickbooks.conftest import consent, qbo_ctx, qbo_env
 
@@ -185,7 +185,7 @@ def test_disconnect_revokes_and_removes_the_tokens(connected: Hub, emulator: Emu
     assert row["status"] == "disconnected"
     assert row["access_token"] is None and row["refresh_token"] is None
     # Revoked at Intuit: the old refresh token is refused there.
-    from plugins.quickbooks import oauth
+    from hub.builtin.quickbooks import oauth
     with pytest.raises(oauth.OAuthFailure) as refused:
         oauth.refresh(connected.config, "sandbox", token)
     assert refused.value.code == "invalid_grant"
@@ -250,9 +250,9 @@ def test_a_company_from_the_other_environment_is_named_with_the_fix(
 ) -> None:
     import shutil
 
+    from hub.builtin.quickbooks import oauth
+    from hub.builtin.quickbooks.emulator.testing import start_emulator
     from hub.config import load_config
-    from plugins.quickbooks import oauth
-    from plugins.quickbooks.emulator.testing import start_emulator
 
     monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
     sandbox = start_emulator(state_file=str(tmp_path / "sandbox.json"))
@@ -268,7 +268,7 @@ def test_a_company_from_the_other_environment_is_named_with_the_fix(
             env = {**qbo_env(tmp_path, production), "QBO_ENVIRONMENT": "sandbox"}
             del env["QBO_API_BASE"]  # Intuit's two bases, as without the emulator
             hub = Hub(load_config(env, dotenv=False), entrypoints=False,
-                      plugins=[("quickbooks", __import__("plugins.quickbooks",
+                      plugins=[("quickbooks", __import__("hub.builtin.quickbooks",
                                                          fromlist=["_"]))])
             with pytest.raises(connect.ConnectError) as refused:
                 connect.with_refresh_token(qbo_ctx(hub), "4620816365000000", grant["refresh_token"])

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.builtin.quickbooks import client, connection
+from hub.builtin.quickbooks.api import calling
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.hub import Hub
-from plugins.quickbooks import client, connection
-from plugins.quickbooks.api import calling
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.quickbooks.conftest import qbo_ctx
 
 

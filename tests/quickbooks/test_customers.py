@@ -9,12 +9,12 @@ from typing import Any
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
+from hub.builtin.quickbooks import connect, connection, links
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.clock import utcnow
 from hub.hub import Hub
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks import connect, connection, links
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
 from tests.plugins.recorder import Recorder
 from tests.quickbooks.conftest import qbo_ctx
@@ -176,7 +176,7 @@ def test_needs_reconnect_holds_work_tells_the_host_once_and_reconnect_runs_it(
 def test_the_hub_keeps_under_the_per_minute_limit_itself(
     connected: Hub, emulator: Emulator, monkeypatch: Any
 ) -> None:
-    from plugins.quickbooks import limits
+    from hub.builtin.quickbooks import limits
 
     monkeypatch.setattr(limits, "PER_MINUTE", 4)
     limits.reset(qbo_ctx(connected))

@@ -7,11 +7,11 @@ import re
 
 import requests
 
+from hub.builtin.quickbooks import links
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.hub import Hub
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks import links
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.quickbooks.conftest import qbo_ctx
 from tests.quickbooks.test_invoices import delivery, invoice_data, post
 

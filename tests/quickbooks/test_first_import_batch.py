@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from hub.builtin.quickbooks import connect, paging
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.hub import Hub
 from hub.queue.worker import run_due
-from plugins.quickbooks import connect, paging
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.plugins.recorder import Recorder
 from tests.quickbooks.conftest import qbo_ctx
 

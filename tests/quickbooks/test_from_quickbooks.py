@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 import requests
 
+from hub.builtin.quickbooks import connect, links, mirror
+from hub.builtin.quickbooks.emulator.testing import Emulator
+from hub.builtin.quickbooks.webhooks import signature
 from hub.hub import Hub
 from hub.plugins.jobs import fire
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks import connect, links, mirror
-from plugins.quickbooks.emulator.testing import Emulator
-from plugins.quickbooks.webhooks import signature
 from tests.conftest import API_KEY, serving
 from tests.plugins.recorder import Recorder
 from tests.quickbooks.conftest import qbo_ctx
@@ -163,7 +163,7 @@ def test_historical_invoices_are_imported_and_never_pushed_back(
 def test_a_change_of_company_settings_in_quickbooks_is_followed(
     connected: Hub, emulator: Emulator, served_hub: str
 ) -> None:
-    from plugins.quickbooks import connection
+    from hub.builtin.quickbooks import connection
     from tests.emulator.conftest import make_client
 
     before = connection.status(qbo_ctx(connected))["company"]["allow_discount"]

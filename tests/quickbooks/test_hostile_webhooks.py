@@ -13,11 +13,11 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hub.builtin.quickbooks.emulator.testing import Emulator
+from hub.builtin.quickbooks.webhooks import signature
 from hub.hub import Hub
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks.emulator.testing import Emulator
-from plugins.quickbooks.webhooks import signature
 from tests.conftest import serving
 
 

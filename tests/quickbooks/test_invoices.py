@@ -9,11 +9,11 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from hub.builtin.quickbooks import links
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.hub import Hub
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks import links
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
 from tests.quickbooks.conftest import qbo_ctx
 from tests.samples import DATA, event
@@ -194,7 +194,7 @@ def test_a_standalone_payment_becomes_one_sales_receipt(connected: Hub,
 
 def test_an_invoice_to_a_known_customer_costs_one_call(connected: Hub, emulator: Emulator,
                                                         monkeypatch: Any) -> None:
-    from plugins.quickbooks import client
+    from hub.builtin.quickbooks import client
 
     made: list[str] = []
     original = client.TokenSession.request

@@ -17,14 +17,14 @@ import pytest
 from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
 
+from hub.builtin.quickbooks import connect, limits
+from hub.builtin.quickbooks.emulator.testing import Emulator
+from hub.builtin.quickbooks.emulator.throttle import Limits, Throttle
+from hub.builtin.quickbooks.limits import CompanyLimit
 from hub.clock import utcnow
 from hub.errors import RetryLater
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks import connect, limits
-from plugins.quickbooks.emulator.testing import Emulator
-from plugins.quickbooks.emulator.throttle import Limits, Throttle
-from plugins.quickbooks.limits import CompanyLimit
 from tests.conftest import API_KEY
 from tests.quickbooks.conftest import qbo_ctx
 from tests.samples import CONTACT, event

@@ -12,13 +12,13 @@ import pytest
 from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
 
+from hub.builtin.quickbooks import limits
+from hub.builtin.quickbooks.budget import Ledger
+from hub.builtin.quickbooks.emulator.throttle import Limits, Throttle
+from hub.builtin.quickbooks.limits import CompanyLimit
 from hub.clock import utcnow
 from hub.errors import RetryLater
 from hub.hub import Hub
-from plugins.quickbooks import limits
-from plugins.quickbooks.budget import Ledger
-from plugins.quickbooks.emulator.throttle import Limits, Throttle
-from plugins.quickbooks.limits import CompanyLimit
 from tests.quickbooks.conftest import qbo_ctx
 
 REALM = "9130"

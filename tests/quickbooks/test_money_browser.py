@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from hub.builtin.quickbooks import connect
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.hub import Hub
-from plugins.quickbooks import connect
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.quickbooks.conftest import qbo_ctx
 from tests.quickbooks.test_connect_browser import site_and_hub  # noqa: F401  (a fixture)
 from tests.quickbooks.test_from_quickbooks import sweep

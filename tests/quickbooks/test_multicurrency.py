@@ -13,14 +13,14 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
+from hub.builtin.quickbooks import billing, connect, connection, links
+from hub.builtin.quickbooks.emulator.testing import Emulator
+from hub.builtin.quickbooks.settings import Settings
 from hub.clock import utcnow
 from hub.hub import Hub
 from hub.plugins.jobs import fire
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks import billing, connect, connection, links
-from plugins.quickbooks.emulator.testing import Emulator
-from plugins.quickbooks.settings import Settings
 from tests.conftest import API_KEY
 from tests.plugins.recorder import Recorder
 from tests.quickbooks.conftest import qbo_ctx

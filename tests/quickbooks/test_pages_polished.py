@@ -11,9 +11,9 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.hub import Hub
 from hub.queue.worker import run_due
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.quickbooks.test_connect_browser import site_and_hub  # noqa: F401  (a fixture)
 from tests.quickbooks.test_from_quickbooks import send_invoice, sweep
 from tests.ui.conftest import PASSWORD, shot

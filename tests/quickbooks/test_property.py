@@ -15,15 +15,15 @@ from freezegun import freeze_time
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import plugins.quickbooks
+from hub.builtin import quickbooks as quickbooks_plugin
+from hub.builtin.quickbooks import connect
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.clock import utcnow
 from hub.config import load_config
 from hub.hub import Hub
 from hub.plugins.jobs import fire
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks import connect
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
 from tests.quickbooks.conftest import qbo_ctx, qbo_env
 from tests.samples import DATA, event
@@ -66,7 +66,7 @@ class World:
 
     def _hub(self) -> Hub:
         return Hub(load_config(self.env, dotenv=False), entrypoints=False,
-                   plugins=[("quickbooks", plugins.quickbooks)])
+                   plugins=[("quickbooks", quickbooks_plugin)])
 
     def post(self, body: dict[str, Any]) -> None:
         answer = create_app(self.hub).test_client().post("/api/v1/events", json=body,

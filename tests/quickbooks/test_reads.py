@@ -14,6 +14,8 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
+from hub.builtin.quickbooks import reads
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.clock import utcnow
 from hub.hub import Hub
 from hub.plugins.jobs import fire
@@ -21,8 +23,6 @@ from hub.queue.worker import run_due
 from hub.roles.cli import build_cli
 from hub.ui import auth
 from hub.web.app import create_app
-from plugins.quickbooks import reads
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
 from tests.quickbooks.conftest import qbo_ctx, qbo_env
 from tests.samples import event

@@ -21,13 +21,13 @@ from click.testing import CliRunner
 from cryptography.fernet import Fernet
 from freezegun import freeze_time
 
+from hub.builtin.quickbooks import connect, connection
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.clock import utcnow
 from hub.config import load_config
 from hub.hub import Hub
 from hub.queue.worker import run_due
 from hub.roles.cli import build_cli
-from plugins.quickbooks import connect, connection
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import loopback_http
 from tests.plugins.recorder import Recorder
 from tests.quickbooks.conftest import qbo_ctx, qbo_env
@@ -116,10 +116,10 @@ def env(tmp_path: Path, emulator: Emulator, door: TokenDoor,
 
 @pytest.fixture
 def hub(env: dict[str, str], emulator: Emulator, host: Recorder) -> Iterator[Hub]:
-    import plugins.quickbooks
+    from hub.builtin import quickbooks as quickbooks_plugin
 
     made = Hub(load_config(env, dotenv=False), entrypoints=False,
-               plugins=[("quickbooks", plugins.quickbooks), ("host", host)])
+               plugins=[("quickbooks", quickbooks_plugin), ("host", host)])
     grant = emulator.connect()
     connect.with_refresh_token(qbo_ctx(made), grant["realmId"], grant["refresh_token"])
     yield made

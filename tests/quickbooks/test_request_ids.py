@@ -9,12 +9,12 @@ from decimal import Decimal
 import pytest
 import requests
 
+from hub.builtin.quickbooks import paging
+from hub.builtin.quickbooks.api import calling
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.hub import Hub
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks import paging
-from plugins.quickbooks.api import calling
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.quickbooks.conftest import qbo_ctx
 from tests.quickbooks.test_invoices import invoice_data, post, qbo_invoice
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-import plugins.quickbooks
-import plugins.review_requests
+from hub.builtin import quickbooks as quickbooks_plugin
+from hub.builtin import review_requests
+from hub.builtin.quickbooks import connect, links
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.config import load_config
 from hub.hub import Hub
 from hub.queue.worker import run_due
-from plugins.quickbooks import connect, links
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.plugins.recorder import Recorder
 from tests.quickbooks.conftest import qbo_ctx, qbo_env
 from tests.quickbooks.test_from_quickbooks import send_invoice, sweep
@@ -30,8 +30,8 @@ def test_a_first_payment_in_quickbooks_sends_one_review_request(
     host = Recorder()
     hub = Hub(load_config({**qbo_env(tmp_path, emulator), "HUB_SMTP_URL": mail.url},
                           dotenv=False), entrypoints=False,
-              plugins=[("quickbooks", plugins.quickbooks),
-                       ("review_requests", plugins.review_requests), ("host", host)])
+              plugins=[("quickbooks", quickbooks_plugin),
+                       ("review_requests", review_requests), ("host", host)])
     try:
         hub.states.update_settings("review_requests", {"review_url": REVIEW_URL})
         grant = emulator.connect()

@@ -11,12 +11,12 @@ from typing import Any
 
 from freezegun import freeze_time
 
+from hub.builtin.quickbooks import links
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.clock import utcnow
 from hub.hub import Hub
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks import links
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.quickbooks.conftest import qbo_ctx
 from tests.quickbooks.test_batch_replay import marked
 from tests.quickbooks.test_from_quickbooks import sweep

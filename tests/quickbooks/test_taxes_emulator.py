@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from plugins.quickbooks.emulator.testing import Emulator
+from hub.builtin.quickbooks.emulator.testing import Emulator
 
 REALM = "4620816365000000009"
 

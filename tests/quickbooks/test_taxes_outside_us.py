@@ -12,11 +12,11 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
+from hub.builtin.quickbooks import connect, connection, links
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.hub import Hub
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks import connect, connection, links
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
 from tests.quickbooks.conftest import qbo_ctx
 from tests.samples import DATA, event
@@ -214,7 +214,7 @@ def test_a_sales_receipt_names_the_zero_rate_code(uk: Hub, emulator: Emulator) -
 
 def test_tax_codes_are_read_once_and_remembered(uk: Hub, emulator: Emulator,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from plugins.quickbooks import client as qbo_client
+    from hub.builtin.quickbooks import client as qbo_client
 
     made: list[str] = []
     original = qbo_client.TokenSession.request

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from hub.builtin.quickbooks import client
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.hub import Hub
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks import client
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
 from tests.samples import event
 

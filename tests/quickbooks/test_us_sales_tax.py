@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from hub.builtin.quickbooks import connection
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.hub import Hub
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks import connection
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.quickbooks.conftest import qbo_ctx
 from tests.quickbooks.test_invoices import delivery, invoice_data, post, qbo_invoice
 

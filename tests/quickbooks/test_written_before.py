@@ -11,14 +11,14 @@ from flask.testing import FlaskClient
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from hub.builtin.quickbooks import links
+from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.clock import utcnow
 from hub.hub import Hub
 from hub.queue.db import reading
 from hub.queue.store import DELIVERIES, EVENTS
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.quickbooks import links
-from plugins.quickbooks.emulator.testing import Emulator
 from tests.conftest import API_KEY
 from tests.quickbooks.conftest import qbo_ctx
 from tests.quickbooks.test_batch_replay import marked

@@ -13,8 +13,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-import plugins.review_requests
 from hub import hookimpl
+from hub.builtin import review_requests
 from hub.clock import utcnow
 from hub.config import Config, load_config
 from hub.events import parse_data
@@ -125,7 +125,7 @@ def make_reviews_hub(make_hub: Any, tmp_path: Path, host: HostInbox) -> Any:
 
     def make(smtp_url: str | None, review_url: str | None = REVIEW_URL,
              database_url: str | None = None) -> Hub:
-        hub: Hub = make_hub(("review_requests", plugins.review_requests), ("host", host),
+        hub: Hub = make_hub(("review_requests", review_requests), ("host", host),
                             cfg=hub_config(tmp_path, smtp_url, database_url))
         if review_url:
             hub.states.update_settings("review_requests", {"review_url": review_url})

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import plugins.review_requests
+from hub.builtin import review_requests
 from hub.queue.worker import run_due
 from tests.review_requests.conftest import MailServer, paid, send_paid
 
 
 def card(hub: Any) -> str:
     ctx = hub.context("review_requests", "ui", "card")
-    shown = plugins.review_requests.ui_card(ctx)
+    shown = review_requests.ui_card(ctx)
     assert shown is not None
     return shown
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from hub.builtin.review_requests.mailer import MailError
+from hub.builtin.review_requests.sending import send_test
 from hub.roles.cli import build_cli
-from plugins.review_requests.mailer import MailError
-from plugins.review_requests.sending import send_test
 from tests.conftest import base_env
 from tests.review_requests.conftest import PASSWORD, REVIEW_URL, MailServer
 

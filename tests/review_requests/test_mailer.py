@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.review_requests.mailer import (
+from hub.builtin.review_requests.mailer import (
     MailRefused,
     SmtpServer,
     compose,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from hub.builtin.review_requests import mailer
 from hub.queue.worker import run_due
-from plugins.review_requests import mailer
 from tests.review_requests.conftest import delivery, paid, send_paid
 
 # TEST-NET-1 (RFC 5737): off this machine, and nothing there answers.

@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from hub.builtin.review_requests.models import REVIEW_REQUESTS
 from hub.hub import Hub
 from hub.queue.db import reading
 from hub.queue.worker import run_due
 from hub.web.app import create_app
-from plugins.review_requests.models import REVIEW_REQUESTS
 from tests.conftest import API_KEY
 from tests.review_requests.conftest import (
     REVIEW_URL,
@@ -140,7 +140,7 @@ def test_the_same_delivery_retried_after_a_crash_between_sending_and_marking_res
         reviews_hub: Hub, mail: MailServer, host: HostInbox, monkeypatch: Any) -> None:
     """The documented gap, pinned: the repeat is possible only here, and carries the same
     Message-ID so the receiver can drop it; the host is still told once."""
-    from plugins.review_requests import models
+    from hub.builtin.review_requests import models
 
     real = models.mark_sent
     calls = {"n": 0}

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hub.builtin.review_requests.settings import Settings, check_template, fill
 from hub.plugins.states import SettingsError
 from hub.roles.cli import build_cli
-from plugins.review_requests.settings import Settings, check_template, fill
 from tests.conftest import base_env
 
 

@@ -246,9 +246,9 @@ def _as_browser_submits(fields: list[forms.FormField]) -> dict[str, str]:
 
 
 def test_the_built_in_plugins_forms_save_back_unchanged(make_hub: Any) -> None:
-    from plugins.booking_gate.settings import Settings as Gate
-    from plugins.quickbooks.settings import Settings as QuickBooks
-    from plugins.review_requests.settings import Settings as Reviews
+    from hub.builtin.booking_gate.settings import Settings as Gate
+    from hub.builtin.quickbooks.settings import Settings as QuickBooks
+    from hub.builtin.review_requests.settings import Settings as Reviews
 
     class Declares:
         def __init__(self, model: type[BaseModel]) -> None:

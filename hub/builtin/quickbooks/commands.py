@@ -1,0 +1,174 @@
+"""The ``hub quickbooks`` commands this plugin adds to the hub's command line."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+import click
+
+from hub import Context
+from hub.bounds import EARLIEST, LATEST, shown
+from hub.builtin.quickbooks import connect, connection, reads, sweep
+from hub.roles.cli import pass_context
+
+# Intuit's company ids are 15 to 19 ASCII digits; a refresh token is about 50 printable ASCII
+# characters. Anything far past either is a paste gone wrong, refused before it reaches Intuit.
+_REALM_ID = re.compile(r"[0-9]{1,32}")
+_TOKEN = re.compile(r"[\x21-\x7e]{1,2000}")
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+
+
+def _realm_id(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    value = value.strip()
+    if not _REALM_ID.fullmatch(value):
+        raise click.BadParameter(f"{shown(value)} is not a company id: it is a number (digits "
+                                 "0-9), shown in QuickBooks under Settings → Account and "
+                                 "settings → Billing")
+    return value
+
+
+_NOT_A_TOKEN = ("is not a refresh token: one is letters and digits without spaces (copy it "
+                "again, e.g. from Intuit's OAuth Playground)")
+
+
+def _refresh_token(_ctx: click.Context, _param: click.Parameter,
+                   value: str | None) -> str | None:
+    if value is None:
+        return None  # read from QBO_REFRESH_TOKEN or standard input (_token_elsewhere)
+    value = value.strip()
+    if not _TOKEN.fullmatch(value):
+        raise click.BadParameter(_NOT_A_TOKEN)
+    return value
+
+
+def _token_elsewhere() -> str:
+    """``--refresh-token`` left out: the token from ``QBO_REFRESH_TOKEN`` (a ``.env`` file may
+    set it), else standard input (asked for, hidden, on a terminal; a line when piped), so it
+    never sits in ``ps`` or the shell's history."""
+    if "QBO_REFRESH_TOKEN" in os.environ:
+        value, where = os.environ["QBO_REFRESH_TOKEN"].strip(), "QBO_REFRESH_TOKEN"
+    else:
+        if sys.stdin.isatty():
+            value = click.prompt("Refresh token", hide_input=True, err=True).strip()
+        else:
+            value = sys.stdin.readline().strip()
+        where = "standard input"
+        if not value:
+            raise click.UsageError("no refresh token: set QBO_REFRESH_TOKEN, pipe it on "
+                                   "standard input, or give --refresh-token")
+    if not _TOKEN.fullmatch(value):
+        raise click.UsageError(f"{where} {_NOT_A_TOKEN}")
+    return value
+
+
+def _month(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    found = _MONTH.fullmatch(value)
+    if not found:
+        raise click.BadParameter(f"{shown(value)}: write the month as YYYY-MM, e.g. 2026-03")
+    if not EARLIEST.year <= int(found[1]) <= LATEST.year:
+        raise click.BadParameter(f"{shown(value)}: the month must be from {EARLIEST:%Y-%m} to "
+                                 f"{LATEST:%Y-%m}, as every date the hub keeps")
+    return value
+
+
+@click.group("quickbooks")
+def quickbooks() -> None:
+    """QuickBooks Online: connect, status, disconnect, and the bundled emulator."""
+
+
+@quickbooks.command("connect")
+@click.option("--realm-id", required=True, callback=_realm_id,
+              help="the QuickBooks company id")
+@click.option("--refresh-token", default=None, callback=_refresh_token,
+              help="a refresh token for that company; left out, it is read from "
+                   "QBO_REFRESH_TOKEN or standard input, and stays out of ps and the shell's "
+                   "history")
+@click.option("--environment", type=click.Choice(["sandbox", "production"]), default=None,
+              help="default: QBO_ENVIRONMENT")
+@pass_context("quickbooks")
+def connect_command(ctx: Context, realm_id: str, refresh_token: str | None,
+                    environment: str | None) -> None:
+    """Connect without a browser: the refresh token is exchanged now."""
+    if refresh_token is None:
+        refresh_token = _token_elsewhere()
+    try:
+        click.echo(connect.with_refresh_token(ctx, realm_id, refresh_token, environment))
+    except connect.ConnectError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+@quickbooks.command("status")
+@pass_context("quickbooks")
+def status_command(ctx: Context) -> None:
+    """Connected or not, which company, environment, token expiry, last sync, reads."""
+    s = connection.status(ctx)
+    if s["status"] == "not_connected":
+        click.echo("QuickBooks: not connected (`hub quickbooks connect`, or Connect on the "
+                   "Integrations page)")
+        return
+    label = {"connected": "connected", "needs_reconnect": "NEEDS RECONNECT",
+             "disconnected": "disconnected"}[s["status"]]
+    click.echo(f"QuickBooks: {label}")
+    click.echo(f"  company          {s['company_name'] or '?'} (realm {s['realm_id']})")
+    click.echo(f"  environment      {s['environment']}")
+    if s["status"] == "connected":
+        click.echo(f"  access token     expires in "
+                   f"{connection.expires_in(s['access_expires_at'])}")
+        click.echo(f"  refresh token    lapses in "
+                   f"{connection.expires_in(s['refresh_expires_at'])} unless used; hard limit "
+                   f"in {connection.expires_in(s['refresh_hard_expires_at'])}")
+    synced = s["last_sync_at"]
+    click.echo("  last sync        " + (f"{synced:%Y-%m-%d %H:%M} UTC" if synced else "never"))
+    usage = reads.for_operator(ctx, s["realm_id"])
+    click.echo(f"  reads            {usage['shown']}")
+    if s["last_error"]:
+        click.echo(f"  last error       {s['last_error']}")
+    for warning in s["warnings"] + usage["warnings"] + sweep.warnings(ctx):
+        click.echo(f"  warning: {warning}")
+
+
+@quickbooks.command("disconnect")
+@pass_context("quickbooks")
+def disconnect_command(ctx: Context) -> None:
+    """Revoke the tokens at Intuit and delete them here; synced records stay in QuickBooks."""
+    click.echo(connection.disconnect(ctx))
+
+
+@click.group("billing")
+def billing_group() -> None:
+    """Monthly summary invoices for bookings billed monthly."""
+
+
+@billing_group.command("close-month")
+@click.argument("month", metavar="YYYY-MM", callback=_month)
+@pass_context("quickbooks")
+def close_month_command(ctx: Context, month: str) -> None:
+    """Bill now the monthly-billed sessions of MONTH; running it again bills nothing twice."""
+    from hub.builtin.quickbooks import billing
+    from hub.builtin.quickbooks.settings import Settings
+
+    settings = ctx.settings
+    assert isinstance(settings, Settings)
+    results = billing.close_month(ctx, month, settings)
+    if not results:
+        click.echo(f"{month}: no monthly sessions waiting to be billed")
+    for i, result in enumerate(results, start=1):
+        state = f"FAILED: {result.error}" if result.error else "billed"
+        click.echo(f"[{i}/{len(results)}] {result.client}: {result.sessions} sessions, "
+                   f"invoice {result.invoice_external_id} {state}")
+    if any(r.error for r in results):
+        sys.exit(1)
+
+
+def add_commands(cli: click.Group) -> None:
+    from hub.builtin.quickbooks.emulator.cli import command as emulator
+
+    group = click.Group("quickbooks", help=quickbooks.help,
+                        commands=dict(quickbooks.commands))
+    group.add_command(emulator)
+    cli.add_command(group)
+    cli.add_command(click.Group("billing", help=billing_group.help,
+                                commands=dict(billing_group.commands)))

@@ -1,0 +1,89 @@
+"""Host line items as QuickBooks items, by name.
+
+An item QuickBooks does not have goes on the ``default_item`` unless the operator asked for
+missing items to be created (``create_missing_items``): otherwise every misspelled service
+name would leave a junk item behind, a complaint users of other integrations make.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from hub import Context
+from hub.builtin.quickbooks import links
+from hub.builtin.quickbooks.api import Api, quote
+from hub.builtin.quickbooks.settings import Settings
+from hub.clock import utcnow
+from hub.errors import NeedsOperator
+
+KIND = "item"
+
+
+FALLBACK_FOR = timedelta(days=1)
+
+
+def _cached(ctx: Context, name: str) -> dict[str, str] | None:
+    link = links.get(ctx, KIND, name.casefold())
+    if link is None:
+        return None
+    # A name QuickBooks lacked is remembered as going on the default item for a day, so an
+    # item the operator adds later is found the next day without a lookup on every line.
+    if link["digest"] == "fallback" and utcnow() - link["updated_at"] > FALLBACK_FOR:
+        return None
+    shown = _default_name(ctx) if link["digest"] == "fallback" else name
+    return {"value": str(link["qbo_id"]), "name": shown}
+
+
+def _default_name(ctx: Context) -> str:
+    settings = ctx.settings
+    assert isinstance(settings, Settings)
+    return settings.default_item
+
+
+def _find(api: Api, name: str) -> dict[str, Any] | None:
+    found = api.query("Item", f"Name = {quote(name)}")
+    same = [i for i in found if str(i.get("Name", "")).casefold() == name.casefold()]
+    return same[0] if same else None
+
+
+def income_account(api: Api, settings: Settings) -> dict[str, str]:
+    if settings.income_account:
+        found = api.query("Account", f"Name = {quote(settings.income_account)}")
+        if not found:
+            raise NeedsOperator(f"the income account {settings.income_account!r} is not in "
+                                "QuickBooks: fix the quickbooks.income_account setting")
+        return {"value": str(found[0]["Id"]), "name": found[0]["Name"]}
+    found = api.query("Account", "AccountType = 'Income'", "ORDERBY Id")
+    if not found:
+        raise NeedsOperator("QuickBooks has no income account; set quickbooks.income_account")
+    preferred = [a for a in found if a.get("Name") in ("Services", "Sales of Product Income")]
+    account = (preferred or found)[0]
+    return {"value": str(account["Id"]), "name": account["Name"]}
+
+
+def item_ref(ctx: Context, api: Api, name: str) -> dict[str, str]:
+    """The ItemRef for a line's item name."""
+    settings = ctx.settings
+    assert isinstance(settings, Settings)
+    cached = _cached(ctx, name)
+    if cached:
+        return cached
+    found = _find(api, name)
+    if found is None and settings.create_missing_items:
+        found = api.create("Item", {
+            "Name": name[:100], "Type": "Service",
+            "IncomeAccountRef": income_account(api, settings),
+        }, api.request_id("item", name.casefold()))
+        ctx.note(f"Item {found['Id']} ({name}) created")
+    if found is None:
+        if name.casefold() != settings.default_item.casefold():
+            fallback = item_ref(ctx, api, settings.default_item)
+            links.put(ctx, KIND, name.casefold(), fallback["value"], sync_token=None,
+                      digest="fallback")
+            return fallback
+        raise NeedsOperator(f"the default item {settings.default_item!r} is not in "
+                            "QuickBooks: create it there, or set quickbooks.default_item to "
+                            "an item that exists")
+    links.put(ctx, KIND, name.casefold(), str(found["Id"]), sync_token=None, digest=None)
+    return {"value": str(found["Id"]), "name": str(found.get("Name", name))}

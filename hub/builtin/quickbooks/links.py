@@ -1,0 +1,83 @@
+"""Reading and writing the host ↔ QuickBooks links."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from hub.builtin.quickbooks.models import QboLink
+from hub.clock import utcnow
+
+if TYPE_CHECKING:
+    from hub import Context
+
+TABLE = QboLink.__table__
+
+
+def get(ctx: Context, kind: str, external_id: str) -> dict[str, Any] | None:
+    with ctx.reading() as conn:
+        found = conn.execute(select(TABLE).where(
+            TABLE.c.kind == kind, TABLE.c.external_id == external_id)).mappings().first()
+    return dict(found) if found else None
+
+
+def by_qbo_id(ctx: Context, kind: str, qbo_id: str) -> dict[str, Any] | None:
+    with ctx.reading() as conn:
+        found = conn.execute(select(TABLE).where(
+            TABLE.c.kind == kind, TABLE.c.qbo_id == qbo_id)).mappings().first()
+    return dict(found) if found else None
+
+
+def token(value: Any) -> str | None:
+    """A SyncToken as QuickBooks gave it; None when it is not known (a link restored from a
+    sweep or a marker, or an answer that carried none). An update must never send None: it is
+    refused (2020), so the object is read first."""
+    text = None if value is None else str(value)
+    return None if text in (None, "", "None") else text
+
+
+def stale_token(exc: Exception) -> bool:
+    """Whether QuickBooks refused a write for its SyncToken: stale (5010), or missing (2020
+    naming it). Either is repaired by reading the object once more, never by parking."""
+    code = getattr(exc, "code", "")
+    said = f"{exc} {getattr(exc, 'detail', '')} {getattr(exc, 'element', '')}"
+    return code == "5010" or (code == "2020" and "SyncToken" in said)
+
+
+def put(ctx: Context, kind: str, external_id: str, qbo_id: str, *, sync_token: str | None,
+        digest: str | None, origin: str = "host", balance: str | None = None) -> None:
+    values: dict[str, Any] = dict(qbo_id=qbo_id, sync_token=token(sync_token), digest=digest,
+                                  origin=origin, updated_at=utcnow())
+    if balance is not None:
+        values["balance"] = balance
+
+    def write(conn: Connection) -> None:
+        changed = conn.execute(update(TABLE).where(
+            TABLE.c.kind == kind, TABLE.c.external_id == external_id).values(**values)).rowcount
+        if not changed:
+            conn.execute(insert(TABLE).values(kind=kind, external_id=external_id, **values))
+
+    ctx.write(write)
+
+
+def set_balance(ctx: Context, kind: str, external_id: str, balance: str) -> None:
+    ctx.write(lambda conn: conn.execute(update(TABLE).where(
+        TABLE.c.kind == kind, TABLE.c.external_id == external_id).values(
+        balance=balance, updated_at=utcnow())))
+
+
+MARKER = "ledgerline:"
+
+
+def marker(external_id: str) -> str:
+    """Written into what the hub creates, so a sweep recognises the hub's own objects even
+    when their link was never saved (the process died between the create and the link)."""
+    return f"{MARKER}{external_id}"
+
+
+def marked(text: str | None) -> str | None:
+    """The host external_id a marker names, if ``text`` starts with one."""
+    if text and text.startswith(MARKER):
+        return text[len(MARKER):].split(" ", 1)[0].split("\n", 1)[0] or None
+    return None

@@ -1,6 +1,0 @@
-"""Run the emulator: python -m plugins.quickbooks.emulator [--host H] [--port P] [--state FILE]."""
-
-from .cli import command
-
-if __name__ == "__main__":
-    command(prog_name="python -m plugins.quickbooks.emulator")
