@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import html
 import secrets
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -199,6 +200,11 @@ def token() -> Response:
         return token_error("invalid_client", 401)
     grant_type = request.form.get("grant_type")
     st = state()
+    # A slow token call (delay_next(..., only="token")) is how a test keeps one refresh in
+    # flight while another process asks: Intuit's token endpoint is a network call too.
+    delay = st.switches.take_delay("token")
+    if delay > 0:
+        time.sleep(delay)
     store = st.store
     with store.lock:
         if grant_type == "authorization_code":

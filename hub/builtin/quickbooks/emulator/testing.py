@@ -117,7 +117,8 @@ class Emulator:
         control.set_latency(self.state, seconds)
 
     def delay_next(self, seconds: float, count: int = 1, only: str = "") -> None:
-        """The next `count` API calls (`only`: to that endpoint) take `seconds` longer."""
+        """The next `count` API calls (`only`: to that endpoint, "token" for the OAuth token
+        endpoint) take `seconds` longer."""
         control.delay_next(self.state, seconds, count, only)
 
     def cdc_keeps(self, keeps: str) -> str:
