@@ -171,3 +171,29 @@ def test_the_settings_page_shows_the_reason_and_refuses_the_switch(make_hub: Any
     assert client.post("/integrations/follower/enabled",
                        data={"csrf_token": token, "enabled": "on"}).status_code == 302
     assert hub.states.enabled("follower")
+
+
+def test_a_plugin_waiting_for_its_need_can_still_be_switched_off(make_hub: Any) -> None:
+    # Switched on, then its need turned off: it stops, and the operator must be able to turn it
+    # off too, or it would start unbidden the day its need is turned on again.
+    hub: Hub = make_hub(*modules().items())
+    hub.states.set_enabled("base", True)
+    hub.states.set_enabled("follower", True)
+    hub.states.set_enabled("base", False)
+    auth.set_first_password(hub, PASSWORD)
+    client = create_app(hub).test_client()
+    token = client_sign_in(client)
+    page = client.get("/integrations").text
+    card = page[page.index('id="plugin-follower"'):page.index('id="plugin-future"')]
+    assert "Switched on but not running:" in card and "it needs base, which is turned off" in card
+    assert "disabled" not in card[:card.index("</form>")]
+    assert 'name="enabled" value="off"' in card
+
+    answer = client.post("/integrations/follower/enabled",
+                         data={"csrf_token": token, "enabled": "off"})
+    assert answer.status_code == 302
+    hub.states.set_enabled("base", True)
+    assert not hub.states.enabled("follower")
+    card = client.get("/integrations").text
+    card = card[card.index('id="plugin-follower"'):card.index('id="plugin-future"')]
+    assert "Switched on but not running" not in card and ">Off<" in card

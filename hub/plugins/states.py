@@ -149,6 +149,13 @@ class PluginStates:
         self._load()
         return self._runs(name, set())
 
+    def switched_on(self, name: str) -> bool:
+        """Whether the operator's switch (or the plugin's default) says on, whether or not it
+        runs: a plugin switched on whose needs are off waits, and must still be switchable off
+        (else it would start unbidden the day its need is turned on)."""
+        self._load()
+        return self._switched_on(name)
+
     def _switched_on(self, name: str) -> bool:
         row = self._rows.get(name)
         return row[0] if row else self.infos[name].enabled_by_default

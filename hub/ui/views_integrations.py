@@ -32,6 +32,9 @@ class Card:
     open_settings: bool = False
     #: Why the hub will not switch it on (``PluginStates.refusal``): shown, and the switch off.
     refused: str | None = None
+    #: The operator's switch, apart from whether it runs: on but waiting for a need stays
+    #: switchable off.
+    switched_on: bool = False
 
 
 def _own_card(hub: Hub, name: str) -> Markup | None:
@@ -56,7 +59,8 @@ def _cards(hub: Hub, failed: str | None = None, submitted: dict[str, str] | None
         enabled = hub.states.enabled(name)
         card = Card(info=info, title=_title(info), description=_description(info),
                     enabled=enabled, health=health.get(name, queries.Health()),
-                    refused=None if enabled else hub.states.refusal(name))
+                    refused=None if enabled else hub.states.refusal(name),
+                    switched_on=hub.states.switched_on(name))
         if enabled:
             card.own_html = _own_card(hub, name)
         model = info.settings_model
