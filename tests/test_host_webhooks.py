@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
-from standardwebhooks import Webhook, WebhookVerificationError
 
 from hub.clock import utcnow
 from hub.config import Config, load_config
@@ -25,69 +21,13 @@ from hub.hub import Hub
 from hub.queue.db import reading
 from hub.queue.store import DELIVERIES
 from hub.queue.worker import run_due
+from hub.testing import WebhookReceiver
 from hub.web.app import create_app
-from tests.conftest import base_env, loopback_http
+from tests.conftest import base_env
 from tests.ui.conftest import PASSWORD, client_sign_in, csrf_of
 
 T0 = datetime(2026, 3, 28, 15, 0, tzinfo=UTC)
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-
-
-@dataclass
-class Arrival:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    verified: str  # "ok", or why the Standard Webhooks package refused it, as it arrived
-
-
-class Receiver:
-    """The host application: answers each request with the next of ``answers`` (status,
-    headers), the last one again and again, and keeps every request that arrived."""
-
-    def __init__(self, *answers: tuple[int, dict[str, str]]) -> None:
-        self.answers = list(answers)
-        self.arrived: list[Arrival] = []
-        self.url = ""
-
-    def answer_with(self, *answers: tuple[int, dict[str, str]]) -> None:
-        self.answers = list(answers)
-
-    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
-        length = int(handler.headers.get("content-length") or 0)
-        body = handler.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in handler.headers.items()}
-        try:  # as a host would check it: the spec's own package, at the moment it arrives
-            Webhook(SECRET).verify(body, headers, json_parse=False)
-            verified = "ok"
-        except WebhookVerificationError as exc:
-            verified = str(exc)
-        self.arrived.append(Arrival(handler.command, handler.path, headers, body, verified))
-        status, headers = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-        handler.send_response(status)
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.send_header("content-length", "2")
-        handler.end_headers()
-        handler.wfile.write(b"ok")
-
-    @contextmanager
-    def running(self) -> Iterator[Receiver]:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's names)
-                receiver._handle(self)
-
-            def do_GET(self) -> None:  # noqa: N802
-                receiver._handle(self)
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        with loopback_http(Handler) as self.url:
-            yield self
 
 
 def host_config(tmp_path: Path, url: str, secret: str | None = SECRET, **extra: str) -> Config:
@@ -111,13 +51,15 @@ def move_to_next_attempt(clock: Any, hub: Hub) -> None:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver((200, {})).running() as running:
+def receiver() -> Iterator[WebhookReceiver]:
+    # The kit's receiver: it checks each message's Standard Webhooks signature with the spec's
+    # own package, as a host would, the moment it arrives.
+    with WebhookReceiver(SECRET).running() as running:
         yield running
 
 
 def test_a_redirect_is_a_failure_and_every_attempt_posts_the_same_message(
-        tmp_path: Path, make_hub: Any, receiver: Receiver) -> None:
+        tmp_path: Path, make_hub: Any, receiver: WebhookReceiver) -> None:
     receiver.answer_with((302, {"location": "/moved?token=abc"}), (500, {}), (500, {}),
                          (200, {}))
     hub: Hub = make_hub(cfg=host_config(tmp_path, receiver.url + "/hooks"))
@@ -133,19 +75,19 @@ def test_a_redirect_is_a_failure_and_every_attempt_posts_the_same_message(
             assert run_due(hub) == 1
     assert delivery(hub)["status"] == "done" and delivery(hub)["attempts"] == 4
     # Four POSTs to the address itself; the redirect's target was never asked for.
-    assert [(a.method, a.path) for a in receiver.arrived] == [("POST", "/hooks")] * 4
-    bodies = {a.body for a in receiver.arrived}
+    assert [(a.method, a.path) for a in receiver.requests] == [("POST", "/hooks")] * 4
+    bodies = {a.body for a in receiver.requests}
     assert len(bodies) == 1
     message = json.loads(bodies.pop())
     assert message["type"] == "contact.imported" and message["data"] == {"external_id": "c-1"}
-    assert {a.headers["webhook-id"] for a in receiver.arrived} == {message["id"]}
-    for a in receiver.arrived:
+    assert {a.headers["webhook-id"] for a in receiver.requests} == {message["id"]}
+    for a in receiver.requests:
         assert a.verified == "ok", a.verified  # and so within five minutes of being signed
         assert a.headers["content-type"] == "application/json"
 
 
 def test_the_host_is_asked_for_about_three_days_then_the_message_is_parked_and_said_so(
-        tmp_path: Path, make_hub: Any, receiver: Receiver) -> None:
+        tmp_path: Path, make_hub: Any, receiver: WebhookReceiver) -> None:
     receiver.answer_with((500, {}))
     # HUB_MAX_ATTEMPTS=4 in the tests: the other plugins' budget is not the host's.
     hub: Hub = make_hub(cfg=host_config(tmp_path, receiver.url + "/hooks"))
@@ -166,7 +108,7 @@ def test_the_host_is_asked_for_about_three_days_then_the_message_is_parked_and_s
         assert tried_at[-1] - tried_at[-2] >= timedelta(hours=12)
         assert parked["last_error"] == ("the host answered 500; it is asked again later (gave "
                                         "up after 12 attempts over about 3 days)")
-        assert len(receiver.arrived) == 12
+        assert len(receiver.requests) == 12
 
         client = create_app(hub).test_client()
         client_sign_in(client)
@@ -186,8 +128,8 @@ def test_the_host_is_asked_for_about_three_days_then_the_message_is_parked_and_s
         assert answer.status_code == 302 and answer.location == "/activity"
         assert run_due(hub) == 1
     assert delivery(hub)["status"] == "done"
-    assert len({a.headers["webhook-id"] for a in receiver.arrived}) == 1
-    assert len(receiver.arrived) == 13
+    assert len({a.headers["webhook-id"] for a in receiver.requests}) == 1
+    assert len(receiver.requests) == 13
     assert 'data-notice="host-webhooks-parked"' not in client.get("/activity").text
 
 

@@ -4,8 +4,6 @@ and a hub with the review_requests plugin wired to both."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -21,31 +19,12 @@ from hub.events import parse_data
 from hub.hub import Hub
 from hub.plugins.context import Context
 from hub.queue.store import body_hash
-from tests.conftest import base_env, free_port
+from hub.testing import SmtpSink
+from tests.conftest import base_env
 from tests.samples import DATA
 
 REVIEW_URL = "https://g.page/r/tutoring/review"
 USER, PASSWORD = "mailer", "s3cret-pa55"
-
-
-class Inbox:
-    """An aiosmtpd handler: every message accepted, kept parsed. ``refuse`` maps a recipient
-    to the reply that refuses it (``"550 no such user"``)."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.refuse: dict[str, str] = {}
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: list[str]) -> str:
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted for delivery"
 
 
 def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str,
@@ -55,14 +34,13 @@ def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str,
     return AuthResult(success=ok, handled=False)
 
 
-class MailServer:
-    """Start, stop and start again on the same port: the mail server going down and back."""
+class MailServer(SmtpSink):
+    """The kit's SMTP sink, optionally asking for a login, started and stopped again on the
+    same port: the mail server going down and back."""
 
     def __init__(self, auth: bool = False) -> None:
-        self.inbox = Inbox()
-        self.port = free_port()
+        super().__init__()
         self.auth = auth
-        self._controller: Controller | None = None
 
     @property
     def url(self) -> str:
@@ -70,17 +48,13 @@ class MailServer:
         return f"smtp://{login}127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        kwargs: dict[str, Any] = {}
-        if self.auth:
-            kwargs = dict(authenticator=_authenticate, auth_require_tls=False)
+        if not self.auth:
+            super().start()
+            return
         self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port,
-                                      ready_timeout=5, **kwargs)
+                                      ready_timeout=5, authenticator=_authenticate,
+                                      auth_require_tls=False)
         self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
 
 
 class HostInbox:

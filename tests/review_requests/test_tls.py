@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from hub.queue.worker import run_due
+from hub.testing import Inbox
 from tests.conftest import free_port
-from tests.review_requests.conftest import Inbox, delivery, paid, send_paid
+from tests.review_requests.conftest import delivery, paid, send_paid
 
 
 @pytest.fixture
