@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check hub tests bench examples
+	$(BIN)/ruff check hub tests bench examples scripts
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -57,10 +57,10 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 
 def _connect_demo(env: dict[str, str]) -> str:
     """Connect the hub's database to the emulator's demo company, as an operator's Connect
     would; nothing if it is connected already (the emulator keeps its grants in .hub)."""
-    from hub.config import load_config
-    from hub.hub import Hub
     from hub.builtin.quickbooks import connect, connection
     from hub.builtin.quickbooks.emulator.consent import approve
+    from hub.config import load_config
+    from hub.hub import Hub
 
     hub = Hub(load_config(env, dotenv=False))
     try:
