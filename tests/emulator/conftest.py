@@ -11,6 +11,8 @@ from quickbooks import QuickBooks
 
 from hub.builtin.quickbooks.emulator.testing import Emulator, start_emulator
 
+from .receiver import Receiver
+
 
 class BearerSession(requests.Session):
     """What python-quickbooks needs from a session: `access_token` and `request`."""
@@ -27,6 +29,14 @@ def emulator() -> Iterator[Emulator]:
         yield emu
     finally:
         emu.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A loopback webhook endpoint answering 200."""
+    server = Receiver()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -13,8 +13,10 @@ from .store import Company
 class Change:
     entity: str
     ident: str
-    operation: str  # Create, Update, Delete, Void, Emailed (Intuit's webhook operation names)
+    operation: str  # Create, Update, Delete, Merge, Void, Emailed (Intuit's operation names)
     last_updated: str
+    # A Merge names the surviving object (ident) and the one merged into it and gone.
+    deleted_id: str = ""
 
 
 @dataclass

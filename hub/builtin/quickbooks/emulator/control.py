@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from . import faults
-from .by_hand import change_in_quickbooks
+from .by_hand import change_in_quickbooks, entity_name
 from .cdc import KEEPS
 from .clock import epoch
 from .seed import DEMO_NAME, DEMO_REALM, build_company
@@ -357,15 +357,49 @@ def person_records_payment(realm: str, invoice_id: str) -> Response:
         return fault_answer(fault)
 
 
-@bp.post("/companies/<realm>/invoices/<invoice_id>")
-def person_edits_invoice(realm: str, invoice_id: str) -> Response:
+def by_hand(realm: str, action: str, wrapper: str, **args: Any) -> Response:
+    """Run one change "made in QuickBooks" and answer {wrapper: object}, or the fault (400)."""
     try:
-        return jsonify(
-            {
-                "Invoice": change_in_quickbooks(
-                    state(), realm, "edit_invoice", invoice_id=invoice_id, changes=body()
-                )
-            }
-        )
+        return jsonify({wrapper: change_in_quickbooks(state(), realm, action, **args)})
     except faults.QBOFault as fault:
         return fault_answer(fault)
+
+
+def entity_of(collection: str) -> str:
+    """ "invoices" in a route -> "Invoice" (a 4001 fault for what the emulator lacks)."""
+    return entity_name(collection)
+
+
+@bp.post("/companies/<realm>/<collection>/<ident>")
+def person_edits(realm: str, collection: str, ident: str) -> Response:
+    """A person edits an invoice, customer, payment or sales receipt: sparse fields."""
+    try:
+        entity = entity_of(collection)
+    except faults.QBOFault as fault:
+        return fault_answer(fault)
+    return by_hand(realm, "hand_edit", entity, entity=entity, ident=ident, changes=body())
+
+
+@bp.post("/companies/<realm>/<collection>/<ident>/delete")
+def person_deletes(realm: str, collection: str, ident: str) -> Response:
+    try:
+        entity = entity_of(collection)
+    except faults.QBOFault as fault:
+        return fault_answer(fault)
+    return by_hand(realm, "delete", entity, entity=entity, ident=ident)
+
+
+@bp.post("/companies/<realm>/<collection>/<ident>/void")
+def person_voids(realm: str, collection: str, ident: str) -> Response:
+    try:
+        entity = entity_of(collection)
+    except faults.QBOFault as fault:
+        return fault_answer(fault)
+    return by_hand(realm, "void", entity, entity=entity, ident=ident)
+
+
+@bp.post("/companies/<realm>/customers/<from_id>/merge")
+def person_merges_customers(realm: str, from_id: str) -> Response:
+    """Customer `from_id` merged into `{"into": id}`; answers the customer kept."""
+    into = str(body().get("into", ""))
+    return by_hand(realm, "merge_customers", "Customer", from_id=from_id, into_id=into)

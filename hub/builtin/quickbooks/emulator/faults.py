@@ -44,13 +44,20 @@ class QBOFault(Exception):
         return {"Fault": self.fault(), "time": response_time()}
 
 
+TRANSACTION_ENTITIES = ("Invoice", "Payment", "SalesReceipt")
+
+
 def not_found(entity: str, ident: str) -> QBOFault:
-    return QBOFault(
-        610,
-        "Object Not Found",
-        f"Object Not Found : Something you're trying to use has been made inactive or deleted: "
-        f"{entity} Id={ident}",
-    )
+    """Intuit's 610 has two details ("Fix common QuickBooks Online Accounting API errors"): one
+    for a transaction (deleted by someone else), one for a name-list object (made inactive)."""
+    if entity in TRANSACTION_ENTITIES:
+        detail = "Object Not Found : Another user has deleted this transaction."
+    else:
+        detail = (
+            "Object Not Found : Something you're trying to use has been made inactive. "
+            "Check the fields with accounts."
+        )
+    return QBOFault(610, "Object Not Found", f"{detail} ({entity} Id={ident})")
 
 
 def stale(entity: str) -> QBOFault:

@@ -215,6 +215,48 @@ class Emulator:
             changes=changes,
         )
 
+    def hand_edit(
+        self, entity: str, ident: str, realm: str | None = None, **changes: Any
+    ) -> dict[str, Any]:
+        """A person edits an Invoice, Customer, Payment or SalesReceipt (sparse fields, no
+        SyncToken needed): SyncToken and LastUpdatedTime move, CDC and a webhook Update follow
+        (a customer made inactive is announced as a Delete)."""
+        return by_hand.change_in_quickbooks(
+            self.state,
+            realm or self.realm_id,
+            "hand_edit",
+            entity=entity,
+            ident=str(ident),
+            changes=changes,
+        )
+
+    def delete(self, entity: str, ident: str, realm: str | None = None) -> dict[str, Any]:
+        """A person deletes an Invoice, Payment or SalesReceipt (reads then answer 610, CDC has
+        status Deleted, webhook Delete), or "deletes" a Customer (made inactive)."""
+        return by_hand.change_in_quickbooks(
+            self.state, realm or self.realm_id, "delete", entity=entity, ident=str(ident)
+        )
+
+    def void(self, entity: str, ident: str, realm: str | None = None) -> dict[str, Any]:
+        """A person voids an Invoice, Payment or SalesReceipt: amounts 0, PrivateNote "Voided",
+        webhook Void."""
+        return by_hand.change_in_quickbooks(
+            self.state, realm or self.realm_id, "void", entity=entity, ident=str(ident)
+        )
+
+    def merge_customers(
+        self, from_id: str, into_id: str, realm: str | None = None
+    ) -> dict[str, Any]:
+        """A person merges customer `from_id` into `into_id`: its transactions move, it is left
+        inactive, webhook Merge of `into_id` with deletedId `from_id`. Returns the kept one."""
+        return by_hand.change_in_quickbooks(
+            self.state,
+            realm or self.realm_id,
+            "merge_customers",
+            from_id=str(from_id),
+            into_id=str(into_id),
+        )
+
     def add_company(
         self,
         realm: str,

@@ -3,9 +3,11 @@
 Two payload shapes, as Intuit documents them:
 - legacy: {"eventNotifications":[{"realmId":..., "dataChangeEvent":{"entities":[
             {"name":"Customer","id":"1","operation":"Create","lastUpdated":"..."}]}}]}
+            (a Merge adds "deletedId": the Id merged away)
 - cloudevents: [{"specversion":"1.0","id":uuid,"source":"intuit.<app>","type":
             "qbo.customer.created.v1","datacontenttype":"application/json","time":...,
             "intuitentityid":"1","intuitaccountid":realm,"data":{}}]
+            (a Merge's data is {"deletedid": the Id merged away})
 Each POST carries `intuit-signature`: base64(HMAC-SHA256(raw body, verifier token)).
 A failed delivery (non-2xx, error, or no answer within 3 s) is retried on Intuit's schedule,
 scaled by Config.retry_scale; threading.Timer keeps the waits off any test clock.
@@ -56,6 +58,7 @@ def legacy_payload(realm: str, changes: list[Change]) -> Any:
             "operation": c.operation,
             "lastUpdated": iso_utc(c.last_updated),
         }
+        | ({"deletedId": c.deleted_id} if c.deleted_id else {})
         for c in changes
     ]
     return {"eventNotifications": [{"realmId": realm, "dataChangeEvent": {"entities": entities}}]}
@@ -72,7 +75,8 @@ def cloudevents_payload(realm: str, changes: list[Change], source: str) -> Any:
             "time": iso_utc(c.last_updated),
             "intuitentityid": c.ident,
             "intuitaccountid": realm,
-            "data": {},
+            # Intuit's merged event carries the merged-away Id as data.deletedid.
+            "data": {"deletedid": c.deleted_id} if c.deleted_id else {},
         }
         for c in changes
     ]
