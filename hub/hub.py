@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +93,10 @@ class Hub:
         payload = data.model_dump_json(exclude_none=True)
         subject = subject_of(event_type, getattr(data, "external_id", None))
         plugins = self.enabled_for(hook)
-        accepted: Accepted = self.write(lambda conn: accept_in(
-            conn, source="host", key=event_id, type=event_type,
+        # A partial, not a lambda: the writer runs the store's own function, so the event's
+        # path goes from the queue's writer to its store without coming back here.
+        accepted: Accepted = self.write(partial(
+            accept_in, source="host", key=event_id, type=event_type,
             occurred_at=occurred_at, data=payload, digest=digest,
             subject=subject, hook=hook, plugins=plugins,
         ))

@@ -1,0 +1,101 @@
+"""The house as a newcomer reads it: one ``invoice.sent`` from the host's request to the write
+at QuickBooks, measured as the project files on the call stack at each hand-off (the request
+handing the event to the writer, the writer inserting it, the worker's write to QuickBooks).
+The rooms (web, the shared core, the queue, the plugin system, the plugin) follow each other
+without going back to one already left, and the files are the ones ``docs/architecture.md``
+walks through."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from hub.builtin.quickbooks import connect
+from hub.queue.worker import run_due
+from hub.web.app import create_app
+from tests.conftest import API_KEY
+from tests.quickbooks.conftest import qbo_ctx
+from tests.samples import event
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+HUB = ROOT / "hub"
+#: Where a hand-off happens: (file, function) the stack is read at.
+CHECKPOINTS = {
+    ("hub/queue/writer.py", "write"): "handed to the writer",
+    ("hub/queue/store.py", "accept_in"): "stored",
+    ("hub/builtin/quickbooks/client.py", "request"): "sent to QuickBooks",
+}
+
+
+def _room(path: str) -> str:
+    parts = path.split("/")
+    if parts[1] in ("web", "queue", "plugins", "builtin", "ui", "roles"):
+        return parts[1]
+    return "core"
+
+
+def _project_files(frame: FrameType) -> list[str]:
+    files: list[str] = []
+    for entry in traceback.extract_stack(frame):
+        path = Path(entry.filename)
+        if HUB in path.parents and "emulator" not in path.parts:
+            relative = str(path.relative_to(ROOT))
+            if not files or files[-1] != relative:
+                files.append(relative)
+    return files
+
+
+def test_an_invoice_travels_through_few_files_and_never_back(make_qbo_hub: Any,
+                                                            emulator: Any) -> None:
+    stacks: dict[str, list[str]] = {}
+    lock = threading.Lock()
+
+    def profile(frame: FrameType, what: str, _arg: Any) -> None:
+        if what != "call":
+            return
+        code = frame.f_code
+        if not code.co_filename.startswith(str(HUB)):
+            return
+        key = (str(Path(code.co_filename).relative_to(ROOT)), code.co_name)
+        label = CHECKPOINTS.get(key)
+        if label is None:
+            return
+        if label == "sent to QuickBooks" and "/invoice" not in str(frame.f_locals.get("url")):
+            return
+        with lock:
+            stacks.setdefault(label, _project_files(frame))
+
+    # Threads started from here on (the writer's) are profiled too, as is this one (the
+    # request through the WSGI app, then the worker's round).
+    threading.setprofile(profile)
+    sys.setprofile(profile)
+    try:
+        hub = make_qbo_hub()
+        grant = emulator.connect()
+        connect.with_refresh_token(qbo_ctx(hub), grant["realmId"], grant["refresh_token"])
+        run_due(hub)
+        stacks.clear()
+        answer = create_app(hub).test_client().post(
+            "/api/v1/events", json=event(event_id="evt_path"),
+            headers={"Authorization": f"Bearer {API_KEY}"})
+        assert answer.status_code == 202
+        run_due(hub)
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
+
+    assert set(stacks) == set(CHECKPOINTS.values()), stacks
+    files = [f for label in CHECKPOINTS.values() for f in stacks[label]]
+    walked = list(dict.fromkeys(files))
+    # Today's count (docs/architecture.md says which); the goal is 8. It may only go down.
+    assert len(walked) <= 11, walked
+    for label, stack in stacks.items():
+        rooms = [_room(f) for f in stack]
+        left = [r for i, r in enumerate(rooms) if r in rooms[:i] and rooms[i - 1] != r]
+        assert left == [], f"{label}: the path goes back to {left}: {stack}"
+    documented = (ROOT / "docs" / "architecture.md").read_text()
+    assert [f for f in walked if f"`{f}`" not in documented] == []
