@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import and_, select, update
+from sqlalchemy import Connection, and_, select, update
 from sqlalchemy.orm import aliased
 
 from hub.clock import iso, utcnow
@@ -28,6 +28,7 @@ from hub.queue.db import make_engine, migrate, reading
 from hub.queue.store import DELIVERIES, EVENTS, Accepted, accept_in, body_hash, event_view
 from hub.queue.writer import GroupWriter
 from hub.reports import Receivables
+from hub.undo import clear_undone, skipped_as_undone
 
 log = logging.getLogger("hub")
 FRESH_VALUES = 1_000  # at most this many (an invoice is ~7 KB) wait for this process's workers
@@ -166,12 +167,18 @@ class Hub:
     def retry(self, delivery_pks: list[int]) -> int:
         """Send parked or waiting deliveries again now, with a fresh set of attempts."""
         now = utcnow()
-        count: int = self.write(lambda conn: conn.execute(
-            update(DELIVERIES)
-            .where(DELIVERIES.c.pk.in_(delivery_pks),
-                   DELIVERIES.c.status.in_(("dead", "waiting", "pending", "skipped")))
-            .values(status="pending", attempts=0, next_attempt_at=now, updated_at=now)
-        ).rowcount)
+
+        def write(conn: Connection) -> int:
+            # A retried delivery syncs its subject again, even one the operator had undone.
+            clear_undone(conn, delivery_pks)
+            return int(conn.execute(
+                update(DELIVERIES)
+                .where(DELIVERIES.c.pk.in_(delivery_pks),
+                       DELIVERIES.c.status.in_(("dead", "waiting", "pending", "skipped")))
+                .values(status="pending", attempts=0, next_attempt_at=now, updated_at=now)
+            ).rowcount)
+
+        count: int = self.write(write)
         self.wake.set()
         return count
 
@@ -221,7 +228,8 @@ class Hub:
                 .where(EVENTS.c.source == source, EVENTS.c.key == key,
                        DELIVERIES.c.status.in_(("dead", "waiting")))
             ).scalars().all()
-        return self.retry(list(pks))
+            undone = skipped_as_undone(conn, source, key)
+        return self.retry([*pks, *undone])
 
     def release(self, plugin: str) -> int:
         """Wake a plugin's waiting deliveries (after ``Hold``): the condition has cleared."""

@@ -47,12 +47,13 @@ if TYPE_CHECKING:
     from hub.plugins.context import Context
     from hub.plugins.jobs import JobRegistrar
     from hub.reports import Receivables
+    from hub.undo import Undo
 
 hookspec = pluggy.HookspecMarker("hub")
 #: The hooks called once per stored delivery, for one plugin at a time (the others go through
 #: pluggy's callers, with its order, ``firstresult`` and wrappers).
 EVENT_HOOKS = ("on_contact", "on_payment", "on_invoice_sent", "on_invoice_updated",
-               "on_invoice_paid", "on_booking", "on_host_event")
+               "on_invoice_paid", "on_booking", "on_host_event", "on_undo")
 
 
 @hookspec
@@ -106,6 +107,21 @@ def on_host_event(message: dict[str, Any], ctx: Context) -> None:
 
     Plugins produce these with ``ctx.notify_host``; the hub's own ``host_webhooks`` plugin posts
     them to ``HUB_HOST_WEBHOOK_URL``. Another plugin may forward them elsewhere. A raise is retried.
+    """
+
+
+@hookspec
+def on_undo(undo: Undo, ctx: Context) -> None:
+    """The operator asked to take back what this plugin's delivery of one event wrote outside
+    ("Undo in QuickBooks" on Activity, ``hub events undo ID``): ``undo`` names the event, its
+    subject, the delivery's result and the event's data.
+
+    Take back exactly what that delivery wrote (void what it created, delete what it recorded)
+    and ``ctx.note`` what was done. When it cannot be taken back safely (the object was changed
+    by hand since), raise ``hub.errors.Skip`` with the reason: nothing is marked. On return the
+    subject is marked undone for this plugin, and its later deliveries about it are skipped
+    until the operator retries one. Delivered after every earlier delivery of the subject; a
+    raise is retried; must be idempotent. Only plugins implementing it offer the button.
     """
 
 

@@ -164,6 +164,9 @@ def _events() -> list[str]:
                 events.Tax, events.Payment, events.Booking, events.BookingCheck,
                 events.Verdict, events.Balance):
         out += _model(cls)
+    from hub.undo import Undo  # what on_undo is handed (hub.undo)
+
+    out += _model(Undo)
     return out
 
 

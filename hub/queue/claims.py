@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Integer, and_, bindparam, exists, select, upd
 from sqlalchemy.orm import aliased
 
 from hub.clock import utcnow
-from hub.queue.store import DELIVERIES, EVENTS, OCCURRED_AT, read_time, sqlite_time
+from hub.queue.store import DELIVERIES, EVENTS, OCCURRED_AT, UNDONE, read_time, sqlite_time
 
 if TYPE_CHECKING:
     from hub.hub import Hub
@@ -39,6 +39,9 @@ class Claimed:
     # The event's source, key, type, occurred_at and data, read in the claim's transaction;
     # "unreadable" says why, when the row holds what no delivery can use (dispatch parks it).
     event: dict[str, Any]
+    #: The operator took this delivery's subject back from its plugin (``hub.undo``), read in
+    #: the claim itself: no extra query on the delivery path, and no process can miss it.
+    undone: bool = False
 
 
 def _start_ticks(pid: int) -> str | None:
@@ -99,7 +102,9 @@ def _claim_statement() -> Any:
                 lease_owner=bindparam("b_owner"), lease_until=bindparam("b_lease_until"),
                 updated_at=bindparam("b_now"))
         .returning(DELIVERIES.c.pk, DELIVERIES.c.event_pk, DELIVERIES.c.plugin,
-                   DELIVERIES.c.hook, DELIVERIES.c.attempts)
+                   DELIVERIES.c.hook, DELIVERIES.c.attempts,
+                   exists().where(UNDONE.c.plugin == DELIVERIES.c.plugin,
+                                  UNDONE.c.subject == DELIVERIES.c.subject).label("undone"))
     )
 
 
@@ -126,7 +131,9 @@ WHERE pk IN (
         AND earlier.subject = d.subject AND earlier.pk < d.pk
         AND earlier.status IN ({", ".join(f"'{s}'" for s in UNFINISHED)}))
   ORDER BY d.next_attempt_at, d.pk LIMIT ?)
-RETURNING pk, event_pk, plugin, hook, attempts"""
+RETURNING pk, event_pk, plugin, hook, attempts,
+  EXISTS (SELECT 1 FROM hub_undone AS u
+          WHERE u.plugin = hub_delivery.plugin AND u.subject = hub_delivery.subject)"""
 _SQLITE_EVENTS = ("SELECT pk, source, key, type, occurred_at, data FROM hub_event "
                   "WHERE pk IN ({pks})")
 
@@ -163,8 +170,9 @@ def _event(pk: int, source: str, key: str, type_: str, occurred_at: Any, data: s
 def _with_events(rows: Any, events: dict[int, dict[str, Any]]) -> list[Claimed]:
     missing = {"source": "?", "key": "?", "type": "?", "occurred_at": None, "data": "",
                "unreadable": "its event row is gone"}
-    return [Claimed(pk, event_pk, plugin, hook, attempts, events.get(event_pk, missing))
-            for pk, event_pk, plugin, hook, attempts in sorted(rows)]
+    return [Claimed(pk, event_pk, plugin, hook, attempts, events.get(event_pk, missing),
+                    bool(undone))
+            for pk, event_pk, plugin, hook, attempts, undone in sorted(rows)]
 
 
 def _claim_any(conn: Connection, owner: str, limit: int, now: datetime,

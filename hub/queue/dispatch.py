@@ -28,6 +28,7 @@ from hub.plugins.registry import deliver_to, hookimpl_for
 from hub.queue.claims import Claimed
 from hub.queue.store import DELIVERIES, sqlite_time
 from hub.redact import scrub, secrets_of
+from hub.undo import UNDO_HOOK, Undo, mark_undone, undone_note
 
 if TYPE_CHECKING:
     from hub.hub import Hub
@@ -203,7 +204,12 @@ def _call(hub: Hub, job: Claimed, ctx: Context) -> None:
                             "and retry, or dismiss this delivery")
     if not hub.states.enabled(job.plugin):
         raise Skip(f"plugin {job.plugin} is disabled")
+    if job.undone and job.hook not in ("job", "on_host_event", UNDO_HOOK):
+        raise Skip(undone_note(job.event["key"]))
     ctx.settings = hub.states.settings(job.plugin)
+    if job.hook == UNDO_HOOK:
+        _undo(hub, job, ctx)
+        return
     if job.hook not in ("job", "on_host_event"):
         impl = hookimpl_for(hub.pm, job.hook, job.plugin)
         if impl is None:
@@ -224,6 +230,21 @@ def _call(hub: Hub, job: Claimed, ctx: Context) -> None:
     if impl is None:
         raise Skip(f"plugin {job.plugin} no longer handles {job.hook}")
     deliver_to(impl, message=data, ctx=ctx)
+
+
+def _undo(hub: Hub, job: Claimed, ctx: Context) -> None:
+    impl = hookimpl_for(hub.pm, UNDO_HOOK, job.plugin)
+    if impl is None:
+        raise Skip(f"plugin {job.plugin} no longer takes back what it wrote")
+    try:
+        value = Undo.model_validate(_stored_message(job))
+    except ValidationError:
+        raise NeedsOperator("the stored undo cannot be read; dismiss this delivery and ask "
+                            "again") from None
+    deliver_to(impl, undo=value, ctx=ctx)
+    # Marked once the plugin has taken its writes back; if the process stops in between, the
+    # undo is delivered again, and an on_undo hook is idempotent like every event hook.
+    mark_undone(hub, job.plugin, value.subject, job.event_pk)
 
 
 def _retry(hub: Hub, job: Claimed, error: str, after: timedelta | None,

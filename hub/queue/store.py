@@ -18,10 +18,11 @@ from sqlalchemy import Connection, Text, bindparam, cast, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.clock import iso, utcnow
-from hub.queue.tables import Delivery, Event
+from hub.queue.tables import Delivery, Event, Undone
 
 EVENTS = Event.__table__  # type: ignore[attr-defined]
 DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
+UNDONE = Undone.__table__  # type: ignore[attr-defined]
 
 
 # An event's times read as text and parsed by read_time: a row holding a time no datetime can

@@ -74,3 +74,15 @@ class Meta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Undone(SQLModel, table=True):
+    """A subject the operator took back from one plugin ("Undo in QuickBooks"): that plugin's
+    later deliveries about it are skipped until the operator retries one (``hub.undo``)."""
+
+    __tablename__ = "hub_undone"
+
+    plugin: str = Field(primary_key=True, max_length=100)
+    subject: str = Field(primary_key=True, max_length=300)
+    undo_event_pk: int = Field(foreign_key="hub_event.pk")
+    undone_at: datetime = Field(sa_type=DateTime())
