@@ -5,20 +5,21 @@ it is for, and the README's table is rendered from them (``config_table``), so t
 drift. A wrong value stops the hub at start with a ``ConfigError`` naming the variable and what
 it must be. Secrets are held here as plain strings (the rest of the hub reads them so) but never
 shown: not in ``repr``/``str``, not in ``shown()``, not in an error.
+
+How values are shown, errors worded and the table rendered is ``hub/config_text.py``; the
+generated secret key's file is ``hub/secret_key.py``. Both are importable from here as before.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
-import secrets
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
@@ -30,7 +31,12 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from hub.config_text import Shown, env_name, explained, masked_url, shown_value, variables_table
 from hub.errors import ConfigError
+from hub.secret_key import generated_secret, secret_key_file
+
+__all__ = ["LOCAL_REDIRECT", "Config", "config_table", "load_config", "masked_url",
+           "plugin_modules", "secret_key_file"]
 
 LOCAL_REDIRECT = "http://127.0.0.1:8000/quickbooks/callback"
 
@@ -41,10 +47,14 @@ _GIVEN: ContextVar[Mapping[str, str] | None] = ContextVar("hub_config_env", defa
 
 
 def _setting(default: Any, env: str, description: str, must: str, *, secret: bool = False,
-             shown_default: str | None = None, **constraints: Any) -> Any:
-    """A field read from ``env``; ``must`` finishes "``env`` must be …" in its error, and
-    ``shown_default`` is what the README says of a default that is worked out, not fixed."""
+             url: bool = False, shown_default: str | None = None, **constraints: Any) -> Any:
+    """A field read from ``env``; ``must`` finishes "``env`` must be …" in its error, ``url``
+    marks a URL that may carry a password or a token in its query (masked when shown, though
+    not a secret), and ``shown_default`` is what the README says of a default that is worked
+    out, not fixed."""
     extra: dict[str, Any] = {"must": must, "secret": secret}
+    if url:
+        extra["url"] = True
     if shown_default is not None:
         extra["shown_default"] = shown_default
     return Field(default, validation_alias=env, description=description,
@@ -72,7 +82,7 @@ class Config(BaseSettings):
     database_url: str = _setting(
         "sqlite:///hub.db", "HUB_DATABASE_URL",
         "SQLAlchemy URL; `postgresql://…` uses psycopg 3",
-        "a SQLAlchemy URL such as sqlite:///hub.db or postgresql://user@host/hub")
+        "a SQLAlchemy URL such as sqlite:///hub.db or postgresql://user@host/hub", url=True)
     api_key: str | None = _setting(
         None, "HUB_API_KEY", "bearer key for the host API", "the host API's bearer key",
         secret=True, shown_default="none: the API refuses every call")
@@ -104,7 +114,7 @@ class Config(BaseSettings):
         "`https://hub.example.com`; with `https`, cookies are `Secure`, HSTS is sent, and "
         "`QBO_REDIRECT_URI` defaults to `HUB_PUBLIC_URL/quickbooks/callback`",
         "the address people reach the hub at, such as https://hub.example.com (a scheme and a "
-        "host, no query)", shown_default="none: `http://127.0.0.1:<port>`")
+        "host, no query)", url=True, shown_default="none: `http://127.0.0.1:<port>`")
     trusted_proxies: int = _setting(
         0, "HUB_TRUSTED_PROXIES",
         "how many proxies in front are trusted for `X-Forwarded-For/-Proto/-Host` (0 to 10); "
@@ -133,11 +143,11 @@ class Config(BaseSettings):
         shown_default="none: webhooks refused")
     qbo_api_base: str | None = _setting(
         None, "QBO_API_BASE", "point the hub at another QuickBooks API (the emulator)",
-        "a URL", shown_default="Intuit's")
+        "a URL", url=True, shown_default="Intuit's")
     qbo_discovery_url: str | None = _setting(
         None, "QBO_DISCOVERY_URL",
         "point the hub at another QuickBooks sign-in (the emulator's discovery document)",
-        "a URL", shown_default="Intuit's")
+        "a URL", url=True, shown_default="Intuit's")
     smtp_url: str | None = _setting(
         None, "HUB_SMTP_URL", "where mail goes", "an smtp:// URL", secret=True)
     mail_from: str = _setting(
@@ -146,7 +156,7 @@ class Config(BaseSettings):
         None, "HUB_HOST_WEBHOOK_URL",
         "where the hub tells the host what changed, signed per Standard Webhooks; no redirect "
         "is followed, and a message is retried for about 3 days before it is parked",
-        "a URL")
+        "a URL", url=True)
     host_webhook_secret: str | None = _setting(
         None, "HUB_HOST_WEBHOOK_SECRET",
         "signs the messages to the host (a `whsec_` secret, checked at start; unset, the "
@@ -187,7 +197,7 @@ class Config(BaseSettings):
         try:
             super().__init__(**values)
         except ValidationError as exc:
-            raise ConfigError(explained(exc)) from None
+            raise ConfigError(explained(type(self), exc)) from None
 
     @classmethod
     def settings_customise_sources(
@@ -204,13 +214,15 @@ class Config(BaseSettings):
 
     def shown(self) -> dict[str, str]:
         """Every variable as it may be printed or logged: secrets masked, URLs' passwords too."""
-        return {_env_name(name): shown_value(name, getattr(self, name))
-                for name in type(self).model_fields}
+        model = type(self)
+        return {env_name(model, name): shown_value(model, name, getattr(self, name))
+                for name in model.model_fields}
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # Both repr() and str() are built from this.
-        for name in type(self).model_fields:
-            yield name, _Shown(shown_value(name, getattr(self, name)))
+        model = type(self)
+        for name in model.model_fields:
+            yield name, Shown(shown_value(model, name, getattr(self, name)))
 
     @field_validator("secret_key")
     @classmethod
@@ -218,7 +230,7 @@ class Config(BaseSettings):
         if value:
             return value
         url = info.data.get("database_url", "sqlite:///hub.db")
-        return _generated_secret(secret_key_file(url, info.data.get("secret_key_path")))
+        return generated_secret(secret_key_file(url, info.data.get("secret_key_path")))
 
     @field_validator("encryption_keys", mode="before")
     @classmethod
@@ -285,126 +297,10 @@ class Config(BaseSettings):
         return value
 
 
-class _Shown(str):
-    """A value already made fit to print: shown without quotes added."""
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
-def _env_name(name: str) -> str:
-    alias = Config.model_fields[name].validation_alias
-    return alias if isinstance(alias, str) else name.upper()
-
-
-def _extra(name: str) -> dict[str, Any]:
-    extra = Config.model_fields[name].json_schema_extra
-    return extra if isinstance(extra, dict) else {}
-
-
-SECRET_FIELDS = frozenset(name for name in Config.model_fields if _extra(name).get("secret"))
-# URLs that may carry a password or a token in their query, though they are not secrets.
-_URL_FIELDS = {"database_url", "host_webhook_url", "qbo_api_base", "qbo_discovery_url",
-               "public_url"}
-
-
-def shown_value(name: str, value: Any) -> str:
-    """A field's value as it may be printed: a secret as ``***`` (or ``None`` when unset), a
-    URL with its password and query masked."""
-    if name in SECRET_FIELDS:
-        return "***" if value else repr(value)
-    if name in _URL_FIELDS and isinstance(value, str):
-        return repr(masked_url(value, query=True))
-    return repr(value)
-
-
-def explained(exc: ValidationError) -> str:
-    """pydantic's errors as one line: each variable, what it must be, and what it was (a
-    secret's value never: only that it was wrong)."""
-    by_key = {_env_name(n): n for n in Config.model_fields} | {n: n for n in Config.model_fields}
-    problems = []
-    for e in exc.errors(include_url=False):
-        key = str(e["loc"][0]) if e["loc"] else ""
-        name = by_key.get(key)
-        if name is None:
-            problems.append(e["msg"])
-            continue
-        raised = (e.get("ctx") or {}).get("error")
-        must = str(raised) if isinstance(raised, ValueError) and str(raised) \
-            else _extra(name)["must"]
-        given = e.get("input")
-        if name in SECRET_FIELDS:
-            problems.append(f"{_env_name(name)} must be {must} (a secret: its value is not shown)")
-            continue
-        if name in _URL_FIELDS and isinstance(given, str):
-            shown = json.dumps(masked_url(given, query=True))
-        else:
-            shown = json.dumps(given) if isinstance(given, str) else repr(given)
-        problems.append(f"{_env_name(name)} must be {must}, not {shown}")
-    return "; ".join(problems)
-
-
 def config_table() -> str:
     """The README's table of variables, rendered from the fields (tests/test_config.py holds
     the README to it)."""
-    rows = ["| variable | meaning | default |", "| --- | --- | --- |"]
-    for name, field in Config.model_fields.items():
-        default = _extra(name).get("shown_default")
-        if default is None:
-            value = field.default
-            if value is None or value == ():
-                default = "none"
-            else:
-                if isinstance(value, float) and value.is_integer():
-                    value = int(value)
-                default = f"`{value}`"
-        cells = (f"`{_env_name(name)}`", field.description or "", default)
-        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    return "\n".join(rows) + "\n"
-
-
-def masked_url(url: str, query: bool = False) -> str:
-    """A URL as it may be shown or logged: its password (a database's, say) replaced, and with
-    ``query`` its query too (a webhook's token may ride there)."""
-    try:
-        parts = urlsplit(url)
-        password, port = parts.password, parts.port
-    except ValueError:
-        return "***"
-    if password is None and not (query and parts.query):
-        return url  # unsplitting would change it (sqlite:////abs/path loses a slash)
-    if query and parts.query:
-        parts = parts._replace(query="***")
-    if password is not None:
-        user = parts.username or ""
-        host = parts.hostname or ""
-        parts = parts._replace(netloc=f"{user}:***@{host}{f':{port}' if port else ''}")
-    return urlunsplit(parts)
-
-
-def secret_key_file(database_url: str, chosen: str | None = None) -> Path:
-    """Where a generated ``HUB_SECRET_KEY`` lives: ``HUB_SECRET_KEY_FILE`` if set, else beside
-    an SQLite file, else in the cwd."""
-    if chosen:
-        return Path(chosen).expanduser()
-    if database_url.startswith("sqlite:///") and database_url != "sqlite:///:memory:":
-        return Path(database_url.removeprefix("sqlite:///") + ".secret")
-    return Path("hub.secret")
-
-
-def _generated_secret(path: Path) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    # O_EXCL: two processes starting at once must agree on one key, not each write its own.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
-    return key
+    return variables_table(Config)
 
 
 def plugin_modules(raw: str | None) -> tuple[tuple[str, str], ...]:
