@@ -1,0 +1,117 @@
+"""``hub jobs`` and ``hub events``: the work in the queue, scheduled jobs run by hand and events'
+deliveries looked at and retried.
+
+Separate from ``hub/roles/cli.py``, which only puts the groups together: these two are the
+groups that read the queue's tables (``hub/queue/store.py``) and run deliveries here, in the
+command's own process.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from sqlalchemy import select
+
+from hub.bounds import shown
+from hub.clock import iso, utcnow
+from hub.hub import Hub
+from hub.queue.db import reading
+from hub.queue.store import DELIVERIES, EVENTS
+from hub.roles.arguments import DELIVERY, check_event_id
+from hub.roles.command_context import pass_hub
+
+
+@click.group()
+def jobs() -> None:
+    """The scheduled jobs plugins contribute."""
+
+
+@jobs.command("list")
+@pass_hub
+def jobs_list(hub: Hub) -> None:
+    """Each job, its schedule and its next run."""
+    found = hub.jobs()
+    if not found:
+        click.echo("no scheduled jobs (no enabled plugin registers any)")
+    for job in found.values():
+        nxt = job.next_run()
+        click.echo(f"{job.id:<32} {job.schedule:<24} next {iso(nxt) if nxt else '-'}"
+                   + (f"  {job.description}" if job.description else ""))
+
+
+@jobs.command("run")
+@click.argument("job_id")
+@pass_hub
+def jobs_run(hub: Hub, job_id: str) -> None:
+    """Run a job now, here, and say how it went."""
+    from hub.plugins.jobs import fire
+    from hub.queue.worker import run_due
+
+    job = hub.jobs().get(job_id)
+    if job is None:
+        known = ", ".join(hub.jobs()) or "none"
+        raise click.ClickException(f"no job {shown(job_id)}; jobs: {known} (see `hub jobs "
+                                   "list`)")
+    fired = fire(hub, job, utcnow())
+    run_due(hub)
+    with reading(hub.engine) as conn:
+        row = conn.execute(select(DELIVERIES.c.status, DELIVERIES.c.last_error,
+                                  DELIVERIES.c.result)
+                           .where(DELIVERIES.c.event_pk == fired.pk)).one()
+    click.echo(f"{job_id}: {row.status}" + (f" — {row.result}" if row.result else "")
+               + (f" — {row.last_error}" if row.last_error else ""))
+    if row.status not in ("done", "skipped"):
+        sys.exit(1)
+
+
+@click.group()
+def events() -> None:
+    """Events and their deliveries: look, and retry what was parked."""
+
+
+@events.command("show")
+@click.argument("event_id", callback=check_event_id)
+@pass_hub
+def events_show(hub: Hub, event_id: str) -> None:
+    """An event's status and each plugin's delivery, as the API shows it."""
+    view = hub.event(event_id)
+    if view is None:
+        raise click.ClickException(f"no event {event_id!r} (see `hub events failed`, or "
+                                   "Activity in the settings UI)")
+    click.echo(json.dumps(view, indent=2))
+
+
+@events.command("failed")
+@pass_hub
+def events_failed(hub: Hub) -> None:
+    """Deliveries that are parked (dead) or waiting, with their errors."""
+    with reading(hub.engine) as conn:
+        rows = conn.execute(
+            select(DELIVERIES.c.pk, DELIVERIES.c.plugin, DELIVERIES.c.status,
+                   DELIVERIES.c.attempts, DELIVERIES.c.last_error, EVENTS.c.key, EVENTS.c.type)
+            .join(EVENTS, EVENTS.c.pk == DELIVERIES.c.event_pk)
+            .where(DELIVERIES.c.status.in_(("dead", "waiting")))
+            .order_by(DELIVERIES.c.pk)
+        ).all()
+    if not rows:
+        click.echo("nothing parked or waiting")
+    for r in rows:
+        click.echo(f"#{r.pk} {r.status:<7} {r.plugin:<16} {r.type:<14} {r.key}  "
+                   f"({r.attempts} attempts) {r.last_error}")
+
+
+@events.command("retry")
+@click.argument("event_id", required=False, callback=check_event_id)
+@click.option("--delivery", "deliveries", multiple=True, type=DELIVERY,
+              help="a delivery number from `hub events failed`")
+@pass_hub
+def events_retry(hub: Hub, event_id: str | None, deliveries: tuple[int, ...]) -> None:
+    """Deliver a parked event (or single deliveries) again, with fresh attempts."""
+    if not event_id and not deliveries:
+        raise click.ClickException("name an event id or give --delivery N")
+    count = hub.retry(list(deliveries)) if deliveries else 0
+    if event_id:
+        count += hub.retry_event(event_id)
+    click.echo(f"{count} deliveries queued again")
