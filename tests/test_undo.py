@@ -131,3 +131,28 @@ def test_what_cannot_be_undone_is_refused_with_the_reason(hub: Hub, deliver: Any
     with pytest.raises(UndoRefused, match="only a delivery that finished can be undone; "
                                           "books's delivery of evt_1 is dead"):
         request_undo(hub, "evt_1", "books")
+
+
+def test_the_event_page_offers_undo_where_a_plugin_can(hub: Hub, books: Books,
+                                                       deliver: Any) -> None:
+    from hub.ui import auth
+    from hub.web.app import create_app
+    from tests.ui.conftest import PASSWORD, client_sign_in
+
+    deliver(sample_event("invoice.sent", "evt_1"))
+    auth.set_first_password(hub, PASSWORD)
+    client = create_app(hub).test_client()
+    token = client_sign_in(client)
+    page = client.get("/activity/events/1").text
+    assert 'data-undo="books"' in page and "Undo in Books" in page
+    assert 'data-undo="silent"' not in page  # it has no on_undo: nothing offered
+    action = page[page.index('data-undo="books"'):]
+    action = action[action.index('action="') + 8:]
+    action = action[:action.index('"')]
+    answer = client.post(action, data={"csrf_token": token, "next": "/activity/events/1"},
+                         follow_redirects=True)
+    assert "The undo of evt_1 in books is queued" in answer.text
+    run_due(hub)
+    assert books.ledger["inv-1"] == "voided"
+    again = client.post(action, data={"csrf_token": token}, follow_redirects=True)
+    assert "already asked for" in again.text

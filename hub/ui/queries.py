@@ -196,3 +196,13 @@ def stuck_deliveries(hub: Hub, plugin: str) -> list[int]:
             select(DELIVERIES.c.pk).where(DELIVERIES.c.plugin == plugin,
                                           DELIVERIES.c.status.in_(NEEDS_ATTENTION))
         ).scalars())
+
+
+def delivery_event(hub: Hub, pk: int) -> tuple[str, str, str] | None:
+    """The (source, event id, plugin) of one delivery, or None."""
+    with reading(hub.engine) as conn:
+        row = conn.execute(
+            select(EVENTS.c.source, EVENTS.c.key, DELIVERIES.c.plugin)
+            .join(EVENTS, EVENTS.c.pk == DELIVERIES.c.event_pk)
+            .where(DELIVERIES.c.pk == pk)).first()
+    return None if row is None else (row.source, row.key, row.plugin)

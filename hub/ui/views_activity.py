@@ -10,8 +10,10 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from hub import host_webhooks
+from hub.plugins.registry import hookimpl_for
 from hub.ui import queries
 from hub.ui.blueprint import bp, current_hub, safe_next
+from hub.undo import UNDO_HOOK, UndoRefused, request_undo
 
 STATUSES = ("attention", "dead", "waiting", "pending", "done", "skipped")
 # Far past any real page; a larger offset is out of PostgreSQL's range (a 500, not a page).
@@ -63,6 +65,12 @@ def event(pk: int) -> Any:
     found = queries.event_detail(current_hub(), pk)
     if found is None:
         abort(404)
+    hub = current_hub()
+    for d in found.deliveries:
+        # Undo is offered for what a host event's delivery wrote, by a plugin that can.
+        d["undoable"] = (found.source == "host" and bool(found.subject)
+                         and hookimpl_for(hub.pm, UNDO_HOOK, d["plugin"]) is not None)
+        d["subject"] = found.subject
     data = json.dumps(found.data, indent=2, ensure_ascii=False, sort_keys=False)
     return render_template("ui/event.html", nav="activity", event=found, data=data,
                            here=request.path)
@@ -74,6 +82,20 @@ def retry(pk: int) -> Any:
         flash("Sent again. It will be tried in the next few seconds.")
     else:
         flash("Nothing to retry: that delivery already finished or was dismissed.")
+    return redirect(safe_next(request.form.get("next"), "ui.activity"))
+
+
+@bp.post("/activity/deliveries/<int(max=2147483647):pk>/undo")
+def undo(pk: int) -> Any:
+    hub = current_hub()
+    found = queries.delivery_event(hub, pk)
+    if found is None:
+        abort(404)
+    source, key, plugin = found
+    try:
+        flash(request_undo(hub, key, plugin, source=source))
+    except UndoRefused as exc:
+        flash(f"Not undone: {exc}.")
     return redirect(safe_next(request.form.get("next"), "ui.activity"))
 
 
