@@ -26,7 +26,8 @@ def _imports(path: Path) -> list[str]:
 
 
 def test_built_in_plugins_reach_the_hub_through_their_context_alone() -> None:
-    inner = ("hub.hub", "hub.queue", "hub.web", "hub.roles.cli.pass_hub", "hub.plugins.registry",
+    inner = ("hub.hub", "hub.queue", "hub.web", "hub.roles.cli.pass_hub",
+             "hub.roles.command_context.pass_hub", "hub.plugins.registry",
              "hub.plugins.states")
     reaching = []
     for path in _python_files("hub/builtin") + [ROOT / "hub" / "host_webhooks.py"]:
