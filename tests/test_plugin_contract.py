@@ -197,3 +197,18 @@ def test_a_plugin_waiting_for_its_need_can_still_be_switched_off(make_hub: Any) 
     card = client.get("/integrations").text
     card = card[card.index('id="plugin-follower"'):card.index('id="plugin-future"')]
     assert "Switched on but not running" not in card and ">Off<" in card
+
+
+def test_the_command_line_shows_a_waiting_plugin_and_switches_it_off(run: Any) -> None:
+    assert run("plugins", "enable", "base").exit_code == 0
+    assert run("plugins", "enable", "follower").exit_code == 0
+    assert run("plugins", "disable", "base").exit_code == 0
+    lines = run("plugins", "list").output.splitlines()
+    follower = next(i for i, line in enumerate(lines) if line.startswith("follower "))
+    assert "waiting" in lines[follower]
+    assert "switched on but not running: it needs base, which is turned off" \
+        in lines[follower + 1]
+    assert run("plugins", "disable", "follower").output.strip() == "follower disabled"
+    assert run("plugins", "enable", "base").exit_code == 0
+    lines = run("plugins", "list").output.splitlines()
+    assert "disabled" in next(line for line in lines if line.startswith("follower "))

@@ -34,10 +34,16 @@ def plugins_list(hub: Hub) -> None:
     for name, info in hub.infos.items():
         enabled = hub.states.enabled(name)
         refused = None if enabled else hub.states.refusal(name)
-        state = "enabled " if enabled else "refused " if refused else "disabled"
+        # Switched on but stopped by a need that is off: it waits, and can be disabled.
+        waiting = bool(refused) and info.refused is None and hub.states.switched_on(name)
+        state = ("enabled " if enabled else "waiting " if waiting
+                 else "refused " if refused else "disabled")
         kind = "built-in" if info.builtin else "installed"
         click.echo(f"{name:<18} {info.version:<10} {state}  {kind:<9}  {info.description}")
-        if refused:
+        if waiting:
+            click.echo(f"{'':<18} switched on but not running: {refused} (or `hub plugins "
+                       f"disable {name}`)")
+        elif refused:
             click.echo(f"{'':<18} cannot be enabled: {refused}")
 
 

@@ -33,7 +33,7 @@ class Card:
     #: Why the hub will not switch it on (``PluginStates.refusal``): shown, and the switch off.
     refused: str | None = None
     #: The operator's switch, apart from whether it runs: on but waiting for a need stays
-    #: switchable off.
+    #: switchable off (one the hub refused at discovery never runs, so it reads off).
     switched_on: bool = False
 
 
@@ -60,7 +60,7 @@ def _cards(hub: Hub, failed: str | None = None, submitted: dict[str, str] | None
         card = Card(info=info, title=_title(info), description=_description(info),
                     enabled=enabled, health=health.get(name, queries.Health()),
                     refused=None if enabled else hub.states.refusal(name),
-                    switched_on=hub.states.switched_on(name))
+                    switched_on=info.refused is None and hub.states.switched_on(name))
         if enabled:
             card.own_html = _own_card(hub, name)
         model = info.settings_model
