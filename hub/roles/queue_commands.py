@@ -17,10 +17,12 @@ from sqlalchemy import select
 from hub.bounds import shown
 from hub.clock import iso, utcnow
 from hub.hub import Hub
+from hub.plugins.registry import implementers
 from hub.queue.db import reading
 from hub.queue.store import DELIVERIES, EVENTS
 from hub.roles.arguments import DELIVERY, check_event_id
 from hub.roles.command_context import pass_hub
+from hub.undo import UNDO_HOOK, UndoRefused, request_undo
 
 
 @click.group()
@@ -115,3 +117,24 @@ def events_retry(hub: Hub, event_id: str | None, deliveries: tuple[int, ...]) ->
     if event_id:
         count += hub.retry_event(event_id)
     click.echo(f"{count} deliveries queued again")
+
+
+@events.command("undo")
+@click.argument("event_id", callback=check_event_id)
+@click.option("--plugin", default=None,
+              help="whose writes to take back (default: the one plugin that can undo)")
+@pass_hub
+def events_undo(hub: Hub, event_id: str, plugin: str | None) -> None:
+    """Take back what a plugin's delivery of an event wrote outside (an invoice it created is
+    voided...); later events about the same subject then wait for `hub events retry`."""
+    if plugin is None:
+        able = implementers(hub.pm, UNDO_HOOK)
+        if len(able) != 1:
+            raise click.ClickException(
+                "name the plugin with --plugin: " + (", ".join(able) + " can undo" if able
+                                                      else "no installed plugin can undo"))
+        plugin = able[0]
+    try:
+        click.echo(request_undo(hub, event_id, plugin))
+    except UndoRefused as exc:
+        raise click.ClickException(f"not undone: {exc}") from None
