@@ -34,7 +34,7 @@ from hub.events import Booking, Invoice, Line
 if TYPE_CHECKING:
     from hub import Context
 
-SESSIONS = QboBookingSession.__table__
+SESSIONS = QboBookingSession.__table__  # type: ignore[attr-defined]
 
 
 def mode(booking: Booking, settings: Settings) -> str:
@@ -69,7 +69,7 @@ def session_line(booking: Booking) -> Line:
 
 def per_session_invoice(booking: Booking) -> Invoice:
     return Invoice(external_id=f"booking:{booking.external_id}", contact=booking.contact,
-                   issue_date=booking.start.date(), currency=booking.currency,
+                   number=None, issue_date=booking.start.date(), currency=booking.currency,
                    lines=[session_line(booking)])
 
 
@@ -137,7 +137,7 @@ def _prepare(ctx: Context, month: str, settings: Settings, key: str, sessions: l
     sessions.sort(key=lambda b: b.start)
     external_id = _external_id(month, key, number)
     invoice = Invoice(external_id=external_id, contact=sessions[-1].contact,
-                      issue_date=_first_of_next(month), currency=sessions[-1].currency,
+                      number=None, issue_date=_first_of_next(month), currency=sessions[-1].currency,
                       lines=[session_line(b) for b in sessions])
     ids = [b.external_id for b in sessions]
     ctx = invoice_batches.context(ctx, settings, external_id)

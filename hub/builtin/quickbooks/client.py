@@ -74,7 +74,7 @@ class TokenSession(requests.Session):
         try:
             with self.limit.request(batch=batch):
                 sent_at = meter.clock()
-                answer = super().request(method, url, *args, **kwargs)
+                answer = super().request(verb, url, *args, **kwargs)
         except requests.RequestException as exc:
             raise faults.Unavailable(f"QuickBooks did not answer ({exc.__class__.__name__})"
                                      ) from None

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from hub import Context
 
 log = logging.getLogger("hub.quickbooks")
-TABLE = QboConnection.__table__
+TABLE = QboConnection.__table__  # type: ignore[attr-defined]
 REFRESH_AHEAD = timedelta(minutes=15)  # refresh when the access token has less than this left
 REFRESH_AT_LEAST = timedelta(hours=24)  # and at least daily, so the 100-day window rolls on
 LEASE = timedelta(seconds=60)
@@ -277,7 +277,7 @@ def take_state(ctx: Context, state: str, max_age: timedelta = timedelta(minutes=
     if not state or len(state) > 200 or not state.isascii() or not state.isprintable():
         return None
 
-    states = QboOAuthState.__table__
+    states = QboOAuthState.__table__  # type: ignore[attr-defined]
 
     def take(conn: Connection) -> str | None:
         found = conn.execute(select(states).where(states.c.state == state)).mappings().first()
@@ -294,7 +294,8 @@ def take_state(ctx: Context, state: str, max_age: timedelta = timedelta(minutes=
 def remember_state(ctx: Context, state: str, verifier: str) -> None:
     from hub.builtin.quickbooks.models import QboOAuthState
 
-    ctx.write(lambda conn: conn.execute(insert(QboOAuthState.__table__).values(
+    states = QboOAuthState.__table__  # type: ignore[attr-defined]
+    ctx.write(lambda conn: conn.execute(insert(states).values(
         state=state, code_verifier=ctx.encrypt(verifier), created_at=utcnow())))
 
 
@@ -308,7 +309,7 @@ def reencrypt(ctx: Context, rotate: Any) -> int:
     lease cleared, ``updated_at`` moved) fences out a refresh whose lease had run out."""
     from hub.builtin.quickbooks.models import QboOAuthState
 
-    states = QboOAuthState.__table__
+    states = QboOAuthState.__table__  # type: ignore[attr-defined]
     now = utcnow()
 
     def write(conn: Connection) -> int | None:

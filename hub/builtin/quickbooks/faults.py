@@ -47,7 +47,8 @@ def from_response(status: int, body: Any, text: str) -> QboError:
     code = str(first.get("code", ""))
     message = str(first.get("Message") or first.get("message") or text[:200] or status)
     detail = str(first.get("Detail") or first.get("detail") or "")
-    kwargs = dict(status=status, code=code, detail=detail, element=str(first.get("element", "")))
+    kwargs: dict[str, Any] = dict(status=status, code=code, detail=detail,
+                                  element=str(first.get("element", "")))
     if status == 429 or code == "3001":
         return Throttled(f"QuickBooks throttled the hub: {message}", **kwargs)
     if status == 401:

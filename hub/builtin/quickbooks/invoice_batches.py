@@ -34,8 +34,8 @@ from hub.events import Invoice
 if TYPE_CHECKING:
     from hub import Context
 
-BATCHES = QboBatch.__table__
-SESSIONS = QboBookingSession.__table__
+BATCHES = QboBatch.__table__  # type: ignore[attr-defined]
+SESSIONS = QboBookingSession.__table__  # type: ignore[attr-defined]
 # How long a batch being sent is left to its sender: past the call's own timeout, the sender
 # has given up or died, and another close may send it again.
 LEASE = timedelta(seconds=2 * TIMEOUT)

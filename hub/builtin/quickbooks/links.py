@@ -12,7 +12,7 @@ from hub.clock import utcnow
 if TYPE_CHECKING:
     from hub import Context
 
-TABLE = QboLink.__table__
+TABLE = QboLink.__table__  # type: ignore[attr-defined]
 
 
 def get(ctx: Context, kind: str, external_id: str) -> dict[str, Any] | None:

@@ -30,8 +30,8 @@ from hub.reports import ClientBalance, MonthFigures, Receivables
 if TYPE_CHECKING:
     from hub import Context
 
-CUSTOMERS = QboCustomerMirror.__table__
-INVOICES = QboInvoiceMirror.__table__
+CUSTOMERS = QboCustomerMirror.__table__  # type: ignore[attr-defined]
+INVOICES = QboInvoiceMirror.__table__  # type: ignore[attr-defined]
 
 
 def _email(customer: dict[str, Any]) -> str | None:

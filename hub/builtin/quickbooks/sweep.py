@@ -157,8 +157,9 @@ def run(ctx: Context) -> None:
     for n, i in enumerate(invoices, start=1):
         told += _invoice(ctx, settings, i)
         ctx.progress(n, len(invoices), "invoices looked at")
-    ctx.write(lambda conn: conn.execute(update(QboConnection.__table__).where(
-        QboConnection.__table__.c.id == 1).values(cdc_cursor=started, last_sync_at=utcnow())))
+    table = QboConnection.__table__  # type: ignore[attr-defined]
+    ctx.write(lambda conn: conn.execute(update(table).where(
+        table.c.id == 1).values(cdc_cursor=started, last_sync_at=utcnow())))
     ctx.note(f"{'first import' if first else 'sweep'}: {len(customers)} customers, "
              f"{len(invoices)} invoices seen; {imported} contacts imported, {told} invoice "
              "changes told to the host" + (f" ({how})" if how else ""))

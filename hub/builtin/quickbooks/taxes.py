@@ -178,14 +178,14 @@ class TaxCodes:
         chosen: dict[Decimal, TaxCode] = {}
         by_name = {str(c.get("Name", "")).strip().casefold(): c for c in codes}
         for rate, wanted in names.items():
-            code = by_name.get(wanted.casefold())
-            one = _rate_of(code, rates) if code else None
-            if code is not None and one and one[1] == rate:
-                chosen[rate] = TaxCode(str(code["Id"]), str(code["Name"]), rate, one[0])
-            elif code is not None and rate == 0 and not _sales_rates(code):
-                chosen[rate] = TaxCode(str(code["Id"]), str(code["Name"]), rate, None)
+            named = by_name.get(wanted.casefold())
+            one = _rate_of(named, rates) if named else None
+            if named is not None and one and one[1] == rate:
+                chosen[rate] = TaxCode(str(named["Id"]), str(named["Name"]), rate, one[0])
+            elif named is not None and rate == 0 and not _sales_rates(named):
+                chosen[rate] = TaxCode(str(named["Id"]), str(named["Name"]), rate, None)
             else:
-                why = ("QuickBooks has no active sales tax code of that name" if code is None
+                why = ("QuickBooks has no active sales tax code of that name" if named is None
                        else "that code does not charge one sales rate of " + percent(rate) + " %")
                 self._problems[rate] = (
                     f"the quickbooks.tax_codes setting names {wanted!r} for {percent(rate)} %, "
@@ -196,8 +196,8 @@ class TaxCodes:
                 found.sort(key=lambda c: _order(c.id))
                 chosen[rate] = found[0]
                 self._others[rate] = [c.name for c in found[1:]]
-        for rate, code in chosen.items():
-            links.put(self.ctx, KIND, self._key(rate, names), code.id, sync_token=None,
-                      digest=f"{code.rate_id or ''}|{code.name}"[:64])
+        for rate, kept in chosen.items():
+            links.put(self.ctx, KIND, self._key(rate, names), kept.id, sync_token=None,
+                      digest=f"{kept.rate_id or ''}|{kept.name}"[:64])
         self._read_now = chosen
         return chosen
