@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +24,22 @@ from hub.plugins.context import CallContext, Context, stable_key
 from hub.plugins.registry import call_for, caller, discover, implementers
 from hub.plugins.states import PluginStates
 from hub.queue.db import make_engine, migrate, reading
-from hub.queue.store import DELIVERIES, EVENTS, Accepted, accept_in, body_hash, event_view
+from hub.queue.store import (
+    DELIVERIES,
+    EVENTS,
+    Accepted,
+    accept_in,
+    body_hash,
+    event_view,
+    host_event,
+    subject_of,
+)
 from hub.queue.writer import GroupWriter
 from hub.reports import Receivables
 from hub.undo import clear_undone, skipped_as_undone
 
 log = logging.getLogger("hub")
 FRESH_VALUES = 1_000  # at most this many (an invoice is ~7 KB) wait for this process's workers
-
-
-def subject_of(event_type: str, external_id: str | None) -> str | None:
-    """What an event is about, for ordering: ``invoice:INV-7``, ``contact:c-12``."""
-    if not external_id:
-        return None
-    return f"{event_type.split('.')[0]}:{external_id}"
 
 
 class Hub:
@@ -89,24 +90,19 @@ class Hub:
 
     def accept_host_event(self, event_id: str, event_type: str, occurred_at: Any,
                           data: BaseModel, digest: str) -> Accepted:
+        """Store a host's event, as ``POST /api/v1/events`` does (``hub.web.intake``, which
+        hands it to the writer itself, so the request goes from the web into the queue)."""
         hook = EVENT_TYPES[event_type][0]
-        # Serialized here, by pydantic's own serializer, so the one writer thread only inserts.
-        payload = data.model_dump_json(exclude_none=True)
-        subject = subject_of(event_type, getattr(data, "external_id", None))
-        plugins = self.enabled_for(hook)
-        # A partial, not a lambda: the writer runs the store's own function, so the event's
-        # path goes from the queue's writer to its store without coming back here.
-        accepted: Accepted = self.write(partial(
-            accept_in, source="host", key=event_id, type=event_type,
-            occurred_at=occurred_at, data=payload, digest=digest,
-            subject=subject, hook=hook, plugins=plugins,
-        ))
-        if accepted.created:
-            self._arrived(accepted, data)
+        accepted: Accepted = self.write(host_event(
+            event_id, event_type, occurred_at, data, digest, hook, self.enabled_for(hook)))
+        self.arrived(accepted, data)
         return accepted
 
-    def _arrived(self, accepted: Accepted, value: BaseModel) -> None:
-        """A new event stored: its value kept for this process's workers, idle ones woken."""
+    def arrived(self, accepted: Accepted, value: BaseModel) -> None:
+        """An event handed to the writer: if it was new, its value kept for this process's
+        workers, and idle ones woken."""
+        if not accepted.created:
+            return
         if self.keep_fresh and accepted.plugins:
             with self._fresh_lock:
                 self._fresh[accepted.pk] = value
@@ -134,8 +130,7 @@ class Hub:
             subject=subject_of(event_type, payload.get("external_id")), hook=hook,
             plugins=plugins,
         ))
-        if accepted.created:
-            self._arrived(accepted, value)
+        self.arrived(accepted, value)
         return accepted.created
 
     def notify_host(self, source: str, message_type: str, data: BaseModel | dict[str, Any],

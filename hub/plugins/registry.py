@@ -12,6 +12,7 @@ import importlib
 import inspect
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
@@ -293,10 +294,20 @@ def hookimpl_for(pm: pluggy.PluginManager, hook: str, plugin: str) -> Any | None
     return None
 
 
-def deliver_to(impl: Any, **kwargs: Any) -> Any:
-    """Hand one stored delivery to one plugin's event hook: the one call not made through
-    pluggy's callers, because a delivery belongs to one plugin (see ``hub.plugins.hookspecs``)."""
-    return impl.function(*(kwargs[name] for name in impl.argnames))
+def event_handler(pm: pluggy.PluginManager, hook: str,
+                  plugin: str) -> tuple[Callable[..., Any], tuple[str, ...]] | None:
+    """One plugin's own function for an event hook, and the argument names it takes (pluggy's
+    reading of its signature); None when it does not implement ``hook``.
+
+    A stored delivery belongs to one plugin, so it is the one call not made through pluggy's
+    callers (see ``hub.plugins.hookspecs``), and the context it is handed is already that
+    plugin's: the binding wrapper ``_bound`` puts round every function for pluggy's calls has
+    nothing to do here. The caller calls the function itself, so a delivery's stack goes from
+    the queue straight into the plugin."""
+    impl = hookimpl_for(pm, hook, plugin)
+    if impl is None:
+        return None
+    return getattr(impl.function, "__wrapped__", impl.function), tuple(impl.argnames)
 
 
 def caller(pm: pluggy.PluginManager, hook: str, plugins: list[str] | None = None) -> Any:

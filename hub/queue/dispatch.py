@@ -12,7 +12,7 @@ import json
 import logging
 import random
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,7 @@ from hub.clock import iso, span, utcnow
 from hub.errors import Hold, NeedsOperator, RetryLater, Skip
 from hub.events import EVENT_TYPES
 from hub.plugins.context import Context
-from hub.plugins.registry import deliver_to, hookimpl_for
+from hub.plugins.registry import event_handler
 from hub.queue.claims import Claimed
 from hub.queue.store import DELIVERIES, sqlite_time
 from hub.redact import scrub, secrets_of
@@ -211,13 +211,11 @@ def _call(hub: Hub, job: Claimed, ctx: Context) -> None:
         _undo(hub, job, ctx)
         return
     if job.hook not in ("job", "on_host_event"):
-        impl = hookimpl_for(hub.pm, job.hook, job.plugin)
-        if impl is None:
-            raise Skip(f"plugin {job.plugin} no longer handles {job.hook}")
+        handler = _handler(hub, job, f"plugin {job.plugin} no longer handles {job.hook}")
         value = hub.fresh_value(job.event_pk)
         if value is None:
             value = _stored_value(job)
-        deliver_to(impl, ctx=ctx, **{HOOK_ARGUMENT[job.hook]: value})
+        _deliver(handler, ctx=ctx, **{HOOK_ARGUMENT[job.hook]: value})
         return
     data = _stored_message(job)
     if job.hook == "job":
@@ -226,22 +224,31 @@ def _call(hub: Hub, job: Claimed, ctx: Context) -> None:
             raise Skip(f"job {data.get('job')} is no longer scheduled")
         found.func(ctx)
         return
-    impl = hookimpl_for(hub.pm, job.hook, job.plugin)
-    if impl is None:
-        raise Skip(f"plugin {job.plugin} no longer handles {job.hook}")
-    deliver_to(impl, message=data, ctx=ctx)
+    handler = _handler(hub, job, f"plugin {job.plugin} no longer handles {job.hook}")
+    _deliver(handler, message=data, ctx=ctx)
+
+
+def _handler(hub: Hub, job: Claimed, gone: str) -> tuple[Callable[..., Any], tuple[str, ...]]:
+    """The plugin's own function for the delivery's hook; skipped, saying ``gone``, without."""
+    found = event_handler(hub.pm, job.hook, job.plugin)
+    if found is None:
+        raise Skip(gone)
+    return found
+
+
+def _deliver(handler: tuple[Callable[..., Any], tuple[str, ...]], **given: Any) -> None:
+    function, names = handler
+    function(*(given[name] for name in names))
 
 
 def _undo(hub: Hub, job: Claimed, ctx: Context) -> None:
-    impl = hookimpl_for(hub.pm, UNDO_HOOK, job.plugin)
-    if impl is None:
-        raise Skip(f"plugin {job.plugin} no longer takes back what it wrote")
+    handler = _handler(hub, job, f"plugin {job.plugin} no longer takes back what it wrote")
     try:
         value = Undo.model_validate(_stored_message(job))
     except ValidationError:
         raise NeedsOperator("the stored undo cannot be read; dismiss this delivery and ask "
                             "again") from None
-    deliver_to(impl, undo=value, ctx=ctx)
+    _deliver(handler, undo=value, ctx=ctx)
     # Marked once the plugin has taken its writes back; if the process stops in between, the
     # undo is delivered again, and an on_undo hook is idempotent like every event hook.
     mark_undone(hub, job.plugin, value.subject, job.event_pk)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
+from pydantic import BaseModel
 from sqlalchemy import Connection, Text, bindparam, cast, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -114,6 +117,27 @@ def _accept_sqlite(conn: Connection, source: str, key: str, type: str, occurred_
         return Accepted(row[0], True, digest, now, tuple(plugins))
     finally:
         cursor.close()
+
+
+def subject_of(event_type: str, external_id: str | None) -> str | None:
+    """What an event is about, for ordering: ``invoice:INV-7``, ``contact:c-12``."""
+    if not external_id:
+        return None
+    return f"{event_type.split('.')[0]}:{external_id}"
+
+
+def host_event(event_id: str, event_type: str, occurred_at: datetime, data: BaseModel,
+               digest: str, hook: str, plugins: list[str]) -> Callable[[Connection], Accepted]:
+    """The host's event and its deliveries to ``plugins``, as the writer inserts them.
+
+    Serialized here, by pydantic's own serializer, so the one writer thread only inserts. A
+    partial, not a closure: the writer runs ``accept_in`` itself, so an event's path goes from
+    the writer to the store and nowhere else."""
+    return partial(
+        accept_in, source="host", key=event_id, type=event_type, occurred_at=occurred_at,
+        data=data.model_dump_json(exclude_none=True), digest=digest,
+        subject=subject_of(event_type, getattr(data, "external_id", None)), hook=hook,
+        plugins=plugins)
 
 
 def accept_in(

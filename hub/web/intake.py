@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from hub.bounds import MAX_JSON_DEPTH, json_depth_exceeds
 from hub.clock import as_utc
 from hub.events import EVENT_TYPES, BookingCheck, EventIn, parse_data, verdict_view
-from hub.queue.store import body_hash, event_location, new_event_view
+from hub.queue.store import body_hash, event_location, host_event, new_event_view
 from hub.values import validation_errors
 
 if TYPE_CHECKING:
@@ -150,7 +150,12 @@ def accept_event(hub: Hub, raw: bytes, headers: Headers) -> Answer:
         return Answer(422, {"errors": errors})
     digest = body_hash(body)
     occurred_at = as_utc(envelope.occurred_at)
-    accepted = hub.accept_host_event(envelope.id, envelope.type, occurred_at, value, digest)
+    # Handed to the queue's writer from here, as Hub.accept_host_event does for callers
+    # in the process: a request goes from the web straight into the queue.
+    hook = EVENT_TYPES[envelope.type][0]
+    accepted = hub.writer.write(host_event(envelope.id, envelope.type, occurred_at, value,
+                                           digest, hook, hub.enabled_for(hook)))
+    hub.arrived(accepted, value)
     if not accepted.created and accepted.body_hash != digest:
         return problem(409, f"an event with id {envelope.id!r} was already accepted with a "
                        "different body; send a change as a new event with its own id", "id")
