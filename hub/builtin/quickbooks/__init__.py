@@ -27,10 +27,12 @@ from hub.builtin.quickbooks import (
 )
 from hub.builtin.quickbooks.commands import add_commands
 from hub.builtin.quickbooks.settings import Settings
+from hub.builtin.quickbooks.undo import take_back
 from hub.clock import utcnow
 from hub.errors import RetryLater, Skip
 from hub.events import Balance, Booking, Contact, Invoice, Payment
 from hub.reports import Receivables
+from hub.undo import Undo
 
 TITLE = "QuickBooks"  # how the settings UI names this plugin
 HUB_REQUIRES = ">=0.1,<1"
@@ -136,6 +138,11 @@ def close_months(ctx: Context) -> None:
 @hookimpl
 def on_payment(payment: Payment, ctx: Context) -> None:
     receipts.push(ctx, payment)
+
+
+@hookimpl
+def on_undo(undo: Undo, ctx: Context) -> None:
+    take_back(ctx, undo)
 
 
 @hookimpl
