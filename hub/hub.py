@@ -5,6 +5,7 @@ One ``Hub`` per process (or per test): no module globals, so tests build a fresh
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -18,7 +19,16 @@ from sqlalchemy.orm import aliased
 from hub.clock import iso, utcnow
 from hub.config import Config
 from hub.crypto import Crypto
-from hub.events import EVENT_TYPES, Balance, Booking, BookingCheck, Verdict, dump
+from hub.events import (
+    EVENT_TYPES,
+    Balance,
+    Booking,
+    BookingCheck,
+    HostStatement,
+    Verdict,
+    dump,
+    parse_data,
+)
 from hub.plugins import jobs as jobs_module
 from hub.plugins.context import CallContext, Context, stable_key
 from hub.plugins.registry import call_for, caller, discover, implementers
@@ -32,6 +42,7 @@ from hub.queue.store import (
     body_hash,
     event_view,
     host_event,
+    last_stated,
     subject_of,
 )
 from hub.queue.writer import GroupWriter
@@ -152,6 +163,18 @@ class Hub:
         if accepted.created:
             self.wake.set()
         return accepted.created
+
+    def last_stated(self, subjects: list[str]) -> dict[str, HostStatement]:
+        with reading(self.engine) as conn:
+            rows = last_stated(conn, subjects)
+        stated: dict[str, HostStatement] = {}
+        for subject, row in rows.items():
+            try:
+                value = parse_data(row["type"], json.loads(row["data"]))
+            except (ValueError, KeyError):
+                continue  # unreadable (Activity shows it): nothing the host can be held to
+            stated[subject] = HostStatement(row["key"], row["type"], row["occurred_at"], value)
+        return stated
 
     def event(self, key: str, source: str = "host") -> dict[str, Any] | None:
         with reading(self.engine) as conn:

@@ -14,7 +14,14 @@ from __future__ import annotations
 from hub.events.booking import Booking
 from hub.events.contact import Address, Contact
 from hub.events.decisions import Balance, BookingCheck, Verdict, money_text, verdict_view
-from hub.events.envelope import EVENT_TYPES, EventIn, EventType, dump, parse_data
+from hub.events.envelope import (
+    EVENT_TYPES,
+    EventIn,
+    EventType,
+    HostStatement,
+    dump,
+    parse_data,
+)
 from hub.events.invoice import Invoice, InvoiceStatus
 from hub.events.payment import Payment
 from hub.events.pricing import Discount, Line, Tax
@@ -35,7 +42,8 @@ from hub.values import (
 
 __all__ = [
     "CENT", "EVENT_TYPES", "Address", "Balance", "Booking", "BookingCheck", "Contact",
-    "Currency", "Day", "Discount", "Email", "EventIn", "EventType", "ExternalId", "Instant",
-    "Invoice", "InvoiceStatus", "Line", "LongText", "Money", "Payment", "Percent", "Quantity",
+    "Currency", "Day", "Discount", "Email", "EventIn", "EventType", "ExternalId",
+    "HostStatement", "Instant", "Invoice", "InvoiceStatus", "Line", "LongText", "Money",
+    "Payment", "Percent", "Quantity",
     "Strict", "Tax", "Text", "Verdict", "dump", "money_text", "parse_data", "verdict_view",
 ]

@@ -7,6 +7,8 @@ and the values need not know which events carry them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -44,6 +46,20 @@ class EventIn(Strict):
     """When it happened at the host."""
     data: dict[str, Any]
     """The event's value, checked against its type's model."""
+
+
+@dataclass(frozen=True)
+class HostStatement:
+    """The host's latest event about one subject, as ``Context.last_stated`` answers it."""
+
+    event_id: str
+    """The event's id, as the host gave it."""
+    event_type: str
+    """Its type (``invoice.updated``, ``contact``...)."""
+    occurred_at: datetime
+    """When it happened at the host."""
+    value: BaseModel
+    """Its data, as the typed value its hook is handed (an ``Invoice``, a ``Contact``...)."""
 
 
 def parse_data(event_type: str, data: dict[str, Any]) -> BaseModel:

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 
 if TYPE_CHECKING:
     from hub.config import Config
-    from hub.events import Balance, Booking, Verdict
+    from hub.events import Balance, Booking, HostStatement, Verdict
     from hub.hub import Hub
 
 from hub.queue.db import reading
@@ -207,6 +207,13 @@ class Context:
         """Tell the host application something, once per ``key`` (the message's stable id).
         Given ``conn`` (inside :meth:`write`), the message is queued in that transaction."""
         return self.hub.notify_host(self.plugin, message_type, data, key, conn=conn)
+
+    def last_stated(self, subjects: list[str]) -> dict[str, HostStatement]:
+        """What the host last said about each subject (``invoice:INV-7``, ``contact:c-1``):
+        its latest event about it, by when it happened, with the typed value. For comparing
+        what the host holds with what the plugin's outside system holds now (a reconcile);
+        subjects the host never named are left out."""
+        return self.hub.last_stated(subjects)
 
     def release(self) -> int:
         """Wake this plugin's deliveries that wait after a ``Hold``: the condition cleared."""
