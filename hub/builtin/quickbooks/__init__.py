@@ -26,11 +26,16 @@ from hub.builtin.quickbooks import (
     sweep,
 )
 from hub.builtin.quickbooks.commands import add_commands
+from hub.builtin.quickbooks.invoices import (  # noqa: F401  (hooks, registered from here)
+    on_invoice_paid,
+    on_invoice_sent,
+    on_invoice_updated,
+)
 from hub.builtin.quickbooks.settings import Settings
 from hub.builtin.quickbooks.undo import take_back
 from hub.clock import utcnow
 from hub.errors import RetryLater, Skip
-from hub.events import Balance, Booking, Contact, Invoice, Payment
+from hub.events import Balance, Booking, Contact, Payment
 from hub.reports import Receivables
 from hub.undo import Undo
 
@@ -73,22 +78,6 @@ def ui_card(ctx: Context) -> str | None:
 def on_contact(contact: Contact, ctx: Context) -> None:
     with api.calling(ctx) as qbo:
         customers.sync(ctx, qbo, contact)
-
-
-@hookimpl
-def on_invoice_sent(invoice: Invoice, ctx: Context) -> None:
-    invoices.on_invoice(ctx, invoice)
-
-
-@hookimpl
-def on_invoice_updated(invoice: Invoice, ctx: Context) -> None:
-    invoices.on_invoice(ctx, invoice)
-
-
-@hookimpl
-def on_invoice_paid(invoice: Invoice, ctx: Context) -> None:
-    # Created first if it never was (the invoicing seed's path: paid is the first we hear).
-    invoices.on_invoice(ctx, invoice)
 
 
 @hookimpl

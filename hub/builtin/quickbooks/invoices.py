@@ -13,7 +13,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from hub import Context
+from hub import Context, hookimpl
 from hub.builtin.quickbooks import currencies, customers, faults, links, marked_invoices
 from hub.builtin.quickbooks.api import Api, calling
 from hub.builtin.quickbooks.invoice_body import form_fields
@@ -244,6 +244,24 @@ def settle(ctx: Context, api: Api, invoice: Invoice, saved: dict[str, Any],
     links.put(ctx, "payment", f"{invoice.external_id}@{owed_in_host}",
               str(payment["Id"]), sync_token=str(payment.get("SyncToken")), digest=None)
     ctx.note(f"Payment {payment['Id']} of {to_pay} recorded on invoice {saved['Id']}")
+
+
+# The invoice hooks live with the work they do, so an invoice's path goes from the hub's
+# dispatch straight here; the plugin's __init__ imports them, which is what registers them.
+@hookimpl
+def on_invoice_sent(invoice: Invoice, ctx: Context) -> None:
+    on_invoice(ctx, invoice)
+
+
+@hookimpl
+def on_invoice_updated(invoice: Invoice, ctx: Context) -> None:
+    on_invoice(ctx, invoice)
+
+
+@hookimpl
+def on_invoice_paid(invoice: Invoice, ctx: Context) -> None:
+    # Created first if it never was (the invoicing seed's path: paid is the first we hear).
+    on_invoice(ctx, invoice)
 
 
 def on_invoice(ctx: Context, invoice: Invoice) -> None:
