@@ -237,7 +237,7 @@ def describe_invoice(external_id: str, ctx: Context) -> dict[str, Any] | None:
     link = links.get(ctx, "invoice", external_id)
     if link is None:
         return None
-    return {"quickbooks_id": link["qbo_id"], "quickbooks_void": link["digest"] == "void"}
+    return {"quickbooks_id": link["qbo_id"], "quickbooks_void": link["voided_at"] is not None}
 
 
 def refresh_token(ctx: Context) -> None:

@@ -6,7 +6,7 @@
   then), and one in a foreign currency carries the rate QuickBooks itself holds for its date.
   Intuit documents ``ExchangeRate`` as defaulting to 1 when it is left out, which would book
   100 EUR as 100 USD; so the rate is read from QuickBooks' ExchangeRate entity, once per
-  currency and date, and kept (a link of its own). A retry then sends the very same body
+  currency and date, and kept (``qbo_exchange_rate``). A retry then sends the very same body
   (and so the same ``requestid``), and the next invoice of that day costs no call for it.
 - Rates are exact decimals, written as strings: never a float.
 - A home-currency transaction costs nothing more than before: no rate, no call.
@@ -18,14 +18,18 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from hub.builtin.quickbooks import links
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from hub.builtin.quickbooks.models import QboExchangeRate
+from hub.clock import utcnow
 from hub.errors import NeedsOperator
 
 if TYPE_CHECKING:
     from hub import Context
     from hub.builtin.quickbooks.api import Api
 
-KIND = "exchange_rate"  # links: "EUR 2026-03-28" → the rate QuickBooks gave
+TABLE = QboExchangeRate.__table__  # type: ignore[attr-defined]
 
 
 def home(company: dict[str, Any]) -> str:
@@ -63,10 +67,11 @@ def fields(ctx: Context, api: Api, currency: str | None, day: date) -> dict[str,
 
 def rate(ctx: Context, api: Api, currency: str, day: date) -> Decimal:
     """Home-currency units per unit of ``currency`` on ``day``, as QuickBooks has it."""
-    key = f"{currency} {day.isoformat()}"
-    known = links.get(ctx, KIND, key)
+    with ctx.reading() as conn:
+        known = conn.execute(select(TABLE.c.rate).where(
+            TABLE.c.currency == currency, TABLE.c.day == day)).scalar()
     if known is not None:
-        return Decimal(known["qbo_id"])
+        return Decimal(known)
     answer = api.qb.make_request(
         "GET", f"{api.qb.api_url}/company/{api.realm_id}/exchangerate",
         params={"sourcecurrencycode": currency, "asofdate": day.isoformat()})
@@ -79,6 +84,15 @@ def rate(ctx: Context, api: Api, currency: str, day: date) -> Decimal:
         raise NeedsOperator(
             f"QuickBooks has no {currency} exchange rate for {day.isoformat()}: set one in "
             "QuickBooks (Settings → Currencies), then retry")
-    # Kept like an item's Id: the rate QuickBooks gave, under the currency and date.
-    links.put(ctx, KIND, key, str(value), sync_token=None, digest=None, origin="qbo")
+    ctx.write(lambda conn: _keep(conn, currency, day, str(value)))
     return value
+
+
+def _keep(conn: Connection, currency: str, day: date, value: str) -> None:
+    """Kept as QuickBooks gave it; two workers reading the same rate at once keep it once."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(TABLE).values(currency=currency, day=day, rate=value,
+                                        fetched_at=utcnow())
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=["currency", "day"],
+        set_={"rate": stmt.excluded.rate, "fetched_at": stmt.excluded.fetched_at}))

@@ -190,7 +190,7 @@ def _void(ctx: Context, api: Api, link: dict[str, Any] | None) -> None:
     if link is None:
         ctx.note("voided before it reached QuickBooks: nothing to void")
         return
-    if link["digest"] == "void":
+    if link.get("voided_at") is not None:
         ctx.note(f"Invoice {link['qbo_id']} already void")
         return
     # The link's SyncToken serves (reads are metered); a stale or unknown one costs one read.
@@ -211,8 +211,7 @@ def _void(ctx: Context, api: Api, link: dict[str, Any] | None) -> None:
             if not links.stale_token(exc) or attempt == 1:
                 raise
             current = held  # changed in QuickBooks since it was linked: void this version
-    links.put(ctx, KIND, link["external_id"], str(current["Id"]), sync_token=None,
-              digest="void")
+    links.mark_voided(ctx, KIND, str(link["external_id"]))
     ctx.note(f"Invoice {current['Id']} voided")
 
 

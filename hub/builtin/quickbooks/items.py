@@ -7,32 +7,51 @@ name would leave a junk item behind, a complaint users of other integrations mak
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
 from hub import Context
-from hub.builtin.quickbooks import links
 from hub.builtin.quickbooks.api import Api, quote
+from hub.builtin.quickbooks.models import QboItem
 from hub.builtin.quickbooks.settings import Settings
 from hub.clock import utcnow
 from hub.errors import NeedsOperator
 
-KIND = "item"
-
+TABLE = QboItem.__table__  # type: ignore[attr-defined]
 
 FALLBACK_FOR = timedelta(days=1)
 
 
 def _cached(ctx: Context, name: str) -> dict[str, str] | None:
-    link = links.get(ctx, KIND, name.casefold())
-    if link is None:
+    with ctx.reading() as conn:
+        known = conn.execute(select(TABLE).where(
+            TABLE.c.name == name.casefold())).mappings().first()
+    if known is None:
         return None
     # A name QuickBooks lacked is remembered as going on the default item for a day, so an
     # item the operator adds later is found the next day without a lookup on every line.
-    if link["digest"] == "fallback" and utcnow() - link["updated_at"] > FALLBACK_FOR:
+    since = known["fallback_since"]
+    if since is not None and utcnow() - since > FALLBACK_FOR:
         return None
-    shown = _default_name(ctx) if link["digest"] == "fallback" else name
-    return {"value": str(link["qbo_id"]), "name": shown}
+    shown = name if since is None else _default_name(ctx)
+    return {"value": str(known["qbo_id"]), "name": shown}
+
+
+def _keep(ctx: Context, name: str, qbo_id: str, *, fallback: bool) -> None:
+    now = utcnow()
+    since: datetime | None = now if fallback else None
+
+    def write(conn: Connection) -> None:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(TABLE).values(name=name.casefold(), qbo_id=qbo_id,
+                                            fallback_since=since, updated_at=now)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={
+            "qbo_id": qbo_id, "fallback_since": since, "updated_at": now}))
+
+    ctx.write(write)
 
 
 def _default_name(ctx: Context) -> str:
@@ -79,11 +98,10 @@ def item_ref(ctx: Context, api: Api, name: str) -> dict[str, str]:
     if found is None:
         if name.casefold() != settings.default_item.casefold():
             fallback = item_ref(ctx, api, settings.default_item)
-            links.put(ctx, KIND, name.casefold(), fallback["value"], sync_token=None,
-                      digest="fallback")
+            _keep(ctx, name, fallback["value"], fallback=True)
             return fallback
         raise NeedsOperator(f"the default item {settings.default_item!r} is not in "
                             "QuickBooks: create it there, or set quickbooks.default_item to "
                             "an item that exists")
-    links.put(ctx, KIND, name.casefold(), str(found["Id"]), sync_token=None, digest=None)
+    _keep(ctx, name, str(found["Id"]), fallback=False)
     return {"value": str(found["Id"]), "name": str(found.get("Name", name))}

@@ -48,7 +48,7 @@ def stale_token(exc: Exception) -> bool:
 def put(ctx: Context, kind: str, external_id: str, qbo_id: str, *, sync_token: str | None,
         digest: str | None, origin: str = "host", balance: str | None = None) -> None:
     values: dict[str, Any] = dict(qbo_id=qbo_id, sync_token=token(sync_token), digest=digest,
-                                  origin=origin, updated_at=utcnow())
+                                  origin=origin, voided_at=None, updated_at=utcnow())
     if balance is not None:
         values["balance"] = balance
 
@@ -65,6 +65,15 @@ def set_balance(ctx: Context, kind: str, external_id: str, balance: str) -> None
     ctx.write(lambda conn: conn.execute(update(TABLE).where(
         TABLE.c.kind == kind, TABLE.c.external_id == external_id).values(
         balance=balance, updated_at=utcnow())))
+
+
+def mark_voided(ctx: Context, kind: str, external_id: str) -> None:
+    """The hub voided it in QuickBooks: a void moves its SyncToken, and it no longer holds what
+    was written (QuickBooks zeroes its lines), so both are forgotten."""
+    now = utcnow()
+    ctx.write(lambda conn: conn.execute(update(TABLE).where(
+        TABLE.c.kind == kind, TABLE.c.external_id == external_id).values(
+        sync_token=None, digest=None, voided_at=now, updated_at=now)))
 
 
 MARKER = "ledgerline:"

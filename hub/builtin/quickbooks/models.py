@@ -47,11 +47,13 @@ class QboOAuthState(SQLModel, table=True):
 
 
 class QboLink(SQLModel, table=True):
-    """A host record and the QuickBooks object it became (or came from).
+    """A host record and the QuickBooks object it became (or came from): a customer, an
+    invoice, a payment or a sales receipt. Only links: what the hub remembers of items, tax
+    codes and exchange rates has tables of its own below.
 
     ``origin`` says which side made it: "host" for what the hub pushed, "qbo" for what was
-    imported from QuickBooks — and those are never pushed back. ``digest`` is what was last
-    written, so an unchanged contact costs no call at all.
+    imported from QuickBooks — and those are never pushed back. ``digest`` is a hash of what was
+    last written, so an unchanged contact costs no call at all.
     """
 
     __tablename__ = "qbo_link"
@@ -59,7 +61,7 @@ class QboLink(SQLModel, table=True):
                       Index("ix_qbo_link_qbo", "kind", "qbo_id"))
 
     pk: int | None = Field(default=None, primary_key=True)
-    # customer | invoice | payment | sales_receipt | item | exchange_rate
+    # customer | invoice | payment | sales_receipt
     kind: str = Field(max_length=20)
     external_id: str = Field(max_length=300)
     qbo_id: str = Field(max_length=40)
@@ -69,7 +71,55 @@ class QboLink(SQLModel, table=True):
     # For invoices: the balance the host last knew, so a change made in QuickBooks is told to
     # the host once, and the hub's own payments (the echo) are not told back at all.
     balance: str | None = Field(default=None, max_length=30)
+    # When the hub voided it in QuickBooks (invoices); None while it is not void.
+    voided_at: datetime | None = Field(default=None, sa_type=DateTime())
     updated_at: datetime = Field(sa_type=DateTime())
+
+
+class QboItem(SQLModel, table=True):
+    """The QuickBooks item a host line's item name goes on (``hub.builtin.quickbooks.items``).
+
+    A name QuickBooks lacks goes on the ``default_item``, and ``fallback_since`` says since
+    when: after a day it is looked up again, so an item the operator adds later is found.
+    """
+
+    __tablename__ = "qbo_item"
+
+    name: str = Field(primary_key=True, max_length=300)  # casefolded
+    qbo_id: str = Field(max_length=40)
+    # Set while the name goes on the default item (QuickBooks had no item of that name).
+    fallback_since: datetime | None = Field(default=None, sa_type=DateTime())
+    updated_at: datetime = Field(sa_type=DateTime())
+
+
+class QboTaxCode(SQLModel, table=True):
+    """The sales tax code chosen for a host tax rate (``hub.builtin.quickbooks.taxes``), kept
+    for a day after ``chosen_at``. A choice made under another ``tax_codes`` setting
+    (``asked``) is not used."""
+
+    __tablename__ = "qbo_tax_code"
+
+    percent: str = Field(primary_key=True, max_length=20)  # the host's rate: "20", "7.5", "0"
+    # The code name the tax_codes setting gives the rate (casefolded), "" when it names none.
+    asked: str = Field(default="", primary_key=True, max_length=100)
+    code_id: str = Field(max_length=40)  # the QuickBooks TaxCode's Id
+    code_name: str = Field(max_length=100)
+    # Its one sales TaxRate's Id; None for a 0 % code the setting names that has none.
+    rate_id: str | None = Field(default=None, max_length=40)
+    chosen_at: datetime = Field(sa_type=DateTime())
+
+
+class QboExchangeRate(SQLModel, table=True):
+    """QuickBooks' exchange rate for a currency on a day, read once and kept
+    (``hub.builtin.quickbooks.currencies``): a retry sends the very same rate."""
+
+    __tablename__ = "qbo_exchange_rate"
+
+    currency: str = Field(primary_key=True, max_length=3)  # ISO 4217, e.g. "EUR"
+    day: date = Field(primary_key=True)
+    # Home-currency units per unit of ``currency``: an exact decimal, written as a string.
+    rate: str = Field(max_length=40)
+    fetched_at: datetime = Field(sa_type=DateTime())
 
 
 class QboCustomerMirror(SQLModel, table=True):

@@ -6,7 +6,7 @@ sales rate of that percent: the one the ``tax_codes`` setting names for it, else
 the lowest Id, and then the delivery says which others there were. Lines of an invoice without
 tax go on a 0 % code: QuickBooks refuses a line without a code when the company charges tax.
 
-The code chosen for each rate is remembered for a day (``qbo_link`` rows of kind "tax_code"),
+The code chosen for each rate is remembered for a day (``qbo_tax_code``),
 and QuickBooks' TaxCode and TaxRate lists are read again whenever a rate is not among them, so a
 rate the operator adds in QuickBooks is found when the parked delivery is retried.
 """
@@ -18,17 +18,18 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from hub import Context
-from hub.builtin.quickbooks import links
 from hub.builtin.quickbooks.api import Api
+from hub.builtin.quickbooks.models import QboTaxCode
 from hub.builtin.quickbooks.settings import Settings, tax_code_entry
 from hub.clock import utcnow
 from hub.errors import NeedsOperator
 from hub.events import CENT
 
-KIND = "tax_code"
+TABLE = QboTaxCode.__table__  # type: ignore[attr-defined]
 FRESH_FOR = timedelta(days=1)
 WHERE = "Taxes → Sales tax"  # where QuickBooks Online keeps its tax rates and codes
 
@@ -138,9 +139,9 @@ class TaxCodes:
         entries = settings.tax_codes if isinstance(settings, Settings) else []
         return dict(tax_code_entry(entry) for entry in entries)
 
-    def _key(self, rate: Decimal, names: dict[Decimal, str]) -> str:
-        wanted = names.get(rate)
-        return percent(rate) + (f"={wanted.casefold()}" if wanted else "")
+    def _asked(self, rate: Decimal, names: dict[Decimal, str]) -> str:
+        """What the tax_codes setting names for ``rate`` (casefolded), "" when nothing."""
+        return (names.get(rate) or "").casefold()[:100]
 
     def _remembered(self) -> dict[Decimal, TaxCode]:
         if self._read_now is not None:
@@ -148,18 +149,17 @@ class TaxCodes:
         names = self._names()
         oldest = utcnow() - FRESH_FOR
         with self.ctx.reading() as conn:
-            rows = conn.execute(select(links.TABLE).where(
-                links.TABLE.c.kind == KIND, links.TABLE.c.updated_at >= oldest)).mappings().all()
+            rows = conn.execute(select(TABLE).where(
+                TABLE.c.chosen_at >= oldest)).mappings().all()
         found: dict[Decimal, TaxCode] = {}
         for row in rows:
             try:
-                rate = Decimal(str(row["external_id"]).split("=", 1)[0])
+                rate = Decimal(row["percent"])
             except InvalidOperation:
                 continue
-            if row["external_id"] != self._key(rate, names):
+            if row["asked"] != self._asked(rate, names):
                 continue  # chosen under another tax_codes setting
-            rate_id, _, name = str(row["digest"] or "").partition("|")
-            found[rate] = TaxCode(str(row["qbo_id"]), name, rate, rate_id or None)
+            found[rate] = TaxCode(row["code_id"], row["code_name"], rate, row["rate_id"])
         return found
 
     def _read(self) -> dict[Decimal, TaxCode]:
@@ -196,8 +196,18 @@ class TaxCodes:
                 found.sort(key=lambda c: _order(c.id))
                 chosen[rate] = found[0]
                 self._others[rate] = [c.name for c in found[1:]]
-        for rate, kept in chosen.items():
-            links.put(self.ctx, KIND, self._key(rate, names), kept.id, sync_token=None,
-                      digest=f"{kept.rate_id or ''}|{kept.name}"[:64])
+        if chosen:
+            self.ctx.write(lambda conn: _keep(conn, [
+                dict(percent=percent(rate), asked=self._asked(rate, names), code_id=kept.id,
+                     code_name=kept.name[:100], rate_id=kept.rate_id, chosen_at=utcnow())
+                for rate, kept in chosen.items()]))
         self._read_now = chosen
         return chosen
+
+
+def _keep(conn: Connection, choices: list[dict[str, Any]]) -> None:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    for choice in choices:
+        stmt = dialect.insert(TABLE).values(**choice)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["percent", "asked"], set_={
+            k: v for k, v in choice.items() if k not in ("percent", "asked")}))

@@ -65,7 +65,7 @@ def _invoice(ctx: Context, external_id: str) -> None:
     if link["origin"] == "qbo":
         raise Skip(f"Invoice {link['qbo_id']} was imported from QuickBooks, not written by the "
                    "hub: nothing of the hub's to take back")
-    if link["digest"] == "void":
+    if link["voided_at"] is not None:
         ctx.note(f"Invoice {link['qbo_id']} already void")
         return
     with calling(ctx) as api:
