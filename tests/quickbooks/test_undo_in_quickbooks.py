@@ -74,6 +74,14 @@ def test_undoing_a_sent_and_paid_invoice_deletes_its_payment_and_voids_it(
     later = delivery(connected, "evt_3")
     assert later["status"] == "skipped"
     assert "undone by the operator; `hub events retry evt_3`" in later["result"]
+    # Synced again by the operator: the host's invoice gets a new QuickBooks invoice (the
+    # voided one cannot change), once, and the voided one stays void.
+    assert connected.retry_event("evt_3") == 1
+    run_due(connected)
+    assert delivery(connected, "evt_3")["status"] == "done", delivery(connected, "evt_3")
+    again = qbo_invoice(connected, emulator)
+    assert again["Id"] != invoice["Id"] and Decimal(str(again["TotalAmt"])) == Decimal("189.98")
+    assert Decimal(str(emulator.get("Invoice", invoice["Id"])["TotalAmt"])) == 0  # type: ignore[index]
     # Asked again (a double click, a second operator): nothing more happens in QuickBooks.
     before = [(o["Id"], o["SyncToken"]) for o in emulator.objects("Invoice")]
     assert "already asked for" in request_undo(connected, "evt_1", "quickbooks")

@@ -105,7 +105,14 @@ def push(ctx: Context, invoice: Invoice) -> None:
         written = digest(wanted)
         if link is None and ctx.tried_before():
             link = _written_before(ctx, api, invoice, customer_id)
-        if link is None:
+        if link is not None and link.get("voided_at") is not None:
+            # The hub voided it (the host said void, or the operator undid it) and the host now
+            # says it stands. Intuit refuses any change to a voided invoice and keeps it in the
+            # books, so the host's invoice gets a new one; its requestid names the voided one,
+            # or Intuit could answer with the first create's result.
+            saved = _create(ctx, api, invoice, wanted, written, after=str(link["qbo_id"]))
+            ctx.note(f"(Invoice {link['qbo_id']}, voided by the hub, stays void in QuickBooks)")
+        elif link is None:
             saved = _create(ctx, api, invoice, wanted, written)
             if wants_sending(ctx):
                 send(ctx, api, str(saved["Id"]))
@@ -145,7 +152,7 @@ def _written_before(ctx: Context, api: Api, invoice: Invoice,
 
 
 def _create(ctx: Context, api: Api, invoice: Invoice, wanted: dict[str, Any],
-            written: str) -> dict[str, Any]:
+            written: str, after: str = "") -> dict[str, Any]:
     """Create the invoice; a refusal is believed only once QuickBooks is seen not to hold it.
 
     A retry after a lost answer repeats the requestid, and Intuit documents that it is answered
@@ -153,7 +160,8 @@ def _create(ctx: Context, api: Api, invoice: Invoice, wanted: dict[str, Any],
     leaves the invoice unlinked, so the host's next change of it would create a second one."""
     try:
         saved = api.create("Invoice", wanted,
-                           api.request_id("invoice-create", invoice.external_id, written))
+                           api.request_id("invoice-create", invoice.external_id, written,
+                                          *((f"after {after}",) if after else ())))
     except faults.Fault as exc:
         found = marked_invoices.find(api, [marked_invoices.wanted(invoice.external_id, wanted)])
         if invoice.external_id not in found:
