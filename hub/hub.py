@@ -42,6 +42,7 @@ from hub.queue.store import (
     body_hash,
     event_view,
     host_event,
+    host_subjects,
     last_stated,
     subject_of,
 )
@@ -163,6 +164,10 @@ class Hub:
         if accepted.created:
             self.wake.set()
         return accepted.created
+
+    def host_subjects(self, kind: str) -> list[str]:
+        with reading(self.engine) as conn:
+            return host_subjects(conn, kind)
 
     def last_stated(self, subjects: list[str]) -> dict[str, HostStatement]:
         with reading(self.engine) as conn:

@@ -44,3 +44,5 @@ def test_the_latest_statement_by_when_it_happened(hub: Hub, hub_client: Any) -> 
     assert invoice.event_id == "evt_sent" and invoice.event_type == "invoice.sent"
     assert isinstance(invoice.value, Invoice) and str(invoice.value.due_date) == "2026-04-04"
     assert isinstance(said["contact:c-1"].value, Contact)
+    assert ctx.host_subjects("invoice") == ["invoice:inv-1"]
+    assert ctx.host_subjects("contact") == ["contact:c-1"]

@@ -208,6 +208,12 @@ class Context:
         Given ``conn`` (inside :meth:`write`), the message is queued in that transaction."""
         return self.hub.notify_host(self.plugin, message_type, data, key, conn=conn)
 
+    def host_subjects(self, kind: str) -> list[str]:
+        """Every subject of ``kind`` (``contact``, ``invoice``, ``payment``, ``booking``) the
+        host's events have named, e.g. ``["contact:c-1", "contact:c-2"]``: with
+        :meth:`last_stated`, what the host holds of that kind."""
+        return self.hub.host_subjects(kind)
+
     def last_stated(self, subjects: list[str]) -> dict[str, HostStatement]:
         """What the host last said about each subject (``invoice:INV-7``, ``contact:c-1``):
         its latest event about it, by when it happened, with the typed value. For comparing

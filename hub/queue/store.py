@@ -203,6 +203,15 @@ def _iso_or_none(value: Any) -> str | None:
     return iso(moment) if moment else None
 
 
+def host_subjects(conn: Connection, kind: str) -> list[str]:
+    """Every subject of ``kind`` (``contact``, ``invoice``...) the host's events have named."""
+    prefix = f"{kind}:"
+    return list(conn.execute(
+        select(EVENTS.c.subject).distinct()
+        .where(EVENTS.c.source == "host", EVENTS.c.subject.startswith(prefix, autoescape=True))
+        .order_by(EVENTS.c.subject)).scalars())
+
+
 def last_stated(conn: Connection, subjects: list[str]) -> dict[str, dict[str, Any]]:
     """The host's latest event about each of ``subjects`` (its id, type, time and stored data),
     latest by when it happened, then by arrival; a subject the host never named is left out."""
