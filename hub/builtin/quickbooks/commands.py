@@ -130,6 +130,43 @@ def status_command(ctx: Context) -> None:
         click.echo(f"  warning: {warning}")
 
 
+@quickbooks.command("import")
+@click.option("--preview", is_flag=True,
+              help="only show what the import would do; nothing is imported")
+@click.option("--invoices", is_flag=True,
+              help="with --preview: the invoices too, as the import_invoices setting brings "
+                   "them")
+@click.option("--json", "as_json", is_flag=True, help="with --preview: as JSON")
+@pass_context("quickbooks")
+def import_command(ctx: Context, preview: bool, invoices: bool, as_json: bool) -> None:
+    """Bring QuickBooks' customers (and, with import_invoices, invoices) to the host now; with
+    --preview, say first what that would do: new contacts, customers matching a host contact
+    by email, emails shared by two customers, invoices and their total."""
+    import json
+
+    from hub.builtin.quickbooks import preview as previews
+    from hub.builtin.quickbooks.settings import Settings
+
+    if connection.status(ctx)["status"] != "connected":
+        click.echo("QuickBooks is not connected: `hub quickbooks connect` first", err=True)
+        sys.exit(1)
+    if not preview:
+        if as_json or invoices:
+            raise click.UsageError("--json and --invoices go with --preview")
+        ctx.run_job("sweep")
+        click.echo("import queued: `hub events failed` or Activity shows how it goes")
+        return
+    settings = ctx.settings
+    wanted = invoices or (isinstance(settings, Settings) and settings.import_invoices)
+    shown = previews.preview(ctx, invoices=wanted)
+    if as_json:
+        click.echo(json.dumps(shown.as_json(), indent=2))
+        return
+    for line in previews.lines(shown):
+        click.echo(line)
+    click.echo("Nothing was imported. `hub quickbooks import` to import.")
+
+
 @quickbooks.command("disconnect")
 @pass_context("quickbooks")
 def disconnect_command(ctx: Context) -> None:

@@ -92,9 +92,22 @@ def find_by_email(api: Api, email: str, currency: str | None = None) -> dict[str
     same = [c for c in found
             if (c.get("PrimaryEmailAddr") or {}).get("Address", "").strip().casefold()
             == email.casefold() and currency_of(c, home) == (currency or home)]
-    # Prefer an active customer, then the oldest.
-    same.sort(key=lambda c: (not c.get("Active", True), int(c["Id"])))
-    return same[0] if same else None
+    return preferred(same)
+
+
+def preferred(same: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Of customers sharing an email, the one the hub links: an active one, then the oldest."""
+    return min(same, key=lambda c: (not c.get("Active", True), int(c["Id"])), default=None)
+
+
+def why_preferred(chosen: dict[str, Any], same: list[dict[str, Any]]) -> str:
+    """Why ``preferred`` chose ``chosen`` among ``same``, in the operator's words."""
+    active = [c for c in same if c.get("Active", True)]
+    if not chosen.get("Active", True):
+        return "the oldest; all are inactive"
+    if len(active) == 1:
+        return "the only active one"
+    return "the oldest active one"
 
 
 def sync(ctx: Context, api: Api, contact: Contact, fallback_email: str | None = None,

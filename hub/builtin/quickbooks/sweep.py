@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 
 from hub import Context
-from hub.builtin.quickbooks import customers, links, mirror, paging
+from hub.builtin.quickbooks import customers, links, mirror, paging, preview
 from hub.builtin.quickbooks.api import Api, calling, quote
 from hub.builtin.quickbooks.models import QboConnection
 from hub.builtin.quickbooks.settings import Settings
@@ -151,8 +151,9 @@ def run(ctx: Context) -> None:
     mirror.mirror_customers(ctx, customers)
     mirror.mirror_invoices(ctx, invoices)
     imported = told = 0
+    hosts = preview.host_contacts_by_email(ctx) if customers else {}
     for n, c in enumerate(customers, start=1):
-        imported += _customer(ctx, settings, c)
+        imported += _customer(ctx, settings, c, hosts, customers)
         ctx.progress(n, len(customers), "customers looked at")
     for n, i in enumerate(invoices, start=1):
         told += _invoice(ctx, settings, i)
@@ -172,7 +173,8 @@ def hub_connection_cursor(ctx: Context) -> datetime | None:
     return current["cdc_cursor"] if current else None
 
 
-def _customer(ctx: Context, settings: Settings, customer: dict[str, Any]) -> int:
+def _customer(ctx: Context, settings: Settings, customer: dict[str, Any],
+              hosts: dict[str, str], seen: list[dict[str, Any]]) -> int:
     if customer.get("status") == "Deleted":
         return 0
     qbo_id = str(customer["Id"])
@@ -182,6 +184,12 @@ def _customer(ctx: Context, settings: Settings, customer: dict[str, Any]) -> int
     if ours:  # made by the ctx, link lost: restore it rather than import it back
         links.put(ctx, "customer", ours, qbo_id, sync_token=None, digest=None)
         return 0
+    contact = _host_contact(ctx, customer, hosts, seen)
+    if contact:
+        # The host has this client already: linked, not imported as a second contact. With no
+        # digest, the host's next word on the contact brings the customer up to date.
+        links.put(ctx, "customer", contact, qbo_id, sync_token=None, digest=None)
+        return 0
     external_id = f"qbo:{qbo_id}"
     links.put(ctx, "customer", external_id, qbo_id,
               sync_token=str(customer.get("SyncToken")), digest=None, origin="qbo")
@@ -190,6 +198,20 @@ def _customer(ctx: Context, settings: Settings, customer: dict[str, Any]) -> int
     ctx.notify_host("contact.imported", mirror.contact_from(customer, external_id),
                     key=f"customer:{qbo_id}")
     return 1
+
+
+def _host_contact(ctx: Context, customer: dict[str, Any], hosts: dict[str, str],
+                  seen: list[dict[str, Any]]) -> str | None:
+    """The host contact with this customer's email and no customer yet, when this customer is
+    the one the hub would link for that email (of several sharing it, ``preferred``)."""
+    email = customers.normalize_email((customer.get("PrimaryEmailAddr") or {}).get("Address"))
+    contact = hosts.get(email) if email else None
+    if contact is None or links.get(ctx, "customer", contact) is not None:
+        return None
+    same = [c for c in seen if customers.normalize_email(
+        (c.get("PrimaryEmailAddr") or {}).get("Address")) == email]
+    chosen = customers.preferred(same)
+    return contact if chosen is not None and str(chosen["Id"]) == str(customer["Id"]) else None
 
 
 def _contact_for(ctx: Context, customer_id: str) -> Any:

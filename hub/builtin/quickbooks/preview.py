@@ -1,0 +1,158 @@
+"""What an import from QuickBooks would do, shown before it is done (``hub quickbooks import
+--preview``): the customers that would reach the host as new contacts, those that match a
+contact the host already has by email (linked to it, not imported), emails two QuickBooks
+customers share (which one is linked, and why), and the invoices an invoice import would bring,
+with their total. It only reads: nothing is linked, imported or told to the host.
+
+Its answers are the import's own rules (``hub.builtin.quickbooks.sweep``): a customer the hub
+wrote (linked, or carrying its marker) is never imported back; between customers sharing an
+email the active one, then the oldest, is the one linked, as ``customers.find_by_email`` picks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from hub import Context
+from hub.builtin.quickbooks import links, paging
+from hub.builtin.quickbooks.api import calling
+from hub.builtin.quickbooks.customers import normalize_email, preferred, why_preferred
+from hub.events import Contact, Invoice, Payment
+
+
+@dataclass
+class Customer:
+    qbo_id: str
+    name: str
+    email: str | None
+    contact: str | None = None
+    """The host contact it would be linked to, when one has its email."""
+
+
+@dataclass
+class SharedEmail:
+    email: str
+    customers: list[str]
+    linked: str
+    why: str
+
+
+@dataclass
+class ImportedInvoice:
+    qbo_id: str
+    number: str | None
+    customer: str
+    total: str
+    balance: str
+
+
+@dataclass
+class Preview:
+    customers_seen: int = 0
+    already_linked: int = 0
+    to_import: list[Customer] = field(default_factory=list)
+    matching: list[Customer] = field(default_factory=list)
+    shared_emails: list[SharedEmail] = field(default_factory=list)
+    invoices_seen: int = 0
+    invoices: list[ImportedInvoice] = field(default_factory=list)
+    invoices_total: str = "0.00"
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def host_contacts_by_email(ctx: Context) -> dict[str, str]:
+    """The host's contacts by email (lower case), from what it said: its contact events and the
+    contacts on its invoices, payments and bookings. The first to name an email keeps it."""
+    subjects = [s for kind in ("contact", "invoice", "payment", "booking")
+                for s in ctx.host_subjects(kind)]
+    found: dict[str, str] = {}
+    for stated in ctx.last_stated(subjects).values():
+        value = stated.value
+        contact = value if isinstance(value, Contact) else getattr(value, "contact", None)
+        if not isinstance(contact, Contact):
+            continue
+        emails = [contact.email]
+        if isinstance(value, Invoice | Payment):
+            emails.append(getattr(value, "billing_email", None))
+        for email in filter(None, map(normalize_email, emails)):
+            found.setdefault(email, contact.external_id)
+    return found
+
+
+def preview(ctx: Context, *, invoices: bool) -> Preview:
+    """Reads every customer (and, with ``invoices``, every invoice) once, in pages."""
+    with calling(ctx) as api:
+        customers = paging.every(api, "Customer", "Active IN (true, false)")
+        bills = paging.every(api, "Invoice") if invoices else []
+    hosts = host_contacts_by_email(ctx)
+    shown = Preview(customers_seen=len(customers), invoices_seen=len(bills))
+    by_email: dict[str, list[dict[str, Any]]] = {}
+    for c in customers:
+        email = normalize_email((c.get("PrimaryEmailAddr") or {}).get("Address"))
+        if email:
+            by_email.setdefault(email, []).append(c)
+    linked_for: dict[str, str] = {}
+    for email, same in by_email.items():
+        chosen = preferred(same)
+        assert chosen is not None
+        linked_for[email] = str(chosen["Id"])
+        if len(same) > 1:
+            ordered = sorted(same, key=lambda c: int(c["Id"]))
+            shown.shared_emails.append(SharedEmail(
+                email, [str(c["Id"]) for c in ordered], str(chosen["Id"]),
+                why_preferred(chosen, same)))
+    for c in customers:
+        qbo_id = str(c["Id"])
+        if links.by_qbo_id(ctx, "customer", qbo_id) or links.marked(c.get("Notes")):
+            shown.already_linked += 1
+            continue
+        email = normalize_email((c.get("PrimaryEmailAddr") or {}).get("Address"))
+        one = Customer(qbo_id, str(c.get("DisplayName") or ""), email)
+        if email and linked_for.get(email) == qbo_id and email in hosts and links.get(
+                ctx, "customer", hosts[email]) is None:
+            one.contact = hosts[email]
+            shown.matching.append(one)
+        else:
+            shown.to_import.append(one)
+    total = Decimal(0)
+    for i in bills:
+        qbo_id = str(i["Id"])
+        if links.by_qbo_id(ctx, "invoice", qbo_id) or links.marked(i.get("PrivateNote")):
+            continue
+        amount = Decimal(str(i.get("TotalAmt", "0")))
+        if amount == 0:
+            continue  # voided: nothing for the host to hold
+        total += amount
+        shown.invoices.append(ImportedInvoice(
+            qbo_id, i.get("DocNumber"), str((i.get("CustomerRef") or {}).get("name")
+                                            or (i.get("CustomerRef") or {}).get("value")),
+            f"{amount:.2f}", f"{Decimal(str(i.get('Balance', '0'))):.2f}"))
+    shown.invoices_total = f"{total:.2f}"
+    return shown
+
+
+def lines(shown: Preview) -> list[str]:
+    """The preview as the command prints it."""
+    out = [f"{shown.customers_seen} customers in QuickBooks; {shown.already_linked} already "
+           "linked to the hub"]
+    out.append(f"{len(shown.to_import)} would reach the host as new contacts"
+               + (":" if shown.to_import else ""))
+    out += [f"  {c.qbo_id:>6}  {c.name}" + (f" <{c.email}>" if c.email else "")
+            for c in shown.to_import]
+    out.append(f"{len(shown.matching)} match a host contact by email and would be linked to "
+               "it, not imported" + (":" if shown.matching else ""))
+    out += [f"  {c.qbo_id:>6}  {c.name} <{c.email}> -> {c.contact}" for c in shown.matching]
+    if shown.shared_emails:
+        out.append(f"{len(shown.shared_emails)} emails are shared by more than one QuickBooks "
+                   "customer:")
+        out += [f"  {s.email}: customers {', '.join(s.customers)}; {s.linked} is the one "
+                f"linked ({s.why})" for s in shown.shared_emails]
+    if shown.invoices_seen or shown.invoices:
+        out.append(f"{len(shown.invoices)} invoices would be imported, {shown.invoices_total} "
+                   "in all" + (":" if shown.invoices else ""))
+        out += [f"  {i.qbo_id:>6}  #{i.number or '-'}  {i.customer}  {i.total} "
+                f"({i.balance} owed)" for i in shown.invoices]
+    return out
