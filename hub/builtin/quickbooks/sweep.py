@@ -251,8 +251,13 @@ def _invoice(ctx: Context, settings: Settings, qbo: dict[str, Any]) -> int:
     contact = _contact_for(ctx, str(qbo["CustomerRef"]["value"]))
     invoice = mirror.invoice_from(qbo, link["external_id"], contact)
     key = f"invoice:{qbo_id}:{qbo.get('SyncToken')}"
+    if invoice.status == "void" and link["voided_at"] is not None:
+        links.set_balance(ctx, "invoice", link["external_id"], str(now))
+        return 0  # the hub's own void (the host's, or an undo): nothing the host does not know
+    # A void is a change of status, told as the contract says ("status": "void"); it zeroes
+    # the balance, but nothing was paid, so the other plugins hear no invoice.paid.
     ctx.notify_host("invoice.payment_updated", invoice, key=key)
-    if now < Decimal(known):
+    if now < Decimal(known) and invoice.status != "void":
         # Paid (in part) in QuickBooks: the other plugins hear it as a payment.
         ctx.publish("invoice.paid", invoice, key=key)
     links.set_balance(ctx, "invoice", link["external_id"], str(now))
