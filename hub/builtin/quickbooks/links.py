@@ -90,3 +90,13 @@ def marked(text: str | None) -> str | None:
     if text and text.startswith(MARKER):
         return text[len(MARKER):].split(" ", 1)[0].split("\n", 1)[0] or None
     return None
+
+
+def relink(ctx: Context, kind: str, gone: str, kept: str) -> int:
+    """Point every link to QuickBooks object ``gone`` at ``kept`` instead (a customer merged
+    into another): the host's ids stay, nothing is created. Its version is unknown, so the next
+    write reads it first; with no digest, the host's next word on it is written. Returns how
+    many links moved; 0 for a merge already followed."""
+    return int(ctx.write(lambda conn: conn.execute(update(TABLE).where(
+        TABLE.c.kind == kind, TABLE.c.qbo_id == gone).values(
+        qbo_id=kept, sync_token=None, digest=None, updated_at=utcnow())).rowcount))

@@ -181,8 +181,11 @@ def _customer(ctx: Context, settings: Settings, customer: dict[str, Any],
     if links.by_qbo_id(ctx, "customer", qbo_id):
         return 0  # the hub's own, or already imported
     ours = links.marked(customer.get("Notes"))
-    if ours:  # made by the ctx, link lost: restore it rather than import it back
-        links.put(ctx, "customer", ours, qbo_id, sync_token=None, digest=None)
+    if ours:  # made by the hub, link lost: restore it rather than import it back
+        if links.get(ctx, "customer", ours) is None:
+            # Unless the contact is linked to another customer now: this one was merged into
+            # it, and linking it back would bring the merged-away customer to life again.
+            links.put(ctx, "customer", ours, qbo_id, sync_token=None, digest=None)
         return 0
     contact = _host_contact(ctx, customer, hosts, seen)
     if contact:

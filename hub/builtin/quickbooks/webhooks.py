@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from hub.bounds import MAX_JSON_DEPTH, json_depth_exceeds
-from hub.builtin.quickbooks import connection
+from hub.builtin.quickbooks import connection, links
 from hub.ui import csrf_exempt, plugin_context
 
 bp = Blueprint("quickbooks_webhooks", __name__)
@@ -88,6 +88,28 @@ def entities(payload: Any) -> set[str]:
     return found
 
 
+def merges(payload: Any) -> list[tuple[str, str]]:
+    """The customer merges a notification names, as (merged away, kept): the legacy entity
+    ``{"name": "Customer", "id": kept, "operation": "Merge", "deletedId": gone}``, or the
+    CloudEvent ``qbo.customer.merged.v1`` of ``intuitentityid`` kept with ``data.deletedid``."""
+    found: list[tuple[str, str]] = []
+    if isinstance(payload, dict):
+        for note in _notifications(payload):
+            for entity in _items(_field(_field(note, "dataChangeEvent"), "entities")):
+                if str(_field(entity, "name")).lower() == "customer" and \
+                        str(_field(entity, "operation")).lower() == "merge":
+                    found.append((_realm(_field(entity, "deletedId")) or "",
+                                  _realm(_field(entity, "id")) or ""))
+    else:
+        for event in _notifications(payload):
+            if _field(event, "type") == "qbo.customer.merged.v1":
+                found.append((_realm(_field(_field(event, "data"), "deletedid")) or "",
+                              _realm(_field(event, "intuitentityid")) or ""))
+    # Ids are digits; anything else names no customer of ours and is passed over.
+    return [(gone, kept) for gone, kept in found
+            if gone.isdigit() and kept.isdigit() and gone != kept]
+
+
 def _refused(status: int, message: str) -> tuple[Response, int]:
     return jsonify(error=message), status
 
@@ -147,8 +169,8 @@ def receive() -> tuple[Response, int]:
         return refused
     # From here a 200, whatever the entries hold: Intuit retries any other answer, and an entry
     # we cannot read (a list for an object, {} for a company id, a date no calendar has) would
-    # fail the same way on every retry. The notification only says *that* something changed;
-    # nothing of it is stored or handed to the sweep, which reads the change feed itself.
+    # fail the same way on every retry. The notification mostly says *that* something changed;
+    # the sweep reads what from the change feed itself. Only a merge is taken from it.
     current = connection.row(ctx)
     if current is None or current["realm_id"] not in realms(payload):
         return jsonify(queued=False), 200  # not our company: acknowledged, nothing to do
@@ -156,6 +178,11 @@ def receive() -> tuple[Response, int]:
     # followed, even when a firing already waiting takes it in (a burst costs one run).
     queued = ctx.enabled
     if queued:
+        # A merge is followed at once: the change feed shows no merge (Intuit documents none),
+        # only the merged customer made inactive, so this is the one place it is named. The
+        # host's contact keeps its id and is linked to the customer kept: never a new one.
+        for gone, kept in merges(payload):
+            links.relink(ctx, "customer", gone, kept)
         ctx.run_job("sweep")
     if entities(payload) & {"preferences", "companyinfo"}:
         ctx.run_job("company-facts")  # the company's settings changed: the sync must follow them

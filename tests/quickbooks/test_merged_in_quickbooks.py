@@ -1,0 +1,72 @@
+"""Two customers merged in QuickBooks: the host's contact linked to the one merged away is
+linked to the one kept, as Intuit's webhook says (``Merge`` with ``deletedId``, or CloudEvents'
+``qbo.customer.merged.v1`` with ``data.deletedid``). Seen: the merge was not read, so the
+host's next change of the contact brought the merged-away customer back to life."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hub.builtin.quickbooks import links
+from hub.builtin.quickbooks.emulator.testing import Emulator
+from hub.hub import Hub
+from hub.queue.worker import run_due
+from hub.web.app import create_app
+from tests.conftest import serving
+from tests.quickbooks.conftest import qbo_ctx
+from tests.quickbooks.test_invoices import invoice_data, post
+from tests.samples import DATA
+
+
+@pytest.fixture
+def served_hub(connected: Hub) -> Iterator[str]:
+    with serving(create_app(connected)) as url:
+        yield url
+
+
+@pytest.mark.parametrize("fmt", ["cloudevents", "legacy"])
+def test_a_merge_relinks_the_hosts_contact_to_the_customer_kept(
+        connected: Hub, emulator: Emulator, served_hub: str, fmt: str) -> None:
+    client = create_app(connected).test_client()
+    post(client, "contact", "evt_1", {**DATA["contact"], "email": "dana@example.com"})
+    run_due(connected)
+    ctx = qbo_ctx(connected)
+    gone = links.get(ctx, "customer", "c-1")["qbo_id"]  # type: ignore[index]
+    kept = emulator.add_customer(DisplayName="Dana Whitfield-Lee",
+                                 PrimaryEmailAddr={"Address": "dana.lee@example.com"})
+    customers_before = len(emulator.objects("Customer"))
+    emulator.configure_webhooks(url=f"{served_hub}/quickbooks/webhooks", format=fmt)
+    attempts = len(emulator.webhook_attempts())
+    emulator.merge_customers(gone, kept["Id"])  # by hand, in QuickBooks
+    emulator.wait_for_webhooks(attempts + 1)
+    emulator.configure_webhooks(url=None)
+
+    link = links.get(ctx, "customer", "c-1")
+    assert link is not None and link["qbo_id"] == kept["Id"]
+    run_due(connected)
+    # The host's next words on Dana go to the customer kept; the merged one stays inactive.
+    post(client, "contact", "evt_2", {**DATA["contact"], "email": "dana@example.com",
+                                      "phone": "+1 555 0199"})
+    post(client, "invoice.sent", "evt_3", invoice_data())
+    run_due(connected)
+    assert emulator.get("Customer", gone)["Active"] is False  # type: ignore[index]
+    assert len(emulator.objects("Customer")) == customers_before  # none made
+    invoice = emulator.get("Invoice", links.get(ctx, "invoice", "inv-1")["qbo_id"])  # type: ignore[index]
+    assert invoice is not None and invoice["CustomerRef"]["value"] == kept["Id"]
+
+
+def test_merges_read_from_both_formats() -> None:
+    from hub.builtin.quickbooks.webhooks import merges
+
+    legacy: Any = {"eventNotifications": [{"realmId": "1", "dataChangeEvent": {"entities": [
+        {"name": "Customer", "id": "123", "operation": "Merge", "deletedId": "27"},
+        {"name": "Customer", "id": "9", "operation": "Update"},
+        {"name": "Customer", "id": "5", "operation": "Merge", "deletedId": {"x": 1}}]}}]}
+    cloud = [{"type": "qbo.customer.merged.v1", "intuitentityid": "123",
+              "data": {"deletedid": "27"}},
+             {"type": "qbo.customer.merged.v1", "intuitentityid": "123", "data": "27"}]
+    assert merges(legacy) == [("27", "123")]
+    assert merges(cloud) == [("27", "123")]
