@@ -16,9 +16,15 @@ from decimal import Decimal
 from typing import Any
 
 from hub import Context
-from hub.builtin.quickbooks import links, paging
+from hub.builtin.quickbooks import currencies, customers, links, paging
 from hub.builtin.quickbooks.api import calling
-from hub.builtin.quickbooks.customers import normalize_email, preferred, why_preferred
+from hub.builtin.quickbooks.customers import (
+    contact_id,
+    currency_of,
+    normalize_email,
+    preferred,
+    why_preferred,
+)
 from hub.events import Contact, Invoice, Payment
 
 
@@ -82,38 +88,55 @@ def host_contacts_by_email(ctx: Context) -> dict[str, str]:
     return found
 
 
+def host_contact_key(ctx: Context, customer: dict[str, Any], hosts: dict[str, str],
+                  seen: list[dict[str, Any]], home: str) -> str | None:
+    """The link key of the host contact with this customer's email and no customer yet in the
+    customer's currency, when this customer is the one the hub would link for that email and
+    currency (of several sharing it, ``preferred``, as ``customers.find_by_email`` picks)."""
+    email = customers.normalize_email((customer.get("PrimaryEmailAddr") or {}).get("Address"))
+    contact = hosts.get(email) if email else None
+    if contact is None:
+        return None
+    currency = customers.currency_of(customer, home)
+    key = customers.link_key(contact, currency, home)
+    if links.get(ctx, "customer", key) is not None:
+        return None
+    same = [c for c in seen if customers.currency_of(c, home) == currency
+            and customers.normalize_email((c.get("PrimaryEmailAddr") or {}).get("Address"))
+            == email]
+    chosen = customers.preferred(same)
+    return key if chosen is not None and str(chosen["Id"]) == str(customer["Id"]) else None
+
+
 def preview(ctx: Context, *, invoices: bool) -> Preview:
     """Reads every customer (and, with ``invoices``, every invoice) once, in pages."""
     with calling(ctx) as api:
-        customers = paging.every(api, "Customer", "Active IN (true, false)")
+        home = currencies.home(api.company)
+        everyone = paging.every(api, "Customer", "Active IN (true, false)")
         bills = paging.every(api, "Invoice") if invoices else []
     hosts = host_contacts_by_email(ctx)
-    shown = Preview(customers_seen=len(customers), invoices_seen=len(bills))
-    by_email: dict[str, list[dict[str, Any]]] = {}
-    for c in customers:
+    shown = Preview(customers_seen=len(everyone), invoices_seen=len(bills))
+    sharing: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for c in everyone:
         email = normalize_email((c.get("PrimaryEmailAddr") or {}).get("Address"))
         if email:
-            by_email.setdefault(email, []).append(c)
-    linked_for: dict[str, str] = {}
-    for email, same in by_email.items():
+            sharing.setdefault((email, currency_of(c, home)), []).append(c)
+    for (email, _currency), same in sharing.items():
         chosen = preferred(same)
-        assert chosen is not None
-        linked_for[email] = str(chosen["Id"])
-        if len(same) > 1:
-            ordered = sorted(same, key=lambda c: int(c["Id"]))
+        if chosen is not None and len(same) > 1:
             shown.shared_emails.append(SharedEmail(
-                email, [str(c["Id"]) for c in ordered], str(chosen["Id"]),
+                email, sorted((str(c["Id"]) for c in same), key=int), str(chosen["Id"]),
                 why_preferred(chosen, same)))
-    for c in customers:
+    for c in everyone:
         qbo_id = str(c["Id"])
         if links.by_qbo_id(ctx, "customer", qbo_id) or links.marked(c.get("Notes")):
             shown.already_linked += 1
             continue
         email = normalize_email((c.get("PrimaryEmailAddr") or {}).get("Address"))
         one = Customer(qbo_id, str(c.get("DisplayName") or ""), email)
-        if email and linked_for.get(email) == qbo_id and email in hosts and links.get(
-                ctx, "customer", hosts[email]) is None:
-            one.contact = hosts[email]
+        key = host_contact_key(ctx, c, hosts, everyone, home)
+        if key is not None:
+            one.contact = contact_id(key)
             shown.matching.append(one)
         else:
             shown.to_import.append(one)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 
 from hub import Context
-from hub.builtin.quickbooks import customers, links, mirror, paging, preview
+from hub.builtin.quickbooks import currencies, customers, links, mirror, paging, preview
 from hub.builtin.quickbooks.api import Api, calling, quote
 from hub.builtin.quickbooks.models import QboConnection
 from hub.builtin.quickbooks.settings import Settings
@@ -138,6 +138,7 @@ def run(ctx: Context) -> None:
     assert isinstance(settings, Settings)
     started = utcnow()
     with calling(ctx) as api:
+        home = currencies.home(api.company)
         connection_row = hub_connection_cursor(ctx)
         how = ""
         if connection_row is None:
@@ -153,7 +154,7 @@ def run(ctx: Context) -> None:
     imported = told = 0
     hosts = preview.host_contacts_by_email(ctx) if customers else {}
     for n, c in enumerate(customers, start=1):
-        imported += _customer(ctx, settings, c, hosts, customers)
+        imported += _customer(ctx, settings, c, hosts, customers, home)
         ctx.progress(n, len(customers), "customers looked at")
     for n, i in enumerate(invoices, start=1):
         told += _invoice(ctx, settings, i)
@@ -174,7 +175,7 @@ def hub_connection_cursor(ctx: Context) -> datetime | None:
 
 
 def _customer(ctx: Context, settings: Settings, customer: dict[str, Any],
-              hosts: dict[str, str], seen: list[dict[str, Any]]) -> int:
+              hosts: dict[str, str], seen: list[dict[str, Any]], home: str) -> int:
     if customer.get("status") == "Deleted":
         return 0
     qbo_id = str(customer["Id"])
@@ -187,7 +188,7 @@ def _customer(ctx: Context, settings: Settings, customer: dict[str, Any],
             # it, and linking it back would bring the merged-away customer to life again.
             links.put(ctx, "customer", ours, qbo_id, sync_token=None, digest=None)
         return 0
-    contact = _host_contact(ctx, customer, hosts, seen)
+    contact = preview.host_contact_key(ctx, customer, hosts, seen, home)
     if contact:
         # The host has this client already: linked, not imported as a second contact. With no
         # digest, the host's next word on the contact brings the customer up to date.
@@ -201,20 +202,6 @@ def _customer(ctx: Context, settings: Settings, customer: dict[str, Any],
     ctx.notify_host("contact.imported", mirror.contact_from(customer, external_id),
                     key=f"customer:{qbo_id}")
     return 1
-
-
-def _host_contact(ctx: Context, customer: dict[str, Any], hosts: dict[str, str],
-                  seen: list[dict[str, Any]]) -> str | None:
-    """The host contact with this customer's email and no customer yet, when this customer is
-    the one the hub would link for that email (of several sharing it, ``preferred``)."""
-    email = customers.normalize_email((customer.get("PrimaryEmailAddr") or {}).get("Address"))
-    contact = hosts.get(email) if email else None
-    if contact is None or links.get(ctx, "customer", contact) is not None:
-        return None
-    same = [c for c in seen if customers.normalize_email(
-        (c.get("PrimaryEmailAddr") or {}).get("Address")) == email]
-    chosen = customers.preferred(same)
-    return contact if chosen is not None and str(chosen["Id"]) == str(customer["Id"]) else None
 
 
 def _contact_for(ctx: Context, customer_id: str) -> Any:
