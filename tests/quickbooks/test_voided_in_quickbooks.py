@@ -1,7 +1,8 @@
-"""An invoice voided in QuickBooks is a change of status, never a payment: the host is told its
+"""An invoice voided or deleted in QuickBooks is never a payment. A void: the host is told its
 status is now void (``invoice.payment_updated``, as the contract says of status changes), and
 no plugin hears ``invoice.paid`` for it. Seen: a void was published as a payment, so every
-other plugin's ``on_invoice_paid`` ran for money nobody paid."""
+other plugin's ``on_invoice_paid`` ran for money nobody paid. A delete: the host is told, once
+(``invoice.deleted_in_quickbooks``); seen: nobody was."""
 
 from __future__ import annotations
 
@@ -62,3 +63,19 @@ def test_a_payment_in_quickbooks_is_still_heard_as_paid(connected: Hub, emulator
     sweep(connected)
     assert [m["data"]["status"] for m in told(host, "invoice.payment_updated")] == ["paid"]
     assert len(_published(connected, "invoice.paid")) == 1
+
+
+def test_an_invoice_deleted_in_quickbooks_is_told_to_the_host_once(
+        connected: Hub, emulator: Emulator, host: Recorder) -> None:
+    send_invoice(connected, "invoice.sent", "evt_1")
+    sweep(connected)
+    qbo_id = links.get(qbo_ctx(connected), "invoice", "inv-1")["qbo_id"]  # type: ignore[index]
+    emulator.delete("Invoice", qbo_id)  # by hand, in QuickBooks
+
+    sweep(connected)
+    sweep(connected)
+
+    [told_host] = told(host, "invoice.deleted_in_quickbooks")
+    assert told_host["data"] == {"external_id": "inv-1", "quickbooks_id": qbo_id}
+    assert told(host, "invoice.payment_updated") == []
+    assert _published(connected, "invoice.paid") == []

@@ -216,10 +216,16 @@ def _contact_for(ctx: Context, customer_id: str) -> Any:
 
 
 def _invoice(ctx: Context, settings: Settings, qbo: dict[str, Any]) -> int:
-    if qbo.get("status") == "Deleted":
-        return 0
     qbo_id = str(qbo["Id"])
     link = links.by_qbo_id(ctx, "invoice", qbo_id)
+    if qbo.get("status") == "Deleted":
+        if link is None:
+            return 0
+        # Deleted by hand in QuickBooks: the host is told (once: the key names the invoice),
+        # and nothing is written back; an operator's reconcile fix creates it again.
+        return int(ctx.notify_host("invoice.deleted_in_quickbooks", {
+            "external_id": link["external_id"], "quickbooks_id": qbo_id},
+            key=f"invoice:{qbo_id}:deleted"))
     if link is None:
         ours = links.marked(qbo.get("PrivateNote"))
         if ours:
