@@ -153,8 +153,7 @@ def import_command(ctx: Context, preview: bool, invoices: bool, as_json: bool) -
     if not preview:
         if as_json or invoices:
             raise click.UsageError("--json and --invoices go with --preview")
-        ctx.run_job("sweep")
-        click.echo("import queued: `hub events failed` or Activity shows how it goes")
+        click.echo(connect.import_now(ctx))
         return
     settings = ctx.settings
     wanted = invoices or (isinstance(settings, Settings) and settings.import_invoices)

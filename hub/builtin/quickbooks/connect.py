@@ -17,17 +17,30 @@ class ConnectError(Exception):
     """Connecting failed; the message says why and what to do."""
 
 
-def _finish(ctx: Context, realm_id: str, environment: str, tokens: oauth.Tokens) -> str:
+def _finish(ctx: Context, realm_id: str, environment: str, tokens: oauth.Tokens,
+            review_first: bool = False) -> str:
     try:
         company = read_company(ctx.config, environment, realm_id, tokens.access_token, ctx)
     except Exception as exc:
         raise ConnectError(f"connected to Intuit, but could not read the company: {exc}") \
             from None
     connection.save_connection(ctx, realm_id, environment, tokens, company)
+    connected = f"QuickBooks connected: {company.get('name') or realm_id} ({environment})"
+    if review_first and connection.row(ctx)["cdc_cursor"] is None:  # type: ignore[index]
+        # Nothing imported yet: the operator chooses "Import now" or "Review first".
+        connection.hold_first_import(ctx, True)
+        return connected
     # The first import at once, not at the next poll slot (up to poll_minutes away): until
     # it has read the company, every balance the booking gate asks for is stale.
     ctx.run_job("sweep")
-    return f"QuickBooks connected: {company.get('name') or realm_id} ({environment})"
+    return connected
+
+
+def import_now(ctx: Context) -> str:
+    """The operator's go for the import (``hub quickbooks import``, "Import now")."""
+    connection.hold_first_import(ctx, False)
+    ctx.run_job("sweep")
+    return "Import started: Activity shows how it goes"
 
 
 def _is_realm_id(value: str) -> bool:
@@ -85,4 +98,4 @@ def finish_browser(ctx: Context, *, state: str | None, code: str | None, realm_i
                                      memory=ctx.memory)
     except oauth.OAuthFailure as exc:
         raise ConnectError(f"Intuit refused the authorization code: {exc}") from None
-    return _finish(ctx, realm_id, ctx.config.qbo_environment, tokens)
+    return _finish(ctx, realm_id, ctx.config.qbo_environment, tokens, review_first=True)

@@ -88,6 +88,19 @@ def save_connection(ctx: Context, realm_id: str, environment: str, tokens: oauth
              realm_id, environment, released)
 
 
+def hold_first_import(ctx: Context, held: bool) -> None:
+    """Make the first import wait for the operator's go (``held``), or let it run."""
+    ctx.write(lambda conn: conn.execute(update(TABLE).where(TABLE.c.id == 1).values(
+        first_import="review" if held else None)))
+
+
+def first_import_held(ctx: Context) -> bool:
+    """Whether the first import has yet to run and waits for the operator's go."""
+    current = row(ctx)
+    return bool(current and current["cdc_cursor"] is None
+                and current["first_import"] == "review")
+
+
 def require(ctx: Context) -> dict[str, Any]:
     """The connection, or the right outcome for a delivery that needs one."""
     current = row(ctx)

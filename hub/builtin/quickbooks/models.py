@@ -31,6 +31,9 @@ class QboConnection(SQLModel, table=True):
     last_sync_at: datetime | None = Field(default=None, sa_type=DateTime())
     # Where the next change sweep starts (CDC's changedSince); None until the first import.
     cdc_cursor: datetime | None = Field(default=None, sa_type=DateTime())
+    # "review" while the first import waits for the operator's go (a browser connect offers
+    # "Import now" or "Review first"); None once it may run.
+    first_import: str | None = Field(default=None, max_length=16)
     company: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     updated_at: datetime = Field(sa_type=DateTime())

@@ -29,7 +29,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 
 from hub import Context
-from hub.builtin.quickbooks import currencies, customers, links, mirror, paging, preview
+from hub.builtin.quickbooks import (
+    connection,
+    currencies,
+    customers,
+    links,
+    mirror,
+    paging,
+    preview,
+)
 from hub.builtin.quickbooks.api import Api, calling, quote
 from hub.builtin.quickbooks.models import QboConnection
 from hub.builtin.quickbooks.settings import Settings
@@ -137,6 +145,10 @@ def run(ctx: Context) -> None:
     settings = ctx.settings
     assert isinstance(settings, Settings)
     started = utcnow()
+    if connection.first_import_held(ctx):
+        ctx.note("the first import waits for the operator: Import now or Review first on the "
+                 "QuickBooks card, or `hub quickbooks import [--preview]`")
+        return
     with calling(ctx) as api:
         home = currencies.home(api.company)
         connection_row = hub_connection_cursor(ctx)

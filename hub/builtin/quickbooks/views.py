@@ -10,7 +10,8 @@ from flask import Blueprint, redirect, render_template, request
 from markupsafe import Markup, escape
 
 from hub import Context
-from hub.builtin.quickbooks import connect, connection, reads, sweep
+from hub.builtin.quickbooks import connect, connection, preview, reads, sweep
+from hub.builtin.quickbooks.settings import Settings
 from hub.clock import utcnow
 from hub.ui import csrf_field, operator_only, plugin_context, when
 
@@ -22,12 +23,13 @@ def _ctx() -> Context:
 
 
 def _page(title: str, message: str, kind: str, status: int = 200,
-          again: bool = False) -> tuple[str, int]:
+          again: bool = False, choose: bool = False) -> tuple[str, int]:
     """An answer inside the settings UI's layout (its header, navigation and sign-out), with
-    the way back to Integrations and, after a refused connect, a button to try again."""
+    the way back to Integrations and, after a refused connect, a button to try again; with
+    ``choose``, the first import's "Import now" and "Review first"."""
     return render_template("quickbooks/message.html", nav="integrations", title=title,
                            message=message[:1].upper() + message[1:], kind=kind,
-                           again=again), status
+                           again=again, choose=choose), status
 
 
 @bp.post("/connect")
@@ -49,7 +51,33 @@ def callback() -> Any:
             realm_id=args.get("realmId"), error=args.get("error"))
     except connect.ConnectError as exc:
         return _page("QuickBooks not connected", str(exc), "error", 400, again=True)
-    return _page("QuickBooks connected", message, "ok")
+    held = connection.first_import_held(_ctx())
+    if held:
+        message += (". Nothing is imported yet: import QuickBooks' customers now, or first "
+                    "review what the import would bring")
+    return _page("QuickBooks connected", message, "ok", choose=held)
+
+
+@bp.get("/import/preview")
+@operator_only
+def import_preview() -> Any:
+    ctx = _ctx()
+    if connection.status(ctx)["status"] != "connected":
+        return _page("QuickBooks not connected", "connect QuickBooks first", "error", 400)
+    settings = ctx.settings
+    shown = preview.preview(ctx, invoices=isinstance(settings, Settings)
+                            and settings.import_invoices)
+    return render_template("quickbooks/preview.html", nav="integrations", shown=shown,
+                           held=connection.first_import_held(ctx))
+
+
+@bp.post("/import")
+@operator_only
+def import_now() -> Any:
+    ctx = _ctx()
+    if connection.status(ctx)["status"] != "connected":
+        return _page("QuickBooks not connected", "connect QuickBooks first", "error", 400)
+    return _page("QuickBooks import started", connect.import_now(ctx), "ok")
 
 
 @bp.post("/disconnect")
@@ -77,6 +105,12 @@ def card(ctx: Context) -> str:
         parts.append(connect_form.format(label="Reconnect"))
     else:
         parts.append('<p><span class="pill ok">QuickBooks connected</span></p>')
+    if connection.first_import_held(ctx):
+        parts.append('<p class="warning">Nothing imported yet: the first import waits for '
+                     'you.</p><form method="post" action="/quickbooks/import" class="inline">'
+                     + token + '<button type="submit" class="primary">Import now</button>'
+                     '</form> <a class="button" href="/quickbooks/import/preview">Review '
+                     'first</a>')
     parts.append(
         f'<dl class="facts"><dt>Company</dt><dd>{escape(s["company_name"] or s["realm_id"])}'
         f'</dd><dt>Environment</dt><dd>{escape(s["environment"])}</dd>'
