@@ -113,6 +113,7 @@ def run(args: argparse.Namespace, database: str | None) -> None:
     grant = emulator.connect()
     ctx = hub.context("quickbooks", "bench", "-")
     connect.with_refresh_token(ctx, grant["realmId"], grant["refresh_token"])
+    run_due(hub)  # the first import, which connecting queues: not any event's calls
     api = create_app(hub).test_client()
     auth = {"Authorization": "Bearer k"}
 
