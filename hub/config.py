@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from dotenv import dotenv_values
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -330,10 +328,4 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Co
         finally:
             _GIVEN.reset(token)
     env_file = Path.cwd() / ".env" if dotenv else None
-    if env_file is not None and env_file.is_file():
-        # hub/builtin/quickbooks/commands.py reads QBO_REFRESH_TOKEN from os.environ, and says a
-        # .env may set it: until it reads config.qbo_refresh_token, that one is exported.
-        refresh = dotenv_values(env_file).get("QBO_REFRESH_TOKEN")
-        if refresh and "QBO_REFRESH_TOKEN" not in os.environ:
-            os.environ["QBO_REFRESH_TOKEN"] = refresh
-    return Config(_env_file=env_file)
+    return Config(_env_file=env_file if env_file is not None and env_file.is_file() else None)

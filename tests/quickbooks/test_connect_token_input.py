@@ -35,6 +35,16 @@ def test_the_token_from_the_environment(env: dict[str, str], emulator: Emulator)
     assert grant["refresh_token"] not in output
 
 
+def test_the_token_from_a_dotenv_file(env: dict[str, str], emulator: Emulator,
+                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    grant = emulator.connect()
+    (tmp_path / ".env").write_text(f"QBO_REFRESH_TOKEN={grant['refresh_token']}\n")
+    monkeypatch.chdir(tmp_path)
+    code, output = connect(env, grant["realmId"])  # nothing on standard input
+    assert code == 0, output
+    assert output.startswith("QuickBooks connected: ")
+
+
 def test_the_token_from_standard_input(env: dict[str, str], emulator: Emulator) -> None:
     grant = emulator.connect()
     code, output = connect(env, grant["realmId"], stdin=grant["refresh_token"] + "\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 
@@ -43,12 +42,13 @@ def _refresh_token(_ctx: click.Context, _param: click.Parameter,
     return value
 
 
-def _token_elsewhere() -> str:
-    """``--refresh-token`` left out: the token from ``QBO_REFRESH_TOKEN`` (a ``.env`` file may
-    set it), else standard input (asked for, hidden, on a terminal; a line when piped), so it
-    never sits in ``ps`` or the shell's history."""
-    if "QBO_REFRESH_TOKEN" in os.environ:
-        value, where = os.environ["QBO_REFRESH_TOKEN"].strip(), "QBO_REFRESH_TOKEN"
+def _token_elsewhere(ctx: Context) -> str:
+    """``--refresh-token`` left out: the token from ``QBO_REFRESH_TOKEN`` (the hub's
+    configuration, so a ``.env`` file may set it), else standard input (asked for, hidden, on a
+    terminal; a line when piped), so it never sits in ``ps`` or the shell's history."""
+    configured = ctx.config.qbo_refresh_token
+    if configured is not None:
+        value, where = configured.strip(), "QBO_REFRESH_TOKEN"
     else:
         if sys.stdin.isatty():
             value = click.prompt("Refresh token", hide_input=True, err=True).strip()
@@ -92,7 +92,7 @@ def connect_command(ctx: Context, realm_id: str, refresh_token: str | None,
                     environment: str | None) -> None:
     """Connect without a browser: the refresh token is exchanged now."""
     if refresh_token is None:
-        refresh_token = _token_elsewhere()
+        refresh_token = _token_elsewhere(ctx)
     try:
         click.echo(connect.with_refresh_token(ctx, realm_id, refresh_token, environment))
     except connect.ConnectError as exc:
