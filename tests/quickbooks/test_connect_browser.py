@@ -25,6 +25,19 @@ def site_and_hub(make_qbo_hub: Any) -> Iterator[tuple[str, Hub]]:
         yield url, hub
 
 
+def connect_in_browser(page: Any, site: str, shoot: bool = False) -> None:
+    """Sign in, Connect QuickBooks, approve on Intuit's consent page (the emulator's)."""
+    page.goto(site + "/")
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.click("button:has-text('Connect QuickBooks')")
+    page.wait_for_selector("button:has-text('Connect')")
+    if shoot:
+        shot(page, "quickbooks-consent")
+    page.click("button[value=connect]")
+    page.wait_for_selector("h1:has-text('QuickBooks connected')")
+
+
 def test_connect_and_disconnect_from_the_quickbooks_card(browser: Any,  # noqa: F811
                                                          site_and_hub: tuple[str, Hub]) -> None:
     site, hub = site_and_hub
@@ -32,15 +45,7 @@ def test_connect_and_disconnect_from_the_quickbooks_card(browser: Any,  # noqa: 
     context.set_default_timeout(5000)
     page = context.new_page()
     try:
-        page.goto(site + "/")
-        page.fill("#password", PASSWORD)
-        page.click("button:has-text('Sign in')")
-        page.click("button:has-text('Connect QuickBooks')")
-        # Intuit's consent page (the emulator's): pick the company, approve.
-        page.wait_for_selector("button:has-text('Connect')")
-        shot(page, "quickbooks-consent")
-        page.click("button[value=connect]")
-        page.wait_for_selector("h1:has-text('QuickBooks connected')")
+        connect_in_browser(page, site, shoot=True)
         assert "(sandbox)" in page.inner_text("main")
         shot(page, "quickbooks-connected")
         assert connection.status(qbo_ctx(hub))["status"] == "connected"

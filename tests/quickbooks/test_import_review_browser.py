@@ -10,9 +10,12 @@ from hub.builtin.quickbooks.emulator.testing import Emulator
 from hub.hub import Hub
 from hub.queue.worker import run_due
 from tests.plugins.recorder import Recorder
-from tests.quickbooks.test_connect_browser import site_and_hub  # noqa: F401  (a fixture)
+from tests.quickbooks.test_connect_browser import (  # noqa: F401  (site_and_hub: a fixture)
+    connect_in_browser,
+    site_and_hub,
+)
 from tests.quickbooks.test_from_quickbooks import told
-from tests.ui.conftest import PASSWORD, shot
+from tests.ui.conftest import shot
 
 
 def test_review_first_then_import_now(browser: Any, site_and_hub: tuple[str, Hub],  # noqa: F811
@@ -24,13 +27,7 @@ def test_review_first_then_import_now(browser: Any, site_and_hub: tuple[str, Hub
     context.set_default_timeout(5000)
     page = context.new_page()
     try:
-        page.goto(site + "/")
-        page.fill("#password", PASSWORD)
-        page.click("button:has-text('Sign in')")
-        page.click("button:has-text('Connect QuickBooks')")
-        page.wait_for_selector("button:has-text('Connect')")
-        page.click("button[value=connect]")
-        page.wait_for_selector("h1:has-text('QuickBooks connected')")
+        connect_in_browser(page, site)
         assert "Nothing is imported yet" in page.inner_text("main")
         run_due(hub)  # the sweep's slot comes and goes: it waits for the operator
         assert told(host, "contact.imported") == []
