@@ -23,6 +23,7 @@ from hub.builtin.quickbooks import (
     links,
     mirror,
     receipts,
+    reconcile_fixes,
     sweep,
 )
 from hub.builtin.quickbooks.commands import add_commands
@@ -145,6 +146,14 @@ def scheduled(register: JobRegistrar, settings: Settings) -> None:
              "(also at once when QuickBooks says they changed)")
     register("close-month", close_months, cron="0 6 1 * *",
              description="bill monthly-billed sessions of the month just ended")
+    register("reconcile-work", reconcile_fixes.work, hours=24,
+             description="apply the reconcile fixes and checks asked for (Reconcile page, "
+             "hub quickbooks reconcile --fix): at once when asked, and daily any that failed")
+    if settings.reconcile_days:
+        register("reconcile", reconcile_fixes.scheduled_check,
+                 hours=24 * settings.reconcile_days,
+                 description="compare the host with QuickBooks and tell the host a summary "
+                 "(reconcile.summary)")
 
 
 def company_facts(ctx: Context) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import date
 
 import click
 
@@ -164,6 +165,63 @@ def import_command(ctx: Context, preview: bool, invoices: bool, as_json: bool) -
     for line in previews.lines(shown):
         click.echo(line)
     click.echo("Nothing was imported. `hub quickbooks import` to import.")
+
+
+def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{shown(value)}: write the day as YYYY-MM-DD, e.g. "
+                                 "2026-03-01") from None
+    if not EARLIEST <= day <= LATEST:
+        raise click.BadParameter(f"{shown(value)}: the day must be from {EARLIEST} to "
+                                 f"{LATEST}, as every date the hub keeps")
+    return day
+
+
+@quickbooks.command("reconcile")
+@click.option("--since", default=None, callback=_day, metavar="YYYY-MM-DD",
+              help="only what the host last stated on or after that day")
+@click.option("--json", "as_json", is_flag=True, help="the findings as JSON")
+@click.option("--fix", is_flag=True,
+              help="apply the safe fixes (those writing what the host says or what the hub "
+                   "wrote, or telling the host), as deliveries of the reconcile-work job")
+@pass_context("quickbooks")
+def reconcile_command(ctx: Context, since: date | None, as_json: bool, fix: bool) -> None:
+    """Compare what the host last said of each linked contact, invoice and payment with what
+    QuickBooks holds now, and say what differs and the fix."""
+    from hub.builtin.quickbooks import reconcile, reconcile_fixes, reconcile_store
+
+    if connection.status(ctx)["status"] != "connected":
+        click.echo("QuickBooks is not connected: `hub quickbooks connect` first", err=True)
+        sys.exit(1)
+
+    def progress(done: int, total: int, what: str) -> None:
+        click.echo(f"{what}: {done}/{total}", err=True)
+
+    pk = reconcile_store.start_run(ctx, None, since)
+    try:
+        report = reconcile.run(ctx, since, progress)
+    except Exception as exc:
+        reconcile_store.finish_run(ctx, pk, None, str(exc))
+        raise
+    reconcile_store.finish_run(ctx, pk, report)
+    if as_json:
+        click.echo(reconcile.dumps(report))
+    else:
+        for line in reconcile.lines(report):
+            click.echo(line)
+    if fix:
+        safe = [f for f in report.findings if f.safe]
+        if safe:
+            reconcile_fixes.ask(ctx, [f.as_json() for f in safe])
+        click.echo(f"{len(safe)} safe fixes asked for: the reconcile-work job applies them, "
+                   "each noted in Activity (`hub jobs run quickbooks.reconcile-work` applies "
+                   "them here, now)" + (f"; {len(report.findings) - len(safe)} left to fix by "
+                                        "hand" if len(safe) < len(report.findings) else ""),
+                   err=as_json)
 
 
 @quickbooks.command("disconnect")

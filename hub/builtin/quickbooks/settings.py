@@ -53,6 +53,11 @@ class Settings(BaseModel):
         "app a month, its CorePlus calls: 500,000 on the free Builder tier of the App Partner "
         "Program, more on paid tiers; the QuickBooks card warns at 80 %")
 
+    reconcile_days: int = Field(
+        0, ge=0, le=366, description="every how many days reconcile compares the host with "
+        "QuickBooks by itself and tells the host a summary (reconcile.summary); 0: never (run "
+        "it from the Reconcile page or hub quickbooks reconcile)")
+
     timezone: str = Field(
         "", description="the company's time zone as an IANA name, e.g. America/Los_Angeles: an "
         "invoice due today is overdue only once the company's day is over (empty: this "

@@ -1,0 +1,261 @@
+"""hub quickbooks reconcile: what the host last said against what QuickBooks holds now, one
+finding per difference; --fix applies the safe fixes as deliveries of the reconcile-work job,
+after which reconcile finds nothing and nothing in QuickBooks is doubled. Against the emulator,
+its books changed by hand as a person would change them."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from hub.builtin.quickbooks import links, reconcile_fixes
+from hub.builtin.quickbooks.emulator.testing import Emulator
+from hub.hub import Hub
+from hub.queue.worker import run_due
+from hub.roles.cli import build_cli
+from hub.web.app import create_app
+from tests.plugins.recorder import Recorder
+from tests.quickbooks.conftest import qbo_ctx, qbo_env
+from tests.quickbooks.test_from_quickbooks import told
+from tests.quickbooks.test_invoices import invoice_data, post, qbo_invoice
+from tests.samples import DATA
+
+
+def reconcile_cli(tmp_path: Path, emulator: Emulator, *args: str) -> dict[str, Any]:
+    said = CliRunner().invoke(build_cli(), ["quickbooks", "reconcile", "--json", *args],
+                              env=qbo_env(tmp_path, emulator))
+    assert said.exit_code == 0, said.output
+    return json.loads(said.stdout)  # type: ignore[no-any-return]
+
+
+def kinds(found: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(f["kind"], f["subject"]) for f in found["findings"]]
+
+
+def fix_and_check_again(hub: Hub, tmp_path: Path, emulator: Emulator) -> dict[str, Any]:
+    """--fix, the job's delivery run as a worker runs it, then reconcile again."""
+    reconcile_cli(tmp_path, emulator, "--fix")
+    run_due(hub)
+    [work] = [d for e in _job_events(hub) for d in e["deliveries"]]
+    assert work["status"] == "done", work
+    return reconcile_cli(tmp_path, emulator)
+
+
+def _job_events(hub: Hub) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from hub.queue.db import reading
+    from hub.queue.store import EVENTS
+
+    with reading(hub.engine) as conn:
+        keys = conn.execute(select(EVENTS.c.key).where(
+            EVENTS.c.key.like("quickbooks.reconcile-work@%"))).scalars().all()
+    found = [hub.event(key, source="scheduler") for key in keys]
+    return [e for e in found if e is not None]
+
+
+def sent(hub: Hub, emulator: Emulator) -> dict[str, Any]:
+    """The host's invoice inv-1, sent and written to QuickBooks; as QuickBooks holds it."""
+    post(create_app(hub).test_client(), "invoice.sent", "evt_1", invoice_data())
+    run_due(hub)
+    return qbo_invoice(hub, emulator)
+
+
+def marked(emulator: Emulator, external_id: str = "inv-1") -> list[dict[str, Any]]:
+    """The invoices QuickBooks holds for the host's invoice (by the hub's marker)."""
+    return [i for i in emulator.objects("Invoice")
+            if links.marked(i.get("PrivateNote")) == external_id and not i.get("_deleted")]
+
+
+def test_agreeing_books_find_nothing_at_a_few_reads(connected: Hub, emulator: Emulator,
+                                                    tmp_path: Path) -> None:
+    client = create_app(connected).test_client()
+    for n in range(3):
+        post(client, "invoice.sent", f"evt_{n}", invoice_data(external_id=f"inv-{n}",
+                                                               number=f"10{n}"))
+    run_due(connected)
+    emulator.reset_calls()
+    found = reconcile_cli(tmp_path, emulator)
+    assert found["findings"] == []
+    assert found["checked"] == {"invoices": 3, "contacts": 1, "payments": 0}
+    # One batch call: a query for the 3 invoices, one for their customer.
+    assert (found["reads"], found["calls"]) == (2, 1)
+    assert emulator.calls() == {"POST batch": 1}
+    # --since leaves out what the host stated before that day.
+    later = reconcile_cli(tmp_path, emulator, "--since", "2199-01-01")
+    assert later["checked"] == {"invoices": 0, "contacts": 0, "payments": 0}
+
+
+def test_a_deleted_invoice_is_created_again_once(connected: Hub, emulator: Emulator,
+                                                 tmp_path: Path) -> None:
+    first = sent(connected, emulator)
+    emulator.delete("Invoice", first["Id"])
+    found = reconcile_cli(tmp_path, emulator)
+    assert kinds(found) == [("invoice_missing", "invoice:inv-1")]
+    [finding] = found["findings"]
+    assert "deleted" in finding["quickbooks_says"] and finding["safe"]
+    assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
+    [again] = marked(emulator)
+    assert again["Id"] != first["Id"]
+    assert Decimal(str(again["TotalAmt"])) == Decimal("189.98")
+    # Asked again (a second --fix, a retried job): nothing doubled.
+    reconcile_fixes.ask(qbo_ctx(connected), [{**finding, "id": "asked-again"}])
+    run_due(connected)
+    assert len(marked(emulator)) == 1
+
+
+def test_an_invoice_changed_in_quickbooks_is_put_back(connected: Hub, emulator: Emulator,
+                                                      tmp_path: Path) -> None:
+    first = sent(connected, emulator)
+    emulator.edit_invoice(first["Id"], TxnDate="2026-03-30", DueDate="2026-05-01")
+    found = reconcile_cli(tmp_path, emulator)
+    assert kinds(found) == [("invoice_differs", "invoice:inv-1")]
+    says = found["findings"][0]["quickbooks_says"]
+    assert "date 2026-03-30 (the host's 2026-03-28)" in says and "due 2026-05-01" in says
+    assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
+    [back] = marked(emulator)
+    assert (back["Id"], back["TxnDate"], back["DueDate"]) == (first["Id"], "2026-03-28",
+                                                              "2026-04-04")
+
+
+def test_quickbooks_version_can_be_accepted_and_the_host_told(
+        connected: Hub, emulator: Emulator, host: Recorder, tmp_path: Path) -> None:
+    first = sent(connected, emulator)
+    emulator.edit_invoice(first["Id"], DueDate="2026-05-01")
+    found = reconcile_cli(tmp_path, emulator)
+    [finding] = found["findings"]
+    assert finding["accept"]
+    ctx = qbo_ctx(connected)
+    assert reconcile_fixes.ask_ids(ctx, [finding["id"]], "accept") == 1
+    run_due(connected)
+    [changed] = told(host, "invoice.changed_in_quickbooks")
+    assert changed["data"]["external_id"] == "inv-1"
+    assert changed["data"]["due_date"] == "2026-05-01"
+    assert reconcile_cli(tmp_path, emulator)["findings"] == []
+    assert qbo_invoice(connected, emulator)["DueDate"] == "2026-05-01"  # kept
+
+
+def test_lines_changed_in_quickbooks_are_found(connected: Hub, emulator: Emulator,
+                                               tmp_path: Path) -> None:
+    first = sent(connected, emulator)
+    lines = [line for line in first["Line"] if line.get("DetailType") == "SalesItemLineDetail"]
+    emulator.edit_invoice(first["Id"], Line=lines[:1])
+    found = reconcile_cli(tmp_path, emulator)
+    assert kinds(found) == [("invoice_differs", "invoice:inv-1")]
+    assert "1 lines (the host's 2)" in found["findings"][0]["quickbooks_says"]
+    assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
+    assert Decimal(str(qbo_invoice(connected, emulator)["TotalAmt"])) == Decimal("189.98")
+
+
+def test_an_invoice_voided_in_quickbooks_is_told_never_unvoided(
+        connected: Hub, emulator: Emulator, host: Recorder, tmp_path: Path) -> None:
+    first = sent(connected, emulator)
+    emulator.void("Invoice", first["Id"])
+    before = len(emulator.objects("Invoice"))
+    found = reconcile_cli(tmp_path, emulator)
+    assert kinds(found) == [("invoice_voided", "invoice:inv-1")]
+    assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
+    [update] = told(host, "invoice.payment_updated")
+    assert update["data"]["status"] == "void"
+    assert Decimal(str(qbo_invoice(connected, emulator)["TotalAmt"])) == 0  # still void
+    assert len(emulator.objects("Invoice")) == before
+
+
+def test_a_payment_deleted_in_quickbooks_is_recorded_again(connected: Hub, emulator: Emulator,
+                                                           tmp_path: Path) -> None:
+    client = create_app(connected).test_client()
+    post(client, "invoice.paid", "evt_1", invoice_data(status="partially_paid",
+                                                       amount_paid="89.98"))
+    run_due(connected)
+    invoice = qbo_invoice(connected, emulator)
+    [payment] = [p for p in emulator.objects("Payment")
+                 if p["Line"][0]["LinkedTxn"][0]["TxnId"] == invoice["Id"]]
+    emulator.delete("Payment", payment["Id"])
+    found = reconcile_cli(tmp_path, emulator)
+    assert kinds(found) == [("payment_missing", "invoice:inv-1")]
+    assert "0.00 paid" in found["findings"][0]["quickbooks_says"]
+    assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
+    assert Decimal(str(qbo_invoice(connected, emulator)["Balance"])) == Decimal("100.00")
+    live = [p for p in emulator.objects("Payment") if not p.get("_deleted")
+            and p["Line"] and p["Line"][0]["LinkedTxn"][0]["TxnId"] == invoice["Id"]]
+    assert len(live) == 1
+
+
+def test_a_payment_recorded_only_in_quickbooks_is_reported_not_deleted(
+        connected: Hub, emulator: Emulator, host: Recorder, tmp_path: Path) -> None:
+    first = sent(connected, emulator)
+    emulator.record_payment(first["Id"], 20)
+    found = reconcile_cli(tmp_path, emulator)
+    assert kinds(found) == [("payment_extra", "invoice:inv-1")]
+    assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
+    [update] = told(host, "invoice.payment_updated")
+    assert update["data"]["amount_paid"] == "20.00"
+    assert Decimal(str(qbo_invoice(connected, emulator)["Balance"])) == Decimal("169.98")
+
+
+def test_a_customer_made_inactive_is_made_active_again(connected: Hub, emulator: Emulator,
+                                                       tmp_path: Path) -> None:
+    first = sent(connected, emulator)
+    customer_id = first["CustomerRef"]["value"]
+    emulator.hand_edit("Customer", customer_id, Active=False)
+    before = len(emulator.objects("Customer"))
+    found = reconcile_cli(tmp_path, emulator)
+    assert ("customer_inactive", f"contact:{DATA['invoice.sent']['contact']['external_id']}") \
+        in kinds(found)
+    assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
+    assert emulator.get("Customer", customer_id)["Active"] is True  # type: ignore[index]
+    assert len(emulator.objects("Customer")) == before
+
+
+def test_a_merged_customer_is_relinked_to_the_one_kept(connected: Hub, emulator: Emulator,
+                                                       tmp_path: Path) -> None:
+    first = sent(connected, emulator)
+    gone = first["CustomerRef"]["value"]
+    kept = emulator.add_customer(DisplayName="Parent (duplicate)",
+                                 PrimaryEmailAddr={"Address": "parent@example.com"})
+    emulator.merge_customers(gone, kept["Id"])
+    before = len(emulator.objects("Customer"))
+    found = reconcile_cli(tmp_path, emulator)
+    contact = DATA["invoice.sent"]["contact"]["external_id"]
+    assert kinds(found) == [("customer_merged", f"contact:{contact}")]  # not the invoice
+    assert f"merged into customer {kept['Id']}" in found["findings"][0]["quickbooks_says"]
+    assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
+    link = links.get(qbo_ctx(connected), "customer", contact)
+    assert link is not None and link["qbo_id"] == kept["Id"]
+    assert len(emulator.objects("Customer")) == before
+
+
+def test_tax_worked_out_again_in_quickbooks_is_tax_drift(connected: Hub, emulator: Emulator,
+                                                         tmp_path: Path) -> None:
+    first = sent(connected, emulator)
+    # Automated sales tax works out its own tax on the lines, on top of the host's total
+    # (which already holds the host's tax): the lines made taxable, the tax QuickBooks adds.
+    lines = [dict(line, SalesItemLineDetail={**line["SalesItemLineDetail"],
+                                             "TaxCodeRef": {"value": "TAX"}})
+             for line in first["Line"] if line.get("DetailType") == "SalesItemLineDetail"]
+    emulator.hand_edit("Invoice", first["Id"], Line=lines, TxnTaxDetail={"TotalTax": 4.5})
+    found = reconcile_cli(tmp_path, emulator)
+    assert kinds(found) == [("tax_drift", "invoice:inv-1")]
+    assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
+    assert Decimal(str(qbo_invoice(connected, emulator)["TotalAmt"])) == Decimal("189.98")
+
+
+def test_a_deleted_sales_receipt_is_recorded_again(connected: Hub, emulator: Emulator,
+                                                   tmp_path: Path) -> None:
+    client = create_app(connected).test_client()
+    post(client, "payment", "evt_1", DATA["payment"])
+    run_due(connected)
+    external_id = DATA["payment"]["external_id"]
+    link = links.get(qbo_ctx(connected), "sales_receipt", external_id)
+    assert link is not None
+    emulator.delete("SalesReceipt", link["qbo_id"])
+    found = reconcile_cli(tmp_path, emulator)
+    assert kinds(found) == [("payment_missing", f"payment:{external_id}")]
+    assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
+    live = [r for r in emulator.objects("SalesReceipt") if not r.get("_deleted")
+            and external_id in str(r.get("PrivateNote"))]
+    assert len(live) == 1
