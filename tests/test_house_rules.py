@@ -45,3 +45,24 @@ def test_the_core_imports_no_built_in_plugin() -> None:
     naming = [f"{path.relative_to(ROOT)}: {name}" for path in core for name in _imports(path)
               if name.startswith("hub.builtin")]
     assert naming == []
+
+
+def _private_part(name: str) -> str | None:
+    """The first part of a dotted name that is private (``_name``), dunders such as
+    ``__main__`` and ``__future__`` aside."""
+    for part in name.split("."):
+        if part.startswith("_") and not (part.startswith("__") and part.endswith("__")):
+            return part
+    return None
+
+
+def test_no_file_imports_a_private_module_of_another_distribution() -> None:
+    # A private module (granian._granian, granian._futures) changes in any release without
+    # notice; leaning on one pins the dependency exactly and breaks on the next upgrade. A name
+    # imported from another distribution (``from x import _y``) is held to the same rule, as it
+    # may be a module or an attribute and is private either way. Our own packages may share
+    # their private parts with each other.
+    leaning = [f"{path.relative_to(ROOT)}: {name}"
+               for path in _python_files(*sorted(OURS)) for name in _imports(path)
+               if name.split(".")[0] not in OURS and _private_part(name)]
+    assert leaning == []
