@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 from typing import Any
@@ -85,3 +86,27 @@ def test_stopping_answers_the_requests_already_in_hand_first() -> None:
     assert answers[0].status_code == 202 and answers[0].text == "accepted"
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{server.port}/", timeout=2)
+
+
+def test_the_environ_is_pep_3333s_for_a_path_outside_ascii_and_a_repeated_header() -> None:
+    # The server builds the environ itself (granian's embedded API speaks RSGI): a path is its
+    # UTF-8 bytes read as latin-1, as Flask reads it back, and repeated headers are joined.
+    def seen(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps({"path": environ["PATH_INFO"], "query": environ["QUERY_STRING"],
+                            "accept": environ.get("HTTP_ACCEPT"),
+                            "type": environ.get("CONTENT_TYPE"),
+                            "length": environ.get("CONTENT_LENGTH")}).encode()]
+
+    with serving(seen) as url:
+        conn = http.client.HTTPConnection(url.removeprefix("http://"), timeout=5)
+        conn.putrequest("POST", "/caf%C3%A9?x=%20")
+        for name, value in [("Accept", "a/b"), ("Accept", "c/d"),
+                            ("Content-Type", "application/json"), ("Content-Length", "2")]:
+            conn.putheader(name, value)
+        conn.endheaders(b"{}")
+        got = json.loads(conn.getresponse().read())
+        conn.close()
+    assert got["path"].encode("latin-1").decode() == "/café" and got["query"] == "x=%20"
+    assert got["accept"] == "a/b,c/d"
+    assert (got["type"], got["length"]) == ("application/json", "2")

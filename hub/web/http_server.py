@@ -6,14 +6,17 @@ the interpreter's lock, which the hub's own work needs. Measured on the 2-core b
 with a do-nothing app: waitress answered at most ~3,200 requests/s (~0.3 ms of the
 interpreter's time each, more than accepting an event costs), granian ~23,000/s.
 
-How it is run: granian's launcher (``granian.Granian``) runs WSGI apps in child processes on
-builds of Python with the interpreter lock, but the hub's callers hand it apps that must run
+How it is run: granian's launcher (``granian.Granian``) runs WSGI apps only in child processes
+on builds of Python with the interpreter lock, but the hub's callers hand it apps that must run
 here: tests serve closures and in-memory hubs, and ``hub serve`` keeps its web role beside the
-delivery workers, whose first delivery takes the event the request already validated. So the
-hub embeds granian (``granian.server.embed.Server``, its public embedding API), which serves
-RSGI, granian's own interface, on an asyncio loop in a thread of this process; each request's
-WSGI call runs in one of ``threads`` threads, and its answer goes back whole. No module of
-granian's that is private (``granian._…``) is used, so any granian 2 release will do.
+delivery workers, whose first delivery takes the event the request already validated (run as
+two processes, the roles measured lower: docs/performance.md). So the hub embeds granian
+(``granian.server.embed.Server``, its public embedding API), which serves RSGI, granian's own
+interface, on a uvloop loop in a thread of this process; each request's WSGI call runs in one
+of ``threads`` threads, which answer it whole. This costs ~60-80 us of CPU a request more than
+granian's WSGI worker, which the hub used to start through granian's private modules (pinned
+exactly for it): RSGI hands the body over as an awaitable. Nothing private of granian's is
+used now, so granian is required as a range (2.8 on, before 3).
 """
 
 from __future__ import annotations
