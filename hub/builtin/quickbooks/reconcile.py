@@ -300,8 +300,8 @@ def _invoice(report: Report, stated: HostStatement, invoice: Invoice, link: dict
               if link.get("voided_at") is not None else "voided in QuickBooks")
         report.findings.append(Finding(
             "invoice_voided", subject, host, f"invoice {qbo_id} was {by}: it is zeroed",
-            "tell the host it is void in QuickBooks (invoice.voided_in_quickbooks); the hub "
-            "never un-voids an invoice", True, qbo_id, token))
+            "tell the host it is void in QuickBooks (invoice.payment_updated, status void); "
+            "the hub never un-voids an invoice", True, qbo_id, token))
         return
     if invoice.status == "void":
         report.findings.append(Finding(

@@ -108,12 +108,18 @@ def latest_run(ctx: Context) -> dict[str, Any] | None:
 
 
 def ask_fixes(ctx: Context, findings: list[dict[str, Any]], action: str = "fix") -> int:
-    """Store a fix asked for each finding (again if it failed); how many are new."""
+    """Store a fix asked for each finding (again if it failed), unless it was settled the
+    other way (its QuickBooks version accepted, or fixed); how many are new."""
     now = utcnow()
 
     def write(conn: Connection) -> int:
         new = 0
         for f in findings:
+            other = conn.execute(select(FIXES.c.action).where(
+                (FIXES.c.finding_id == f["id"]) & (FIXES.c.action != action)
+                & FIXES.c.status.in_(("requested", "done")))).first()
+            if other is not None:
+                continue  # settled the other way (accepted, or fixed): never both
             key = (FIXES.c.finding_id == f["id"]) & (FIXES.c.action == action)
             row = conn.execute(select(FIXES.c.status).where(key)).first()
             if row is None:

@@ -80,6 +80,56 @@ def import_now() -> Any:
     return _page("QuickBooks import started", connect.import_now(ctx), "ok")
 
 
+@bp.get("/reconcile")
+@operator_only
+def reconcile_page() -> Any:
+    """The last reconcile's findings, each with its Fix (and, where there is one, Accept
+    QuickBooks' version), Fix all safe ones, and Check now."""
+    from hub.builtin.quickbooks import reconcile_store
+
+    ctx = _ctx()
+    last = reconcile_store.latest_run(ctx)
+    report = last["report"] if last else None
+    fixes = reconcile_store.fixes_by_finding(ctx)
+    findings = [dict(f, asked=fixes.get(f["id"])) for f in (report or {}).get("findings", [])]
+    return render_template(
+        "quickbooks/reconcile.html", nav="integrations", last=last, report=report,
+        findings=findings, checking=bool(reconcile_store.asked_runs(ctx)),
+        connected=connection.status(ctx)["status"] == "connected",
+        open_safe=sum(1 for f in findings if f["safe"] and not _settled(f["asked"])))
+
+
+def _settled(asked: dict[str, Any] | None) -> bool:
+    return asked is not None and asked["status"] in ("requested", "done")
+
+
+@bp.post("/reconcile/check")
+@operator_only
+def reconcile_check() -> Any:
+    """Check now: a run of the reconcile-work job, its progress on Activity."""
+    from hub.builtin.quickbooks import reconcile_store
+
+    ctx = _ctx()
+    if connection.status(ctx)["status"] != "connected":
+        return _page("QuickBooks not connected", "connect QuickBooks first", "error", 400)
+    reconcile_store.ask_run(ctx, None)
+    ctx.run_job("reconcile-work")
+    return redirect("/quickbooks/reconcile")
+
+
+@bp.post("/reconcile/fix")
+@operator_only
+def reconcile_fix() -> Any:
+    """Fix one finding (``finding``), accept QuickBooks' version of it (``action=accept``),
+    or fix every safe one (``finding=safe``): stored, applied by the reconcile-work job."""
+    from hub.builtin.quickbooks import reconcile_fixes
+
+    action = "accept" if request.form.get("action") == "accept" else "fix"
+    wanted = request.form.getlist("finding")[:500]
+    reconcile_fixes.ask_ids(_ctx(), wanted, action)
+    return redirect("/quickbooks/reconcile")
+
+
 @bp.post("/disconnect")
 @operator_only
 def disconnect() -> Any:
@@ -121,7 +171,8 @@ def card(ctx: Context) -> str:
         f'<dt>Reads</dt><dd>{escape(usage["shown"])}</dd></dl>')
     warnings = s["warnings"] + usage["warnings"] + sweep.warnings(ctx)
     parts += [f'<p class="warning">{escape(w)}</p>' for w in warnings]
-    parts.append('<form method="post" action="/quickbooks/disconnect" class="inline">'
+    parts.append('<a class="button" href="/quickbooks/reconcile">Reconcile</a> '
+                 '<form method="post" action="/quickbooks/disconnect" class="inline">'
                  + token + '<button type="submit" class="danger">Disconnect</button></form>')
     return "".join(parts)
 
