@@ -259,3 +259,25 @@ def test_a_deleted_sales_receipt_is_recorded_again(connected: Hub, emulator: Emu
     live = [r for r in emulator.objects("SalesReceipt") if not r.get("_deleted")
             and external_id in str(r.get("PrivateNote"))]
     assert len(live) == 1
+
+
+def test_a_scheduled_reconcile_tells_the_host_a_summary(
+        connected: Hub, emulator: Emulator, host: Recorder) -> None:
+    from hub.clock import utcnow
+    from hub.plugins.jobs import fire
+
+    assert "quickbooks.reconcile" not in connected.jobs()  # off by default
+    connected.states.update_settings("quickbooks", {"reconcile_days": 7})
+    connected.states.enabled("quickbooks")  # read back (Hub.jobs reads the version first)
+    job = connected.jobs()["quickbooks.reconcile"]
+    first = sent(connected, emulator)
+    emulator.delete("Invoice", first["Id"])
+    fire(connected, job, utcnow())
+    run_due(connected)
+    [summary] = told(host, "reconcile.summary")
+    assert summary["data"]["counts"] == {"invoice_missing": 1}
+    assert summary["data"]["checked"]["invoices"] == 1
+    [finding] = summary["data"]["findings"]
+    assert finding["subject"] == "invoice:inv-1" and "create it again" in finding["fix"]
+    # Nothing was fixed by it: the operator chooses.
+    assert marked(emulator) == []
