@@ -90,12 +90,14 @@ def test_callback_instants_and_phone_widths(browser: Any, site_and_hub: tuple[st
     shot(page, "phone-quickbooks-callback")
     page.set_viewport_size(DESKTOP)
 
-    run_due(hub)  # the first import, queued by connecting
-    send_invoice(hub, "invoice.sent", "evt_1", external_id=LONG_ID)
-    sweep(hub)  # the sync the QuickBooks card's "Last sync" reports
-
     page.click("a:has-text('Back to Integrations')")
     card = page.locator("#plugin-quickbooks")
+    card.locator("button:has-text('Import now')").click()  # a browser connect waits for the go
+    expect(page.locator("h1")).to_have_text("QuickBooks import started")
+    run_due(hub)  # the first import, let go
+    send_invoice(hub, "invoice.sent", "evt_1", external_id=LONG_ID)
+    sweep(hub)  # the sync the QuickBooks card's "Last sync" reports
+    page.click("a:has-text('Back to Integrations')")
     last_sync = card.locator("dt:has-text('Last sync') + dd time")
     expect(last_sync).to_have_text("just now")
     expect(last_sync).to_have_attribute("title", EXACT)

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -22,13 +21,17 @@ from sqlalchemy import (
     update,
 )
 
+from sqlmodel import SQLModel
+
 from hub.clock import utcnow
 
 if TYPE_CHECKING:
     from hub import Context
     from hub.builtin.quickbooks.reconcile import Report
 
-metadata = MetaData()
+# The same metadata as the plugin's SQLModel tables, so the check that migrations match the
+# models sees these too.
+metadata = SQLModel.metadata
 
 RUNS = Table(
     "qbo_reconcile_run", metadata,
