@@ -20,7 +20,6 @@ from sqlalchemy import (
     select,
     update,
 )
-
 from sqlmodel import SQLModel
 
 from hub.clock import utcnow
