@@ -70,3 +70,56 @@ def test_merges_read_from_both_formats() -> None:
              {"type": "qbo.customer.merged.v1", "intuitentityid": "123", "data": "27"}]
     assert merges(legacy) == [("27", "123")]
     assert merges(cloud) == [("27", "123")]
+
+
+def _sweep(hub: Hub) -> None:
+    from hub.clock import utcnow
+    from hub.plugins.jobs import fire
+
+    fire(hub, hub.jobs()["quickbooks.sweep"], utcnow())
+    run_due(hub)
+
+
+def test_a_merge_seen_only_in_the_change_feed_relinks_too(connected: Hub,
+                                                          emulator: Emulator) -> None:
+    """No webhook (none set up, or lost): the sweep's change feed shows the merged customer
+    inactive and its invoices naming the one kept, and the contact follows the merge."""
+    client = create_app(connected).test_client()
+    post(client, "contact", "evt_1", {**DATA["contact"], "email": "dana@example.com"})
+    post(client, "invoice.sent", "evt_2", invoice_data())
+    run_due(connected)
+    _sweep(connected)  # the first import; then the mirror holds the invoice
+    _sweep(connected)
+    ctx = qbo_ctx(connected)
+    gone = links.get(ctx, "customer", "c-1")["qbo_id"]  # type: ignore[index]
+    kept = emulator.add_customer(DisplayName="Dana Whitfield-Lee",
+                                 PrimaryEmailAddr={"Address": "dana.lee@example.com"})
+    customers_before = len(emulator.objects("Customer"))
+    emulator.merge_customers(gone, kept["Id"])  # by hand, in QuickBooks; no webhook
+    _sweep(connected)
+
+    link = links.get(ctx, "customer", "c-1")
+    assert link is not None and link["qbo_id"] == kept["Id"]
+    post(client, "contact", "evt_3", {**DATA["contact"], "email": "dana@example.com",
+                                      "phone": "+1 555 0199"})
+    post(client, "invoice.sent", "evt_4", invoice_data(external_id="inv-2"))
+    run_due(connected)
+    assert emulator.get("Customer", gone)["Active"] is False  # type: ignore[index]
+    assert len(emulator.objects("Customer")) == customers_before  # none made
+    second = emulator.get("Invoice", links.get(ctx, "invoice", "inv-2")["qbo_id"])  # type: ignore[index]
+    assert second is not None and second["CustomerRef"]["value"] == kept["Id"]
+
+
+def test_a_customer_only_made_inactive_is_not_taken_for_a_merge(connected: Hub,
+                                                                emulator: Emulator) -> None:
+    client = create_app(connected).test_client()
+    post(client, "contact", "evt_1", {**DATA["contact"], "email": "dana@example.com"})
+    post(client, "invoice.sent", "evt_2", invoice_data())
+    run_due(connected)
+    _sweep(connected)
+    _sweep(connected)
+    ctx = qbo_ctx(connected)
+    customer = links.get(ctx, "customer", "c-1")["qbo_id"]  # type: ignore[index]
+    emulator.hand_edit("Customer", customer, Active=False)
+    _sweep(connected)
+    assert links.get(ctx, "customer", "c-1")["qbo_id"] == customer  # type: ignore[index]

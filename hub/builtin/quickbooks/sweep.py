@@ -161,6 +161,12 @@ def run(ctx: Context) -> None:
             changed, how = _changes(api, ctx, connection_row - OVERLAP)
             customers, invoices = changed["Customer"], changed["Invoice"]
             first = False
+    # Before the mirror takes the moved invoices: it still says whose they were.
+    merged = [] if first else _merges(ctx, customers, invoices)
+    for gone, kept in merged:
+        links.relink(ctx, "customer", gone, kept)
+        ctx.note(f"customer {gone} was merged into customer {kept} in QuickBooks: the host's "
+                 "contact is linked to the customer kept")
     mirror.mirror_customers(ctx, customers)
     mirror.mirror_invoices(ctx, invoices)
     imported = told = 0
@@ -184,6 +190,31 @@ def hub_connection_cursor(ctx: Context) -> datetime | None:
 
     current = row(ctx)
     return current["cdc_cursor"] if current else None
+
+
+def _merges(ctx: Context, customers: list[dict[str, Any]],
+            invoices: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The merges of linked customers the change feed shows, as (merged away, kept).
+
+    Intuit documents no CDC entry of its own for a merge (the webhook says ``Merge``; a
+    missed or late webhook leaves only the feed): the customer merged away is made inactive and
+    every transaction it had names the customer kept, so a linked customer now inactive whose
+    mirrored invoices all appear, all naming one other customer, was merged into that one."""
+    inactive = {str(c["Id"]) for c in customers
+                if c.get("status") != "Deleted" and c.get("Active") is False}
+    if not inactive:
+        return []
+    now = {str(i["Id"]): str((i.get("CustomerRef") or {}).get("value"))
+           for i in invoices if i.get("status") != "Deleted"}
+    with ctx.reading() as conn:
+        before = conn.execute(select(mirror.INVOICES.c.qbo_id, mirror.INVOICES.c.customer_id)
+                              .where(mirror.INVOICES.c.customer_id.in_(inactive))).all()
+    held: dict[str, set[str | None]] = {}
+    for qbo_id, was in before:
+        held.setdefault(str(was), set()).add(now.get(str(qbo_id)))
+    return [(gone, next(iter(kept))) for gone, kept in held.items()
+            if len(kept) == 1 and None not in kept and not kept & inactive
+            and links.by_qbo_id(ctx, "customer", gone) is not None]
 
 
 def _customer(ctx: Context, settings: Settings, customer: dict[str, Any],
