@@ -85,3 +85,26 @@ def test_import_before_connecting_says_how(qbo_hub: Hub, emulator: Emulator,
                               env=qbo_env(tmp_path, emulator))
     assert said.exit_code == 1
     assert "QuickBooks is not connected: `hub quickbooks connect` first" in said.output
+
+
+def test_connect_review_first_holds_the_import_until_the_go(qbo_hub: Hub, emulator: Emulator,
+                                                             host: Recorder,
+                                                             tmp_path: Path) -> None:
+    """Without a browser too, the first import can wait for a look: ``connect --review-first``
+    imports nothing (the sweep waits) until ``hub quickbooks import``."""
+    emulator.add_customer(DisplayName="Sam Stranger",
+                          PrimaryEmailAddr={"Address": "sam@example.com"})
+    grant = emulator.connect()
+    env = {**qbo_env(tmp_path, emulator), "QBO_REFRESH_TOKEN": grant["refresh_token"]}
+    said = CliRunner().invoke(build_cli(), ["quickbooks", "connect", "--realm-id",
+                                            grant["realmId"], "--review-first"], env=env)
+    assert said.exit_code == 0, said.output
+    assert "The first import waits: `hub quickbooks import --preview`" in said.output
+    run_due(qbo_hub)
+    assert told(host, "contact.imported") == []
+    assert "Sam Stranger <sam@example.com>" in _preview(tmp_path, emulator)
+
+    said = CliRunner().invoke(build_cli(), ["quickbooks", "import"], env=env)
+    assert said.exit_code == 0, said.output
+    run_due(qbo_hub)
+    assert any(m["data"]["name"] == "Sam Stranger" for m in told(host, "contact.imported"))

@@ -88,17 +88,24 @@ def quickbooks() -> None:
                    "history")
 @click.option("--environment", type=click.Choice(["sandbox", "production"]), default=None,
               help="default: QBO_ENVIRONMENT")
+@click.option("--review-first", is_flag=True,
+              help="hold the first import until `hub quickbooks import` (see what it would "
+                   "bring with `hub quickbooks import --preview`); without it, it starts now")
 @pass_context("quickbooks")
 def connect_command(ctx: Context, realm_id: str, refresh_token: str | None,
-                    environment: str | None) -> None:
+                    environment: str | None, review_first: bool) -> None:
     """Connect without a browser: the refresh token is exchanged now."""
     if refresh_token is None:
         refresh_token = _token_elsewhere(ctx)
     try:
-        click.echo(connect.with_refresh_token(ctx, realm_id, refresh_token, environment))
+        click.echo(connect.with_refresh_token(ctx, realm_id, refresh_token, environment,
+                                              review_first=review_first))
     except connect.ConnectError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    if review_first and connection.first_import_held(ctx):
+        click.echo("The first import waits: `hub quickbooks import --preview` shows what it "
+                   "would bring, `hub quickbooks import` starts it")
 
 
 @quickbooks.command("status")

@@ -49,7 +49,7 @@ def _is_realm_id(value: str) -> bool:
 
 
 def with_refresh_token(ctx: Context, realm_id: str, refresh_token: str,
-                       environment: str | None = None) -> str:
+                       environment: str | None = None, review_first: bool = False) -> str:
     """``hub quickbooks connect``: exchange the refresh token now, or fail loudly."""
     environment = environment or ctx.config.qbo_environment
     realm_id = realm_id.strip()
@@ -64,7 +64,7 @@ def with_refresh_token(ctx: Context, realm_id: str, refresh_token: str,
         hint = (" (the token is expired, revoked or from another app: get a new one)"
                 if exc.code == "invalid_grant" else "")
         raise ConnectError(f"Intuit refused the refresh token: {exc}{hint}") from None
-    return _finish(ctx, realm_id, environment, tokens)
+    return _finish(ctx, realm_id, environment, tokens, review_first=review_first)
 
 
 def start_browser(ctx: Context) -> str:

@@ -209,11 +209,11 @@ def _merges(ctx: Context, customers: list[dict[str, Any]],
     with ctx.reading() as conn:
         before = conn.execute(select(mirror.INVOICES.c.qbo_id, mirror.INVOICES.c.customer_id)
                               .where(mirror.INVOICES.c.customer_id.in_(inactive))).all()
-    held: dict[str, set[str | None]] = {}
+    held: dict[str, set[str]] = {}  # customer → whose its invoices are now ("": not in the feed)
     for qbo_id, was in before:
-        held.setdefault(str(was), set()).add(now.get(str(qbo_id)))
+        held.setdefault(str(was), set()).add(now.get(str(qbo_id), ""))
     return [(gone, next(iter(kept))) for gone, kept in held.items()
-            if len(kept) == 1 and None not in kept and not kept & inactive
+            if len(kept) == 1 and "" not in kept and not kept & inactive
             and links.by_qbo_id(ctx, "customer", gone) is not None]
 
 
