@@ -281,3 +281,35 @@ def test_a_scheduled_reconcile_tells_the_host_a_summary(
     assert finding["subject"] == "invoice:inv-1" and "create it again" in finding["fix"]
     # Nothing was fixed by it: the operator chooses.
     assert marked(emulator) == []
+
+
+def test_a_receipt_recorded_again_is_not_doubled_by_a_retry(connected: Hub, emulator: Emulator,
+                                                              tmp_path: Path) -> None:
+    """The fix's answer lost, and QuickBooks no longer remembering its requestid: the retry
+    finds the receipt the first try wrote by its note, and money is recorded once."""
+    from datetime import timedelta
+
+    from freezegun import freeze_time
+
+    from hub.clock import utcnow
+
+    client = create_app(connected).test_client()
+    post(client, "payment", "evt_1", DATA["payment"])
+    run_due(connected)
+    external_id = DATA["payment"]["external_id"]
+    link = links.get(qbo_ctx(connected), "sales_receipt", external_id)
+    assert link is not None
+    emulator.delete("SalesReceipt", link["qbo_id"])
+    reconcile_cli(tmp_path, emulator, "--fix")
+    with freeze_time(utcnow()) as clock:
+        emulator.drop_next(1, only="salesreceipt")  # written in QuickBooks, the answer lost
+        run_due(connected)
+        emulator.forget_requestids()
+        clock.tick(timedelta(minutes=10))
+        run_due(connected)
+    [work] = [d for e in _job_events(connected) for d in e["deliveries"]]
+    assert work["status"] == "done", work
+    live = [r for r in emulator.objects("SalesReceipt") if not r.get("_deleted")
+            and external_id in str(r.get("PrivateNote"))]
+    assert len(live) == 1
+    assert reconcile_cli(tmp_path, emulator)["findings"] == []

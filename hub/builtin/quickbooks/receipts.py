@@ -31,7 +31,7 @@ def _note_prefix(payment: Payment) -> str:
     return f"{SOURCES[payment.source]} {payment.external_id} ("
 
 
-def _written_before(ctx: Context, api: Api, payment: Payment,
+def written_before(ctx: Context, api: Api, payment: Payment,
                     customer_id: str) -> dict[str, Any] | None:
     """A receipt an earlier attempt wrote but never linked, found by its note: a retry
     repeats its requestid, but how long Intuit remembers one is not documented, and money
@@ -49,31 +49,38 @@ def _written_before(ctx: Context, api: Api, payment: Payment,
     return found
 
 
+def body(ctx: Context, api: Api, payment: Payment) -> tuple[str, dict[str, Any]]:
+    """The payment's customer (found or made) and its sales receipt as QuickBooks takes it;
+    the note names the payment, so an unlinked receipt is found again by it."""
+    settings = ctx.settings
+    assert isinstance(settings, Settings)
+    lines = payment.lines or [Line(item=settings.default_item, unit_price=payment.amount,
+                                   description=SOURCES[payment.source].capitalize())]
+    customer_id = customers.sync(ctx, api, payment.contact, currency=payment.currency)
+    fields, _notes = form_fields(lines, None, None, api.company,
+                                 lambda name: item_ref(ctx, api, name), payment.amount,
+                                 TaxCodes(ctx, api))
+    written = {"CustomerRef": {"value": customer_id}, **fields,
+               "PrivateNote": f"{_note_prefix(payment)}{payment.method})"[:4000]}
+    if payment.paid_at:
+        written["TxnDate"] = payment.paid_at.date().isoformat()
+    day = payment.paid_at.date() if payment.paid_at else utcnow().date()
+    if email := payment.contact.email:
+        written["BillEmail"] = {"Address": email}
+    written.update(currencies.fields(ctx, api, payment.currency, day))
+    return customer_id, written
+
+
 def push(ctx: Context, payment: Payment) -> None:
     link = links.get(ctx, KIND, payment.external_id)
     if link:
         ctx.note(f"Sales receipt {link['qbo_id']} already recorded")
         return
-    settings = ctx.settings
-    assert isinstance(settings, Settings)
-    lines = payment.lines or [Line(item=settings.default_item, unit_price=payment.amount,
-                                   description=SOURCES[payment.source].capitalize())]
     with calling(ctx) as api:
-        customer_id = customers.sync(ctx, api, payment.contact, currency=payment.currency)
-        fields, _notes = form_fields(lines, None, None, api.company,
-                                     lambda name: item_ref(ctx, api, name), payment.amount,
-                                     TaxCodes(ctx, api))
-        body = {"CustomerRef": {"value": customer_id}, **fields,
-                "PrivateNote": f"{_note_prefix(payment)}{payment.method})"[:4000]}
-        if payment.paid_at:
-            body["TxnDate"] = payment.paid_at.date().isoformat()
-        day = payment.paid_at.date() if payment.paid_at else utcnow().date()
-        if email := payment.contact.email:
-            body["BillEmail"] = {"Address": email}
-        body.update(currencies.fields(ctx, api, payment.currency, day))
-        saved = _written_before(ctx, api, payment, customer_id) if ctx.tried_before() else None
+        customer_id, receipt = body(ctx, api, payment)
+        saved = written_before(ctx, api, payment, customer_id) if ctx.tried_before() else None
         if saved is None:
-            saved = api.create("SalesReceipt", body,
+            saved = api.create("SalesReceipt", receipt,
                                api.request_id("sales-receipt", payment.external_id))
     links.put(ctx, KIND, payment.external_id, str(saved["Id"]),
               sync_token=str(saved.get("SyncToken")), digest=None)

@@ -29,10 +29,9 @@ from hub.builtin.quickbooks import (
 from hub.builtin.quickbooks import reconcile_store as store
 from hub.builtin.quickbooks.api import calling
 from hub.builtin.quickbooks.customers import CURRENCY_MARK
-from hub.builtin.quickbooks.settings import Settings
 from hub.clock import utcnow
 from hub.errors import Hold, NeedsOperator, RetryLater, Skip
-from hub.events import Contact, Invoice, Line, Payment
+from hub.events import Contact, Invoice, Payment
 
 
 def work(ctx: Context) -> None:
@@ -230,31 +229,15 @@ def _invoice_again(ctx: Context, invoice: Invoice, deleted: str, before: int) ->
 
 def _receipt_again(ctx: Context, payment: Payment, deleted: str) -> str:
     """The host's payment, its sales receipt deleted in QuickBooks, recorded again."""
-    settings = ctx.settings
-    assert isinstance(settings, Settings)
-    lines = payment.lines or [Line(item=settings.default_item, unit_price=payment.amount,
-                                   description=receipts.SOURCES[payment.source].capitalize())]
-    from hub.builtin.quickbooks import currencies
-    from hub.builtin.quickbooks.invoice_body import form_fields
-    from hub.builtin.quickbooks.items import item_ref
-    from hub.builtin.quickbooks.taxes import TaxCodes
-
     with calling(ctx) as api:
-        customer_id = customers.sync(ctx, api, payment.contact, currency=payment.currency)
-        fields, _notes = form_fields(lines, None, None, api.company,
-                                     lambda name: item_ref(ctx, api, name), payment.amount,
-                                     TaxCodes(ctx, api))
-        body = {"CustomerRef": {"value": customer_id}, **fields,
-                "PrivateNote": (f"{receipts.SOURCES[payment.source]} {payment.external_id} "
-                                f"({payment.method})")[:4000]}
-        day = payment.paid_at.date() if payment.paid_at else utcnow().date()
-        if payment.paid_at:
-            body["TxnDate"] = day.isoformat()
-        if payment.contact.email:
-            body["BillEmail"] = {"Address": payment.contact.email}
-        body.update(currencies.fields(ctx, api, payment.currency, day))
-        saved = api.create("SalesReceipt", body, api.request_id(
-            "sales-receipt", payment.external_id, f"after deleted {deleted}"))
+        customer_id, body = receipts.body(ctx, api, payment)
+        # A retry after a lost answer finds the receipt its first try wrote (the deleted one
+        # is gone from QuickBooks' answers), as the host's payment itself would.
+        saved = (receipts.written_before(ctx, api, payment, customer_id)
+                 if ctx.tried_before() else None)
+        if saved is None:
+            saved = api.create("SalesReceipt", body, api.request_id(
+                "sales-receipt", payment.external_id, f"after deleted {deleted}"))
     links.put(ctx, receipts.KIND, payment.external_id, str(saved["Id"]),
               sync_token=str(saved.get("SyncToken")), digest=None)
     return (f"Sales receipt {saved['Id']} of {saved.get('TotalAmt')} recorded again (sales "
