@@ -80,16 +80,22 @@ def _sweep(hub: Hub) -> None:
     run_due(hub)
 
 
+def _invoiced_and_swept(hub: Hub) -> Any:
+    """Dana and her invoice in QuickBooks, and swept since: the mirror holds the invoice."""
+    client = create_app(hub).test_client()
+    post(client, "contact", "evt_1", {**DATA["contact"], "email": "dana@example.com"})
+    post(client, "invoice.sent", "evt_2", invoice_data())
+    run_due(hub)
+    _sweep(hub)  # the first import
+    _sweep(hub)
+    return client
+
+
 def test_a_merge_seen_only_in_the_change_feed_relinks_too(connected: Hub,
                                                           emulator: Emulator) -> None:
     """No webhook (none set up, or lost): the sweep's change feed shows the merged customer
     inactive and its invoices naming the one kept, and the contact follows the merge."""
-    client = create_app(connected).test_client()
-    post(client, "contact", "evt_1", {**DATA["contact"], "email": "dana@example.com"})
-    post(client, "invoice.sent", "evt_2", invoice_data())
-    run_due(connected)
-    _sweep(connected)  # the first import; then the mirror holds the invoice
-    _sweep(connected)
+    client = _invoiced_and_swept(connected)
     ctx = qbo_ctx(connected)
     gone = links.get(ctx, "customer", "c-1")["qbo_id"]  # type: ignore[index]
     kept = emulator.add_customer(DisplayName="Dana Whitfield-Lee",
@@ -112,12 +118,7 @@ def test_a_merge_seen_only_in_the_change_feed_relinks_too(connected: Hub,
 
 def test_a_customer_only_made_inactive_is_not_taken_for_a_merge(connected: Hub,
                                                                 emulator: Emulator) -> None:
-    client = create_app(connected).test_client()
-    post(client, "contact", "evt_1", {**DATA["contact"], "email": "dana@example.com"})
-    post(client, "invoice.sent", "evt_2", invoice_data())
-    run_due(connected)
-    _sweep(connected)
-    _sweep(connected)
+    _invoiced_and_swept(connected)
     ctx = qbo_ctx(connected)
     customer = links.get(ctx, "customer", "c-1")["qbo_id"]  # type: ignore[index]
     emulator.hand_edit("Customer", customer, Active=False)

@@ -244,15 +244,20 @@ def test_tax_worked_out_again_in_quickbooks_is_tax_drift(connected: Hub, emulato
     assert Decimal(str(qbo_invoice(connected, emulator)["TotalAmt"])) == Decimal("189.98")
 
 
-def test_a_deleted_sales_receipt_is_recorded_again(connected: Hub, emulator: Emulator,
-                                                   tmp_path: Path) -> None:
-    client = create_app(connected).test_client()
-    post(client, "payment", "evt_1", DATA["payment"])
-    run_due(connected)
-    external_id = DATA["payment"]["external_id"]
-    link = links.get(qbo_ctx(connected), "sales_receipt", external_id)
+def _receipt_deleted_in_quickbooks(hub: Hub, emulator: Emulator) -> str:
+    """The host's payment recorded as a sales receipt, which a person then deletes."""
+    post(create_app(hub).test_client(), "payment", "evt_1", DATA["payment"])
+    run_due(hub)
+    external_id: str = DATA["payment"]["external_id"]
+    link = links.get(qbo_ctx(hub), "sales_receipt", external_id)
     assert link is not None
     emulator.delete("SalesReceipt", link["qbo_id"])
+    return external_id
+
+
+def test_a_deleted_sales_receipt_is_recorded_again(connected: Hub, emulator: Emulator,
+                                                   tmp_path: Path) -> None:
+    external_id = _receipt_deleted_in_quickbooks(connected, emulator)
     found = reconcile_cli(tmp_path, emulator)
     assert kinds(found) == [("payment_missing", f"payment:{external_id}")]
     assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
@@ -293,13 +298,7 @@ def test_a_receipt_recorded_again_is_not_doubled_by_a_retry(connected: Hub, emul
 
     from hub.clock import utcnow
 
-    client = create_app(connected).test_client()
-    post(client, "payment", "evt_1", DATA["payment"])
-    run_due(connected)
-    external_id = DATA["payment"]["external_id"]
-    link = links.get(qbo_ctx(connected), "sales_receipt", external_id)
-    assert link is not None
-    emulator.delete("SalesReceipt", link["qbo_id"])
+    external_id = _receipt_deleted_in_quickbooks(connected, emulator)
     reconcile_cli(tmp_path, emulator, "--fix")
     with freeze_time(utcnow()) as clock:
         emulator.drop_next(1, only="salesreceipt")  # written in QuickBooks, the answer lost

@@ -31,7 +31,7 @@ def _note_prefix(payment: Payment) -> str:
     return f"{SOURCES[payment.source]} {payment.external_id} ("
 
 
-def written_before(ctx: Context, api: Api, payment: Payment,
+def _written_before(ctx: Context, api: Api, payment: Payment,
                     customer_id: str) -> dict[str, Any] | None:
     """A receipt an earlier attempt wrote but never linked, found by its note: a retry
     repeats its requestid, but how long Intuit remembers one is not documented, and money
@@ -49,7 +49,7 @@ def written_before(ctx: Context, api: Api, payment: Payment,
     return found
 
 
-def body(ctx: Context, api: Api, payment: Payment) -> tuple[str, dict[str, Any]]:
+def _body(ctx: Context, api: Api, payment: Payment) -> tuple[str, dict[str, Any]]:
     """The payment's customer (found or made) and its sales receipt as QuickBooks takes it;
     the note names the payment, so an unlinked receipt is found again by it."""
     settings = ctx.settings
@@ -71,17 +71,24 @@ def body(ctx: Context, api: Api, payment: Payment) -> tuple[str, dict[str, Any]]
     return customer_id, written
 
 
+def write(ctx: Context, api: Api, payment: Payment, *request: str) -> dict[str, Any]:
+    """The payment's sales receipt written, or on a retry the one an earlier attempt wrote;
+    ``request`` tells this write's requestid from an earlier one's (a receipt made again)."""
+    customer_id, receipt = _body(ctx, api, payment)
+    saved = _written_before(ctx, api, payment, customer_id) if ctx.tried_before() else None
+    if saved is None:
+        saved = api.create("SalesReceipt", receipt,
+                           api.request_id("sales-receipt", payment.external_id, *request))
+    return saved
+
+
 def push(ctx: Context, payment: Payment) -> None:
     link = links.get(ctx, KIND, payment.external_id)
     if link:
         ctx.note(f"Sales receipt {link['qbo_id']} already recorded")
         return
     with calling(ctx) as api:
-        customer_id, receipt = body(ctx, api, payment)
-        saved = written_before(ctx, api, payment, customer_id) if ctx.tried_before() else None
-        if saved is None:
-            saved = api.create("SalesReceipt", receipt,
-                               api.request_id("sales-receipt", payment.external_id))
+        saved = write(ctx, api, payment)
     links.put(ctx, KIND, payment.external_id, str(saved["Id"]),
               sync_token=str(saved.get("SyncToken")), digest=None)
     total = Decimal(str(saved.get("TotalAmt", 0)))

@@ -230,14 +230,9 @@ def _invoice_again(ctx: Context, invoice: Invoice, deleted: str, before: int) ->
 def _receipt_again(ctx: Context, payment: Payment, deleted: str) -> str:
     """The host's payment, its sales receipt deleted in QuickBooks, recorded again."""
     with calling(ctx) as api:
-        customer_id, body = receipts.body(ctx, api, payment)
         # A retry after a lost answer finds the receipt its first try wrote (the deleted one
         # is gone from QuickBooks' answers), as the host's payment itself would.
-        saved = (receipts.written_before(ctx, api, payment, customer_id)
-                 if ctx.tried_before() else None)
-        if saved is None:
-            saved = api.create("SalesReceipt", body, api.request_id(
-                "sales-receipt", payment.external_id, f"after deleted {deleted}"))
+        saved = receipts.write(ctx, api, payment, f"after deleted {deleted}")
     links.put(ctx, receipts.KIND, payment.external_id, str(saved["Id"]),
               sync_token=str(saved.get("SyncToken")), digest=None)
     return (f"Sales receipt {saved['Id']} of {saved.get('TotalAmt')} recorded again (sales "
