@@ -5,13 +5,18 @@ from __future__ import annotations
 import re
 import sys
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 
 from hub import Context
 from hub.bounds import EARLIEST, LATEST, shown
 from hub.builtin.quickbooks import connect, connection, reads, sweep
+from hub.clock import as_utc, utcnow
 from hub.roles.cli import pass_context
+
+if TYPE_CHECKING:
+    from hub.builtin.quickbooks.reconcile import Report
 
 # Intuit's company ids are 15 to 19 ASCII digits; a refresh token is about 50 printable ASCII
 # characters. Anything far past either is a paste gone wrong, refused before it reaches Intuit.
@@ -142,8 +147,9 @@ def status_command(ctx: Context) -> None:
 @click.option("--preview", is_flag=True,
               help="only show what the import would do; nothing is imported")
 @click.option("--invoices", is_flag=True,
-              help="with --preview: the invoices too, as the import_invoices setting brings "
-                   "them")
+              help="with --preview: the invoices too, even with the import_invoices setting "
+                   "off (they are then shown as what turning it on would bring: the import "
+                   "follows the setting)")
 @click.option("--json", "as_json", is_flag=True, help="with --preview: as JSON")
 @pass_context("quickbooks")
 def import_command(ctx: Context, preview: bool, invoices: bool, as_json: bool) -> None:
@@ -165,6 +171,7 @@ def import_command(ctx: Context, preview: bool, invoices: bool, as_json: bool) -
         return
     settings = ctx.settings
     wanted = invoices or (isinstance(settings, Settings) and settings.import_invoices)
+    # The import follows the settings alone: --invoices only reads them for the preview.
     shown = previews.preview(ctx, invoices=wanted)
     if as_json:
         click.echo(json.dumps(shown.as_json(), indent=2))
@@ -199,7 +206,7 @@ def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dat
 def reconcile_command(ctx: Context, since: date | None, as_json: bool, fix: bool) -> None:
     """Compare what the host last said of each linked contact, invoice and payment with what
     QuickBooks holds now, and say what differs and the fix."""
-    from hub.builtin.quickbooks import reconcile, reconcile_fixes, reconcile_store
+    from hub.builtin.quickbooks import reconcile, reconcile_store
 
     if connection.status(ctx)["status"] != "connected":
         click.echo("QuickBooks is not connected: `hub quickbooks connect` first", err=True)
@@ -221,14 +228,48 @@ def reconcile_command(ctx: Context, since: date | None, as_json: bool, fix: bool
         for line in reconcile.lines(report):
             click.echo(line)
     if fix:
-        safe = [f for f in report.findings if f.safe]
-        if safe:
-            reconcile_fixes.ask(ctx, [f.as_json() for f in safe])
-        click.echo(f"{len(safe)} safe fixes asked for: the reconcile-work job applies them, "
-                   "each noted in Activity (`hub jobs run quickbooks.reconcile-work` applies "
-                   "them here, now)" + (f"; {len(report.findings) - len(safe)} left to fix by "
-                                        "hand" if len(safe) < len(report.findings) else ""),
-                   err=as_json)
+        click.echo(_fix_said(ctx, report), err=as_json)
+
+
+def _fix_said(ctx: Context, report: Report) -> str:
+    """--fix: ask for the safe fixes (``reconcile_fixes.ask`` queues the reconcile-work job for
+    a worker; nothing is applied in this process) and say where each stands now, read back from
+    what the job records: applied (by a worker quick enough, or before this run yet differing
+    still), failed, or waiting for a worker."""
+    from hub.builtin.quickbooks import reconcile_fixes, reconcile_store
+
+    safe = [f for f in report.findings if f.safe]
+    by_hand = (f"; {len(report.findings) - len(safe)} left to fix by hand"
+               if len(safe) < len(report.findings) else "")
+    if not safe:
+        return "no safe fixes to ask for" + by_hand
+    asked = utcnow()
+    reconcile_fixes.ask(ctx, [f.as_json() for f in safe])
+    fixes = reconcile_store.fixes_by_finding(ctx)
+    now = before = failed = 0
+    for f in safe:
+        fix = fixes.get(f.id) or {}
+        if fix.get("status") == "failed":
+            failed += 1
+        elif fix.get("status") == "done":
+            if fix.get("done_at") is not None and as_utc(fix["done_at"]) >= asked:
+                now += 1
+            else:
+                before += 1
+    waiting = len(safe) - now - before - failed
+    parts = []
+    if now:
+        parts.append(f"{now} applied by the hub's worker already, each noted in Activity")
+    if before:
+        parts.append(f"{before} applied before this run, yet QuickBooks still differs: see "
+                     "Activity, or fix them by hand")
+    if failed:
+        parts.append(f"{failed} failed (Activity says why)")
+    if waiting:
+        parts.append(f"{waiting} queued for the reconcile-work job: a running hub (`hub "
+                     "serve`) applies them within seconds, each noted in Activity; with no hub "
+                     "running, `hub jobs run quickbooks.reconcile-work` applies them here")
+    return f"{len(safe)} safe fixes: " + "; ".join(parts) + by_hand
 
 
 @quickbooks.command("disconnect")

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from hub import Context
-from hub.builtin.quickbooks import currencies, customers, links, paging
+from hub.builtin.quickbooks import connection, currencies, customers, links, paging
 from hub.builtin.quickbooks.api import calling
 from hub.builtin.quickbooks.customers import (
     contact_id,
@@ -64,6 +64,16 @@ class Preview:
     invoices_seen: int = 0
     invoices: list[ImportedInvoice] = field(default_factory=list)
     invoices_total: str = "0.00"
+    invoices_read: bool = False
+    """Whether QuickBooks' invoices were read (``import_invoices`` on, or ``--invoices``)."""
+    import_contacts: bool = True
+    """The plugin's setting: off, the import links customers but tells the host nothing."""
+    import_invoices: bool = False
+    """The plugin's setting: off, the import brings no invoice, whatever QuickBooks holds; the
+    invoices listed are then those it *would* bring once the setting is on."""
+    first_import_done: bool = False
+    """The first import has run: an import now is a sweep of what changed in QuickBooks since,
+    so the invoices listed (historical, unchanged) are not brought, whatever the setting."""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,14 +118,27 @@ def host_contact_key(ctx: Context, customer: dict[str, Any], hosts: dict[str, st
     return key if chosen is not None and str(chosen["Id"]) == str(customer["Id"]) else None
 
 
+def _first_import_done(ctx: Context) -> bool:
+    # As the sweep decides between a first import (every record) and a change sweep.
+    current = connection.row(ctx)
+    return bool(current and current["cdc_cursor"] is not None)
+
+
 def preview(ctx: Context, *, invoices: bool) -> Preview:
-    """Reads every customer (and, with ``invoices``, every invoice) once, in pages."""
+    """Reads every customer (and, with ``invoices``, every invoice) once, in pages. The
+    plugin's ``import_contacts`` and ``import_invoices`` settings go with the answer: the import
+    follows them, so what the preview says would happen does."""
+    settings = ctx.settings
     with calling(ctx) as api:
         home = currencies.home(api.company)
         everyone = paging.every(api, "Customer", "Active IN (true, false)")
         bills = paging.every(api, "Invoice") if invoices else []
     hosts = host_contacts_by_email(ctx)
-    shown = Preview(customers_seen=len(everyone), invoices_seen=len(bills))
+    shown = Preview(customers_seen=len(everyone), invoices_seen=len(bills),
+                    invoices_read=invoices,
+                    import_contacts=bool(getattr(settings, "import_contacts", True)),
+                    import_invoices=bool(getattr(settings, "import_invoices", False)),
+                    first_import_done=_first_import_done(ctx))
     sharing: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for c in everyone:
         email = normalize_email((c.get("PrimaryEmailAddr") or {}).get("Address"))
@@ -161,8 +184,13 @@ def lines(shown: Preview) -> list[str]:
     """The preview as the command prints it."""
     out = [f"{shown.customers_seen} customers in QuickBooks; {shown.already_linked} already "
            "linked to the hub"]
-    out.append(f"{len(shown.to_import)} would reach the host as new contacts"
-               + (":" if shown.to_import else ""))
+    if shown.import_contacts:
+        out.append(f"{len(shown.to_import)} would reach the host as new contacts"
+                   + (":" if shown.to_import else ""))
+    else:
+        out.append(f"import_contacts is off: none reaches the host as a contact; "
+                   f"{len(shown.to_import)} would be linked only (`hub plugins set quickbooks "
+                   "import_contacts=true` to import them)" + (":" if shown.to_import else ""))
     out += [f"  {c.qbo_id:>6}  {c.name}" + (f" <{c.email}>" if c.email else "")
             for c in shown.to_import]
     out.append(f"{len(shown.matching)} match a host contact by email and would be linked to "
@@ -173,9 +201,26 @@ def lines(shown: Preview) -> list[str]:
                    "customer:")
         out += [f"  {s.email}: customers {', '.join(s.customers)}; {s.linked} is the one "
                 f"linked ({s.why})" for s in shown.shared_emails]
-    if shown.invoices_seen or shown.invoices:
+    if not shown.invoices_read:
+        return out
+    if shown.first_import_done:
+        if not shown.import_invoices:
+            out.append("import_invoices is off: historical invoices are not imported; with it "
+                       "on (`hub plugins set quickbooks import_invoices=true`), those changed "
+                       "in QuickBooks from then on are")
+        out.append("The first import has run: an import now brings only what changed in "
+                   f"QuickBooks since, so none of these {len(shown.invoices)} invoices "
+                   f"({shown.invoices_total} in all) is imported"
+                   + (":" if shown.invoices else ""))
+    elif shown.import_invoices:
         out.append(f"{len(shown.invoices)} invoices would be imported, {shown.invoices_total} "
                    "in all" + (":" if shown.invoices else ""))
-        out += [f"  {i.qbo_id:>6}  #{i.number or '-'}  {i.customer}  {i.total} "
-                f"({i.balance} owed)" for i in shown.invoices]
+    else:
+        out.append("import_invoices is off: historical invoices are not imported, none of "
+                   "those below (`hub plugins set quickbooks import_invoices=true` before the "
+                   "first import to import them)")
+        out.append(f"With it on, {len(shown.invoices)} invoices would be imported, "
+                   f"{shown.invoices_total} in all" + (":" if shown.invoices else ""))
+    out += [f"  {i.qbo_id:>6}  #{i.number or '-'}  {i.customer}  {i.total} "
+            f"({i.balance} owed)" for i in shown.invoices]
     return out
