@@ -19,10 +19,10 @@ from hub.clock import iso, utcnow
 from hub.hub import Hub
 from hub.plugins.registry import implementers
 from hub.queue.db import reading
-from hub.queue.store import DELIVERIES, EVENTS
+from hub.queue.store import DELIVERIES, EVENTS, RECEIVED_AT, read_time
 from hub.roles.arguments import DELIVERY, check_event_id
 from hub.roles.command_context import pass_hub
-from hub.undo import UNDO_HOOK, UndoRefused, request_undo
+from hub.undo import UNDO_HOOK, UNDO_TYPE, UndoRefused, request_undo
 
 
 @click.group()
@@ -73,15 +73,50 @@ def events() -> None:
     """Events and their deliveries: look, and retry what was parked."""
 
 
+# Where `hub events show` looks for an id, in turn: the host's events, then the jobs' firings
+# (``reconcile-work@2026-...``) and the operator's own (an undo, ``undo:12:quickbooks``).
+_SOURCES = ("host", "scheduler", "operator")
+
+
+def _undos(hub: Hub, source: str, key: str) -> list[dict[str, object]]:
+    """The undos asked of this event's deliveries (``hub.undo``: one event per plugin, keyed
+    ``undo:<event pk>:<plugin>``) and how each went: status, what it said, its error."""
+    with reading(hub.engine) as conn:
+        pk = conn.execute(select(EVENTS.c.pk).where(EVENTS.c.source == source,
+                                                    EVENTS.c.key == key)).scalar()
+        if pk is None:
+            return []
+        rows = conn.execute(
+            select(EVENTS.c.key, RECEIVED_AT, DELIVERIES.c.plugin,
+                   DELIVERIES.c.status, DELIVERIES.c.attempts, DELIVERIES.c.result,
+                   DELIVERIES.c.last_error)
+            .join(DELIVERIES, DELIVERIES.c.event_pk == EVENTS.c.pk)
+            .where(EVENTS.c.source == "operator", EVENTS.c.type == UNDO_TYPE,
+                   EVENTS.c.key.like(f"undo:{int(pk)}:%"))
+            .order_by(EVENTS.c.pk)).all()
+    return [{"id": r.key, "plugin": r.plugin,
+             "asked_at": iso(asked) if (asked := read_time(r.received_at)) else None,
+             "status": r.status, "attempts": r.attempts, "result": r.result,
+             "last_error": r.last_error} for r in rows]
+
+
 @events.command("show")
 @click.argument("event_id", callback=check_event_id)
 @pass_hub
 def events_show(hub: Hub, event_id: str) -> None:
-    """An event's status and each plugin's delivery, as the API shows it."""
-    view = hub.event(event_id)
-    if view is None:
+    """An event's status and each plugin's delivery (what it said it did, or how far it has
+    come), as the API shows it, with the undos asked of it and how they went. A job's run
+    (`reconcile-work@...`) or an undo (`undo:...`) is found by its id too."""
+    for source in _SOURCES:
+        view = hub.event(event_id, source=source)
+        if view is not None:
+            break
+    else:
         raise click.ClickException(f"no event {event_id!r} (see `hub events failed`, or "
                                    "Activity in the settings UI)")
+    if source != "host":
+        view["source"] = source
+    view["undos"] = _undos(hub, source, event_id)
     click.echo(json.dumps(view, indent=2))
 
 
