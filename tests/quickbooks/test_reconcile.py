@@ -312,3 +312,69 @@ def test_a_receipt_recorded_again_is_not_doubled_by_a_retry(connected: Hub, emul
             and external_id in str(r.get("PrivateNote"))]
     assert len(live) == 1
     assert reconcile_cli(tmp_path, emulator)["findings"] == []
+
+
+def _paid_through_the_hub(hub: Hub, emulator: Emulator) -> tuple[dict[str, Any], dict[str, Any]]:
+    """inv-1 sent and 89.98 of it paid through the hub: (the invoice, the hub's payment)."""
+    post(create_app(hub).test_client(), "invoice.paid", "evt_1",
+         invoice_data(status="partially_paid", amount_paid="89.98"))
+    run_due(hub)
+    invoice = qbo_invoice(hub, emulator)
+    [payment] = _payments_of(emulator, invoice)
+    return invoice, payment
+
+
+def _payments_of(emulator: Emulator, invoice: dict[str, Any]) -> list[dict[str, Any]]:
+    """The payments standing for the invoice's customer (the demo company has others)."""
+    return [p for p in emulator.objects("Payment") if not p.get("_deleted")
+            and p["CustomerRef"]["value"] == invoice["CustomerRef"]["value"]]
+
+
+def test_a_deleted_paid_invoice_gets_the_hubs_own_payment_back_not_a_second(
+        connected: Hub, emulator: Emulator, tmp_path: Path) -> None:
+    first, payment = _paid_through_the_hub(connected, emulator)
+    emulator.delete("Invoice", first["Id"])
+    # Intuit keeps the payment as credit on the customer.
+    assert Decimal(str(emulator.get("Payment", payment["Id"])["UnappliedAmt"])) == Decimal(
+        "89.98")
+    found = reconcile_cli(tmp_path, emulator)
+    [finding] = found["findings"]
+    assert finding["kind"] == "invoice_missing"
+    assert f"Payment {payment['Id']}" in finding["quickbooks_says"]
+    assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
+    [again] = marked(emulator)
+    assert Decimal(str(again["Balance"])) == Decimal("100.00")
+    # The same money, applied to the new invoice: no second payment, no credit left over.
+    [kept] = _payments_of(emulator, first)
+    assert kept["Id"] == payment["Id"]
+    assert Decimal(str(kept["UnappliedAmt"])) == 0
+    assert [t["TxnId"] for line in kept["Line"] for t in line["LinkedTxn"]] == [again["Id"]]
+
+
+def test_a_payment_taken_off_by_hand_is_applied_again_not_recorded_twice(
+        connected: Hub, emulator: Emulator, tmp_path: Path) -> None:
+    invoice, payment = _paid_through_the_hub(connected, emulator)
+    emulator.hand_edit("Payment", payment["Id"], Line=[])
+    found = reconcile_cli(tmp_path, emulator)
+    assert kinds(found) == [("payment_missing", "invoice:inv-1")]
+    assert f"Payment {payment['Id']}" in found["findings"][0]["fix"]
+    assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
+    [kept] = _payments_of(emulator, invoice)
+    assert (kept["Id"], Decimal(str(kept["UnappliedAmt"]))) == (payment["Id"], 0)
+    assert Decimal(str(qbo_invoice(connected, emulator)["Balance"])) == Decimal("100.00")
+
+
+def test_the_hubs_payment_left_over_beside_one_by_hand_is_found(
+        connected: Hub, emulator: Emulator, tmp_path: Path) -> None:
+    """A bookkeeper took the hub's payment off and recorded the same money again by hand:
+    the customer has paid twice in QuickBooks' books. Reconcile says so; the fix deletes the
+    hub's own left-over payment, never the bookkeeper's."""
+    invoice, payment = _paid_through_the_hub(connected, emulator)
+    emulator.hand_edit("Payment", payment["Id"], Line=[])
+    by_hand = emulator.record_payment(invoice["Id"], 89.98)
+    found = reconcile_cli(tmp_path, emulator)
+    assert kinds(found) == [("payment_unapplied", "invoice:inv-1")]
+    [finding] = found["findings"]
+    assert finding["safe"] and "89.98" in finding["quickbooks_says"]
+    assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
+    assert [p["Id"] for p in _payments_of(emulator, invoice)] == [by_hand["Id"]]

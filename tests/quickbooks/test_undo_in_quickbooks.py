@@ -225,3 +225,44 @@ def test_undo_in_quickbooks_from_the_activity_page(browser: Any, site_and_hub: A
     run_due(hub)
     voided = emulator.get("Invoice", invoice["Id"])
     assert voided is not None and Decimal(str(voided["TotalAmt"])) == 0
+
+
+def _paid_then_deleted_by_hand(hub: Hub, emulator: Emulator) -> tuple[dict[str, Any],
+                                                                        dict[str, Any]]:
+    """inv-1 paid in full through the hub, then deleted by hand: its payment stays, as credit."""
+    client = create_app(hub).test_client()
+    post(client, "invoice.sent", "evt_1", invoice_data())
+    post(client, "invoice.paid", "evt_2", invoice_data(status="paid", amount_paid="189.98"))
+    run_due(hub)
+    invoice = qbo_invoice(hub, emulator)
+    [payment] = [p for p in emulator.objects("Payment")
+                 if p["Line"] and p["Line"][0]["LinkedTxn"][0]["TxnId"] == invoice["Id"]]
+    emulator.delete("Invoice", invoice["Id"])
+    return invoice, payment
+
+
+def test_undo_deletes_the_hubs_payment_left_as_credit_by_a_deleted_invoice(
+        connected: Hub, emulator: Emulator) -> None:
+    invoice, payment = _paid_then_deleted_by_hand(connected, emulator)
+    state = _undo(connected, "evt_1")
+    assert state["status"] == "done", state
+    assert f"Payment {payment['Id']} deleted" in state["result"]
+    assert "deleted in QuickBooks: no invoice to void" in state["result"]
+    assert emulator.get("Payment", payment["Id"]) is None
+
+
+def test_undo_after_a_reconcile_fix_takes_back_every_payment_of_the_hubs(
+        connected: Hub, emulator: Emulator, tmp_path: Path) -> None:
+    from tests.quickbooks.test_reconcile import fix_and_check_again, marked
+
+    invoice, payment = _paid_then_deleted_by_hand(connected, emulator)
+    assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
+    [again] = marked(emulator)
+    state = _undo(connected, "evt_1")
+    assert state["status"] == "done", state
+    assert f"Invoice {again['Id']} voided" in state["result"]
+    customer = invoice["CustomerRef"]["value"]
+    assert [p for p in emulator.objects("Payment") if not p.get("_deleted")
+            and p["CustomerRef"]["value"] == customer] == []
+    books = emulator.get("Customer", customer)
+    assert books is not None and Decimal(str(books["Balance"])) == 0

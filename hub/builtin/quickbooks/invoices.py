@@ -14,7 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 from hub import Context, hookimpl
-from hub.builtin.quickbooks import currencies, customers, faults, links, marked_invoices
+from hub.builtin.quickbooks import (
+    currencies,
+    customers,
+    faults,
+    links,
+    marked_invoices,
+    payments,
+)
 from hub.builtin.quickbooks.api import Api, calling
 from hub.builtin.quickbooks.invoice_body import form_fields
 from hub.builtin.quickbooks.items import item_ref
@@ -96,7 +103,7 @@ def push(ctx: Context, invoice: Invoice) -> None:
             raise Skip("this invoice was imported from QuickBooks; changes made in the host "
                        "are not pushed back")
         if invoice.status == "void":
-            _void(ctx, api, link)
+            void(ctx, api, link)
             return
         billing_email(invoice)  # a clear error before any call
         customer_id = customers.sync(ctx, api, invoice.contact, invoice.billing_email,
@@ -194,7 +201,7 @@ def _update(ctx: Context, api: Api, link: dict[str, Any],
     raise AssertionError("unreachable")
 
 
-def _void(ctx: Context, api: Api, link: dict[str, Any] | None) -> None:
+def void(ctx: Context, api: Api, link: dict[str, Any] | None) -> None:
     if link is None:
         ctx.note("voided before it reached QuickBooks: nothing to void")
         return
@@ -234,6 +241,15 @@ def settle(ctx: Context, api: Api, invoice: Invoice, saved: dict[str, Any],
             ctx.note(f"QuickBooks shows {owed_in_qbo} owed, less than the host's "
                      f"{owed_in_host}: left as it is")
         return
+    # The hub's own payment left as credit (its invoice deleted and made again, or it was
+    # taken off the invoice by hand) is the same money: applied again, never paid twice.
+    moved = payments.apply_again(ctx, api, invoice.external_id, saved, to_pay)
+    if moved:
+        to_pay -= moved
+        if to_pay <= 0:
+            return
+        saved = api.read("Invoice", str(saved["Id"]))  # its balance and version moved
+        owed_in_qbo = Decimal(str(saved.get("Balance", "0")))
     today = utcnow().date()
     payment = api.create("Payment", {
         "CustomerRef": {"value": customer_id}, "TotalAmt": str(to_pay),
@@ -248,8 +264,12 @@ def settle(ctx: Context, api: Api, invoice: Invoice, saved: dict[str, Any],
     # it paid (its version moved), so it pays nothing twice.
     }, api.request_id("payment", str(saved["Id"]), str(saved.get("SyncToken")), str(owed_in_qbo),
                       str(owed_in_host)))
-    links.put(ctx, "payment", f"{invoice.external_id}@{owed_in_host}",
-              str(payment["Id"]), sync_token=str(payment.get("SyncToken")), digest=None)
+    key = f"{invoice.external_id}@{owed_in_host}"
+    earlier = links.get(ctx, payments.KIND, key)
+    if earlier is not None and str(earlier["qbo_id"]) != str(payment["Id"]):
+        key += f"#{payment['Id']}"  # the earlier one still stands: both stay the hub's
+    links.put(ctx, payments.KIND, key, str(payment["Id"]),
+              sync_token=str(payment.get("SyncToken")), digest=None)
     ctx.note(f"Payment {payment['Id']} of {to_pay} recorded on invoice {saved['Id']}")
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hub import Context
-from hub.builtin.quickbooks import batch, links
+from hub.builtin.quickbooks import batch, links, payments
 from hub.builtin.quickbooks.api import Api, calling, quote
 from hub.builtin.quickbooks.customers import CURRENCY_MARK, contact_id
 from hub.events import Contact, HostStatement, Invoice, Payment
@@ -32,7 +32,7 @@ IDS_PER_QUERY = 30  # ids in one query's IN list: short, as marked_invoices keep
 
 #: Every kind of finding, as ``--json`` names them under "kind".
 KINDS = ("invoice_missing", "invoice_differs", "invoice_voided", "tax_drift", "payment_missing",
-         "payment_extra", "customer_inactive", "customer_merged")
+         "payment_extra", "payment_unapplied", "customer_inactive", "customer_merged")
 
 #: Fixes that write nothing in QuickBooks and only tell the host: once told, the finding is
 #: not shown again until QuickBooks or the host changes the object.
@@ -181,7 +181,12 @@ def run(ctx: Context, since: date | None = None, progress: Progress | None = Non
     shown = progress or (lambda _done, _total, _what: None)
     report = Report(since=since)
     held = _held(ctx, since)
-    known = _all_links(ctx, ("invoice", "customer", "sales_receipt"))
+    known = _all_links(ctx, ("invoice", "customer", "sales_receipt", payments.KIND))
+    # The hub's payments by invoice (linked ``<invoice>@<balance>``).
+    paid_by_hub: dict[str, list[str]] = {}
+    for (kind, key), link in known.items():
+        if kind == payments.KIND:
+            paid_by_hub.setdefault(key.rpartition("@")[0], []).append(str(link["qbo_id"]))
     invoices = {x: (s, v, known[("invoice", x)]) for x, (s, v) in held.invoices.items()
                 if ("invoice", x) in known and known[("invoice", x)]["origin"] != "qbo"}
     receipts = {x: (s, v, known[("sales_receipt", x)]) for x, (s, v) in held.payments.items()
@@ -195,7 +200,8 @@ def run(ctx: Context, since: date | None = None, progress: Progress | None = Non
                       "payments": len(receipts)}
     wanted = {"Invoice": [str(i[2]["qbo_id"]) for i in invoices.values()],
               "Customer": [str(c[2]["qbo_id"]) for c in customers.values()],
-              "SalesReceipt": [str(r[2]["qbo_id"]) for r in receipts.values()]}
+              "SalesReceipt": [str(r[2]["qbo_id"]) for r in receipts.values()],
+              "Payment": [p for x in invoices for p in paid_by_hub.get(x, [])]}
     wanted = {entity: ids for entity, ids in wanted.items() if ids}
     if not wanted:
         shown(0, 0, "reconcile: nothing linked to check")
@@ -211,10 +217,13 @@ def run(ctx: Context, since: date | None = None, progress: Progress | None = Non
                   survivors.get(str(link["qbo_id"])))
     merged = {f.detail["from"]: f.detail["into"] for f in report.findings
               if f.kind == "customer_merged"}
-    for _external_id, (stated, invoice, link) in invoices.items():
+    qbo_payments = found.get("Payment", {})
+    for external_id, (stated, invoice, link) in invoices.items():
         customer = known.get(("customer", _customer_key(invoice, known)))
+        standing = [qbo_payments[p] for p in paid_by_hub.get(external_id, [])
+                    if p in qbo_payments and payments.unapplied(qbo_payments[p]) > 0]
         _invoice(report, stated, invoice, link, qbo_invoices.get(str(link["qbo_id"])),
-                 str(customer["qbo_id"]) if customer else None, merged)
+                 str(customer["qbo_id"]) if customer else None, merged, standing)
     for _external_id, (stated, payment, link) in receipts.items():
         _receipt(report, stated, payment, link,
                  found.get("SalesReceipt", {}).get(str(link["qbo_id"])))
@@ -277,23 +286,33 @@ def _customer(report: Report, key: str, stated: HostStatement, contact: Contact,
 
 def _invoice(report: Report, stated: HostStatement, invoice: Invoice, link: dict[str, Any],
              qbo: dict[str, Any] | None, customer_id: str | None,
-             merged: dict[str, str]) -> None:
+             merged: dict[str, str], standing: list[dict[str, Any]]) -> None:
+    """``standing``: the hub's payments for this invoice that stand unapplied, as credit."""
     subject = f"invoice:{invoice.external_id}"
     qbo_id = str(link["qbo_id"])
     host = f"{_named(invoice)}, {invoice.status}" + (
         f", {invoice.paid} paid" if invoice.paid else "")
+    credit = sum((payments.unapplied(p) for p in standing), Decimal(0))
+    theirs = ", ".join(f"Payment {p['Id']} ({payments.unapplied(p)})" for p in standing)
+    left = (f"; the hub's {theirs} for it stands unapplied, as credit on the customer"
+            if standing else "")
     if qbo is None:
         if invoice.status == "void":
-            return  # void in the host, gone from QuickBooks: nothing is owed either way
+            # Void in the host, gone from QuickBooks: nothing is owed either way.
+            _left_over(report, subject, host, qbo_id, stated, standing, safe=False)
+            return
         report.findings.append(Finding(
             "invoice_missing", subject, host,
-            f"invoice {qbo_id} is not in QuickBooks: it was deleted there",
+            f"invoice {qbo_id} is not in QuickBooks: it was deleted there{left}",
             "create it again in QuickBooks (with the hub's marker, so it is found, not "
-            "doubled)", True, qbo_id, f"missing|{stated.event_id}", detail={"deleted": qbo_id}))
+            "doubled)" + ("; the hub's payment is applied to it again, not recorded twice"
+                          if standing else ""), True, qbo_id, f"missing|{stated.event_id}",
+            detail={"deleted": qbo_id}))
         return
     token = f"{qbo.get('SyncToken')}|{stated.event_id}"
     total = money(qbo.get("TotalAmt"))
     if voided(qbo, invoice.computed_total):
+        _left_over(report, subject, host, qbo_id, stated, standing, safe=False)
         if invoice.status == "void":
             return
         by = ("voided by the hub (an undo, or the host voided it before)"
@@ -304,6 +323,7 @@ def _invoice(report: Report, stated: HostStatement, invoice: Invoice, link: dict
             "the hub never un-voids an invoice", True, qbo_id, token))
         return
     if invoice.status == "void":
+        _left_over(report, subject, host, qbo_id, stated, standing, safe=False)
         report.findings.append(Finding(
             "invoice_differs", subject, f"{_named(invoice)}, void",
             f"invoice {qbo_id} stands in QuickBooks, {total} owed {money(qbo.get('Balance'))}",
@@ -330,21 +350,49 @@ def _invoice(report: Report, stated: HostStatement, invoice: Invoice, link: dict
             "put back the host's version", True, qbo_id, token,
             accept="accept QuickBooks' version and tell the host "
             "(invoice.changed_in_quickbooks)"))
+    if total != host_total:
+        return  # the put-back settles what is paid, the hub's standing payments first
     paid_in_qbo = total - money(qbo.get("Balance"))
-    if total == host_total and paid_in_qbo != invoice.paid:
-        if paid_in_qbo < invoice.paid:
-            report.findings.append(Finding(
-                "payment_missing", subject, host,
-                f"invoice {qbo_id} shows {paid_in_qbo} paid",
-                f"record the missing payment of {invoice.paid - paid_in_qbo}", True, qbo_id,
-                token))
-        else:
-            report.findings.append(Finding(
-                "payment_extra", subject, host,
-                f"invoice {qbo_id} shows {paid_in_qbo} paid, {paid_in_qbo - invoice.paid} "
-                "more than the host knows of",
-                "tell the host what QuickBooks shows (invoice.payment_updated); the hub never "
-                "deletes money it did not write", True, qbo_id, token))
+    if paid_in_qbo < invoice.paid:
+        missing = invoice.paid - paid_in_qbo
+        fix = (f"apply the hub's {theirs} to it again" if standing else "")
+        if missing > credit:
+            fix += (", then " if fix else "") + (
+                f"record the missing payment of {missing - credit}")
+        report.findings.append(Finding(
+            "payment_missing", subject, host,
+            f"invoice {qbo_id} shows {paid_in_qbo} paid{left}", fix, True, qbo_id, token))
+        return
+    if paid_in_qbo > invoice.paid:
+        report.findings.append(Finding(
+            "payment_extra", subject, host,
+            f"invoice {qbo_id} shows {paid_in_qbo} paid, {paid_in_qbo - invoice.paid} "
+            "more than the host knows of",
+            "tell the host what QuickBooks shows (invoice.payment_updated); the hub never "
+            "deletes money it did not write", True, qbo_id, token))
+    _left_over(report, subject, host, qbo_id, stated, standing, safe=True)
+
+
+def _left_over(report: Report, subject: str, host: str, qbo_id: str, stated: HostStatement,
+               standing: list[dict[str, Any]], *, safe: bool) -> None:
+    """The hub's payments left as credit where the invoice needs none of them: paid without
+    them (safe to delete: the hub's own money, recorded twice), or void (a refund, or credit
+    for another invoice, is the operator's call)."""
+    if not standing:
+        return
+    # Only a payment applied to nothing at all is the hub's to delete.
+    safe = safe and not any(payments.invoices_paid(p) for p in standing)
+    credit = sum((payments.unapplied(p) for p in standing), Decimal(0))
+    theirs = ", ".join(f"Payment {p['Id']} ({payments.unapplied(p)})" for p in standing)
+    report.findings.append(Finding(
+        "payment_unapplied", subject, host,
+        f"the hub's {theirs} for invoice {qbo_id} stands unapplied: {credit} of credit on the "
+        "customer" + (", though the invoice is paid without it" if safe else ""),
+        "delete the hub's left-over payment (applied to nothing, recorded by the hub)" if safe
+        else "apply it to another invoice, or refund it, in QuickBooks by hand", safe, qbo_id,
+        "|".join([stated.event_id, *(f"{p['Id']}:{p.get('SyncToken')}" for p in standing)]),
+        detail={"payments": [{"id": str(p["Id"]), "sync_token": str(p.get("SyncToken"))}
+                             for p in standing]}))
 
 
 def _differences(invoice: Invoice, qbo: dict[str, Any], customer_id: str | None,

@@ -23,6 +23,7 @@ from hub.builtin.quickbooks import (
     links,
     marked_invoices,
     mirror,
+    payments,
     receipts,
     reconcile,
 )
@@ -173,6 +174,10 @@ def apply(ctx: Context, finding: dict[str, Any], action: str) -> str:
         return _receipt_again(ctx, value, finding["detail"]["deleted"])
     if not isinstance(value, Invoice):
         raise Skip(f"{subject} is not an invoice")
+    if kind == "payment_unapplied":
+        with calling(ctx) as api:
+            return "; ".join(payments.delete_left_over(ctx, api, external_id,
+                                                       finding["detail"]["payments"]))
     if action == "accept" or kind in reconcile.TELLS_HOST:
         return _tell_host(ctx, value, finding, action)
     if kind == "invoice_missing":

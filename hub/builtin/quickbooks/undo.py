@@ -2,8 +2,9 @@
 (Activity's "Undo in QuickBooks", ``hub events undo ID``).
 
 - An invoice's events (``invoice.sent``, ``.updated``, ``.paid``) all keep one QuickBooks
-  invoice, as does a booking billed per session: undoing any of them deletes the payments the
-  hub recorded on that invoice, then voids it. Intuit keeps a voided invoice (zeroed, with its
+  invoice, as does a booking billed per session: undoing any of them deletes every payment the
+  hub recorded for that invoice (applied to it, or standing as credit since an invoice of it
+  was deleted in QuickBooks), then voids it. Intuit keeps a voided invoice (zeroed, with its
   number), so the books show what happened; a deleted payment would leave no trace, but it is
   the hub's own, and a void would leave it behind as unapplied credit.
 - A ``payment`` event's sales receipt is voided.
@@ -25,7 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select
 
 from hub import Context
-from hub.builtin.quickbooks import customers, faults, invoices, links, receipts
+from hub.builtin.quickbooks import customers, faults, invoices, links, payments, receipts
 from hub.builtin.quickbooks.api import Api, calling, quote
 from hub.errors import Skip
 from hub.undo import Undo
@@ -65,28 +66,34 @@ def _invoice(ctx: Context, external_id: str) -> None:
     if link["origin"] == "qbo":
         raise Skip(f"Invoice {link['qbo_id']} was imported from QuickBooks, not written by the "
                    "hub: nothing of the hub's to take back")
-    if link["voided_at"] is not None:
-        ctx.note(f"Invoice {link['qbo_id']} already void")
-        return
     with calling(ctx) as api:
-        held = _read(api, "Invoice", str(link["qbo_id"]))
-        if held is None:
-            ctx.note(f"Invoice {link['qbo_id']} was deleted in QuickBooks: nothing to take back")
-            return
-        ours = _payments(ctx, external_id)
-        applied = [str(t.get("TxnId")) for t in held.get("LinkedTxn") or []
+        held = None if link["voided_at"] is not None else _read(
+            api, "Invoice", str(link["qbo_id"]))
+        ours = payments.recorded(ctx, external_id)
+        applied = [str(t.get("TxnId")) for t in (held or {}).get("LinkedTxn") or []
                    if t.get("TxnType") == "Payment"]
         by_hand = [p for p in applied if p not in {str(o["qbo_id"]) for o in ours}]
-        if by_hand:
+        if held is not None and by_hand:
             raise Skip(f"Payment {', '.join(by_hand)} on Invoice {held['Id']} was recorded in "
                        "QuickBooks, not by the hub: voiding the invoice would leave it "
                        "unapplied. Remove it in QuickBooks first, or keep the invoice")
         mine = [o for o in ours if str(o["qbo_id"]) in applied]
-        _unchanged(held, link, "Invoice", _token_after(link, mine))
-        recorded = [(o, _read(api, "Payment", str(o["qbo_id"]))) for o in mine]
+        if held is not None:
+            _unchanged(held, link, "Invoice", _token_after(link, mine))
+        found = payments.read(api, [str(o["qbo_id"]) for o in ours])
+        recorded = [(o, found.get(str(o["qbo_id"]))) for o in ours]
         for own, payment in recorded:
-            if payment is not None:
+            if payment is None:
+                continue
+            if str(payment["Id"]) in applied:
                 _unchanged(payment, own, "Payment", links.token(own["sync_token"]))
+            elif payments.invoices_paid(payment):
+                # Left as credit when its invoice went, then applied elsewhere by hand.
+                raise Skip(f"Payment {payment['Id']}, the hub's, was applied in QuickBooks to "
+                           f"another invoice ({', '.join(payments.invoices_paid(payment))}): "
+                           "take it back there by hand")
+        # Every payment the hub recorded for the invoice goes, applied or left as credit (its
+        # invoice deleted or voided in QuickBooks): a void alone would leave the money standing.
         for own, payment in recorded:
             if payment is not None:
                 api.operation("Payment", str(payment["Id"]), "delete",
@@ -94,19 +101,14 @@ def _invoice(ctx: Context, external_id: str) -> None:
                                              str(payment["SyncToken"])),
                               sync_token=str(payment["SyncToken"]))
                 ctx.note(f"Payment {payment['Id']} deleted")
-            _forget(ctx, "payment", str(own["external_id"]))
-        # Each deleted payment moved the invoice's version: the void reads it once more.
-        invoices._void(ctx, api, {**link, "sync_token": None if mine else link["sync_token"]})
-
-
-def _payments(ctx: Context, external_id: str) -> list[dict[str, Any]]:
-    """The payment links the hub recorded on this invoice (``<external_id>@<balance>``)."""
-    table = links.TABLE
-    with ctx.reading() as conn:
-        rows = conn.execute(select(table).where(
-            table.c.kind == "payment",
-            table.c.external_id.startswith(f"{external_id}@", autoescape=True))).mappings()
-        return [dict(r) for r in rows]
+            payments.forget(ctx, str(own["external_id"]))
+        if link["voided_at"] is not None:
+            ctx.note(f"Invoice {link['qbo_id']} already void")
+        elif held is None:
+            ctx.note(f"Invoice {link['qbo_id']} was deleted in QuickBooks: no invoice to void")
+        else:
+            # Each deleted payment moved the invoice's version: the void reads it once more.
+            invoices.void(ctx, api, {**link, "sync_token": None if mine else link["sync_token"]})
 
 
 def _token_after(link: dict[str, Any], payments: list[dict[str, Any]]) -> str | None:
