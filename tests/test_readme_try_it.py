@@ -124,7 +124,7 @@ def test_the_readmes_try_it_does_what_the_readme_says(demo: Demo, browser: Any) 
     view = delivered(demo, read_status)
     [qbo] = [d for d in view["deliveries"] if d["plugin"] == "quickbooks"]
     assert qbo["status"] == "done", qbo
-    assert re.fullmatch(r"Customer \d+ created; Invoice \d+ \(#1001\) created", qbo["result"]), \
+    assert re.fullmatch(r"Customer \d+ created; Invoice \d+ \(#2041\) created", qbo["result"]), \
         qbo["result"]
 
     # The same body again: 200, nothing twice; the same id with another body: 409.
@@ -145,9 +145,9 @@ def test_the_readmes_try_it_does_what_the_readme_says(demo: Demo, browser: Any) 
 
     # What the README points at next: the emulator's books and Activity, as a person sees them.
     books = requests.get(f"{demo.emulator}/_emulator/books.json", timeout=10).json()
-    # The demo company has an invoice 1001 of its own; the hub's carries its marker.
-    [written] = [i for i in books["invoices"] if i.get("marker") == "ledgerline:inv-1001"]
-    assert written["number"] == "1001", written
+    # The demo company has invoices #1001 to #1003 of its own; the hub's carries its marker.
+    [written] = [i for i in books["invoices"] if i.get("marker") == "ledgerline:inv-2041"]
+    assert written["number"] == "2041", written
     link = re.search(r"Settings UI +(\S+)", said)
     assert link
     context = browser.new_context(viewport={"width": 1100, "height": 900})
@@ -163,7 +163,7 @@ def test_the_readmes_try_it_does_what_the_readme_says(demo: Demo, browser: Any) 
         expect(row).to_contain_text(re.compile(r"\bdone\b", re.IGNORECASE))
         shot(page, "try-it-activity")
         page.goto(f"{demo.emulator}/_emulator/books")
-        expect(page.locator("tr", has_text="ledgerline:inv-1001")).to_contain_text("1001")
+        expect(page.locator("tr", has_text="ledgerline:inv-2041")).to_contain_text("2041")
         shot(page, "try-it-books")
     finally:
         context.close()
