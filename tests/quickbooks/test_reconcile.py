@@ -378,3 +378,14 @@ def test_the_hubs_payment_left_over_beside_one_by_hand_is_found(
     assert finding["safe"] and "89.98" in finding["quickbooks_says"]
     assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
     assert [p["Id"] for p in _payments_of(emulator, invoice)] == [by_hand["Id"]]
+
+
+def test_the_summary_counts_in_words_one_or_many() -> None:
+    from hub.builtin.quickbooks.reconcile_findings import Report, lines
+
+    one = Report(checked={"invoices": 1, "contacts": 1, "payments": 1}, reads=1, calls=1)
+    assert lines(one)[0] == ("checked 1 invoice, 1 contact and 1 payment: 1 QuickBooks read "
+                             "in 1 call")
+    two = Report(checked={"invoices": 2, "contacts": 0, "payments": 3}, reads=2, calls=2)
+    assert lines(two)[0] == ("checked 2 invoices, 0 contacts and 3 payments: 2 QuickBooks "
+                             "reads in 2 calls")

@@ -16,7 +16,7 @@ from hub.clock import as_utc, utcnow
 from hub.roles.cli import pass_context
 
 if TYPE_CHECKING:
-    from hub.builtin.quickbooks.reconcile import Report
+    from hub.builtin.quickbooks.reconcile_findings import Report
 
 # Intuit's company ids are 15 to 19 ASCII digits; a refresh token is about 50 printable ASCII
 # characters. Anything far past either is a paste gone wrong, refused before it reaches Intuit.
@@ -206,7 +206,7 @@ def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dat
 def reconcile_command(ctx: Context, since: date | None, as_json: bool, fix: bool) -> None:
     """Compare what the host last said of each linked contact, invoice and payment with what
     QuickBooks holds now, and say what differs and the fix."""
-    from hub.builtin.quickbooks import reconcile, reconcile_store
+    from hub.builtin.quickbooks import reconcile, reconcile_findings, reconcile_store
 
     if connection.status(ctx)["status"] != "connected":
         click.echo("QuickBooks is not connected: `hub quickbooks connect` first", err=True)
@@ -223,9 +223,9 @@ def reconcile_command(ctx: Context, since: date | None, as_json: bool, fix: bool
         raise
     reconcile_store.finish_run(ctx, pk, report)
     if as_json:
-        click.echo(reconcile.dumps(report))
+        click.echo(reconcile_findings.dumps(report))
     else:
-        for line in reconcile.lines(report):
+        for line in reconcile_findings.lines(report):
             click.echo(line)
     if fix:
         click.echo(_fix_said(ctx, report), err=as_json)

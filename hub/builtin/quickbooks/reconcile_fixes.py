@@ -30,6 +30,7 @@ from hub.builtin.quickbooks import (
 from hub.builtin.quickbooks import reconcile_store as store
 from hub.builtin.quickbooks.api import calling
 from hub.builtin.quickbooks.customers import CURRENCY_MARK
+from hub.builtin.quickbooks.reconcile_findings import TELLS_HOST, Report
 from hub.clock import utcnow
 from hub.errors import Hold, NeedsOperator, RetryLater, Skip
 from hub.events import Contact, Invoice, Payment
@@ -67,7 +68,7 @@ def work(ctx: Context) -> None:
                             "retry")
 
 
-def check(ctx: Context, pk: int | None, since: date | None) -> reconcile.Report:
+def check(ctx: Context, pk: int | None, since: date | None) -> Report:
     """A reconcile run, stored; its progress shown on the delivery."""
     pk = store.start_run(ctx, pk, since)
     try:
@@ -80,7 +81,7 @@ def check(ctx: Context, pk: int | None, since: date | None) -> reconcile.Report:
     return report
 
 
-def summary(report: reconcile.Report) -> str:
+def summary(report: Report) -> str:
     counts: dict[str, int] = {}
     for f in report.findings:
         counts[f.kind] = counts.get(f.kind, 0) + 1
@@ -178,7 +179,7 @@ def apply(ctx: Context, finding: dict[str, Any], action: str) -> str:
         with calling(ctx) as api:
             return "; ".join(payments.delete_left_over(ctx, api, external_id,
                                                        finding["detail"]["payments"]))
-    if action == "accept" or kind in reconcile.TELLS_HOST:
+    if action == "accept" or kind in TELLS_HOST:
         return _tell_host(ctx, value, finding, action)
     if kind == "invoice_missing":
         return _invoice_again(ctx, value, finding["detail"]["deleted"], before)

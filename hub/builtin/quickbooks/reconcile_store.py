@@ -26,7 +26,7 @@ from hub.clock import utcnow
 
 if TYPE_CHECKING:
     from hub import Context
-    from hub.builtin.quickbooks.reconcile import Report
+    from hub.builtin.quickbooks.reconcile_findings import Report
 
 # The same metadata as the plugin's SQLModel tables, so the check that migrations match the
 # models sees these too.
