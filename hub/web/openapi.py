@@ -32,6 +32,39 @@ def _status_schema() -> dict[str, Any]:
             "result": {"type": ["string", "null"]}}}}}}
 
 
+_MONEY = {"type": "string", "examples": ["80.00"]}
+
+
+def _invoice_schema() -> dict[str, Any]:
+    """What ``GET /api/v1/invoices/{external_id}`` answers; plugins may add more fields."""
+    return {"type": "object", "required": ["external_id"], "properties": {
+        "external_id": {"type": "string"}, "number": {"type": ["string", "null"]},
+        "status": {"enum": ["sent", "paid", "partially_paid", "void"]},
+        "currency": {"type": ["string", "null"]}, "total": _MONEY, "amount_paid": _MONEY,
+        "balance": {**_MONEY, "description": "what is still owed: once QuickBooks has been "
+                    "swept, the balance the hub last saw there or the host's own since"},
+        "due_date": {"type": ["string", "null"], "format": "date"},
+        "quickbooks_id": {"type": "string"},
+        "quickbooks_void": {"type": "boolean", "description": "voided in QuickBooks, by the "
+                            "hub or by hand"},
+        "quickbooks_balance": {**_MONEY, "description": "QuickBooks' Balance as last seen"},
+        "quickbooks_total": {**_MONEY, "description": "QuickBooks' TotalAmt as last seen"},
+        "quickbooks_seen_at": {"type": "string", "format": "date-time",
+                               "description": "when QuickBooks' figures were last read"},
+    }}
+
+
+def _contact_schema() -> dict[str, Any]:
+    """What ``GET /api/v1/contacts/{external_id}`` answers: the contact as the host sent it,
+    and what the plugins know."""
+    return {"type": "object", "required": ["external_id"], "properties": {
+        "external_id": {"type": "string"}, "quickbooks_id": {"type": "string"},
+        "outstanding": {**_MONEY, "description": "QuickBooks' customer Balance in the home "
+                        "currency: open invoice balances less unapplied payments and credits"},
+        "overdue": {**_MONEY, "description": "the open invoices past their due date"},
+    }}
+
+
 def _answer(description: str, schema: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {
         "schema": {"$ref": REF.format(model=schema)}}}}
@@ -46,6 +79,8 @@ def openapi_document() -> dict[str, Any]:
     schemas: dict[str, Any] = dict(top.get("$defs", {}))
     schemas["Error"] = _error_schema()
     schemas["EventStatus"] = _status_schema()
+    schemas["InvoiceView"] = _invoice_schema()
+    schemas["ContactView"] = _contact_schema()
     # The envelope's data is checked against the model its type names: one envelope per type,
     # so a generated client (or a fuzzer) pairs each type with its own data.
     envelope = schemas.pop("EventIn")
@@ -107,13 +142,13 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "An invoice's status, total, amount paid, balance, QuickBooks ids",
                 "parameters": [{"name": "external_id", "in": "path", "required": True,
                                 "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "the invoice"},
+                "responses": {"200": _answer("the invoice", "InvoiceView"),
                               "404": _answer("unknown", "Error"), **errors}}},
             "/api/v1/contacts/{external_id}": {"get": {
                 "summary": "A contact, its balances and QuickBooks id",
                 "parameters": [{"name": "external_id", "in": "path", "required": True,
                                 "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "the contact"},
+                "responses": {"200": _answer("the contact", "ContactView"),
                               "404": _answer("unknown", "Error"), **errors}}},
             "/api/v1/openapi.json": {"get": {"summary": "This document",
                                              "responses": {"200": {"description": "OpenAPI"}}}},

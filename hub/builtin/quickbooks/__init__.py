@@ -34,7 +34,7 @@ from hub.builtin.quickbooks.invoices import (  # noqa: F401  (hooks, registered 
 )
 from hub.builtin.quickbooks.settings import Settings
 from hub.builtin.quickbooks.undo import take_back
-from hub.clock import utcnow
+from hub.clock import iso, utcnow
 from hub.errors import RetryLater, Skip
 from hub.events import Balance, Booking, Contact, Payment
 from hub.reports import Receivables
@@ -246,7 +246,23 @@ def describe_invoice(external_id: str, ctx: Context) -> dict[str, Any] | None:
     link = links.get(ctx, "invoice", external_id)
     if link is None:
         return None
-    return {"quickbooks_id": link["qbo_id"], "quickbooks_void": link["voided_at"] is not None}
+    facts: dict[str, Any] = {"quickbooks_id": link["qbo_id"],
+                             "quickbooks_void": link["voided_at"] is not None}
+    seen = mirror.invoice(ctx, link["qbo_id"])
+    if seen is None:
+        return facts  # not swept yet: the host's own figures stand
+    # What QuickBooks holds as the last sweep saw it. ``balance`` is the link's, the balance
+    # the host last knew: QuickBooks' once a sweep has told the host of a change made there,
+    # the host's own while its payment waits for the next sweep to be seen.
+    void = bool(seen["voided"]) or link["voided_at"] is not None
+    qbo_balance = Decimal(seen["balance"])
+    balance = qbo_balance if void or link["balance"] is None else Decimal(link["balance"])
+    facts.update(quickbooks_void=void, quickbooks_balance=f"{qbo_balance:.2f}",
+                 quickbooks_total=f"{Decimal(seen['total']):.2f}",
+                 quickbooks_seen_at=iso(seen["updated_at"]), balance=f"{balance:.2f}")
+    if void:
+        facts.update(status="void", amount_paid="0.00")  # its payments stand as credit
+    return facts
 
 
 def refresh_token(ctx: Context) -> None:

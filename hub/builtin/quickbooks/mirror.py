@@ -61,6 +61,12 @@ def contact_from(customer: dict[str, Any], external_id: str) -> Contact:
         return Contact.model_validate({**values, "email": None, "phone": None})
 
 
+def is_void(qbo: dict[str, Any]) -> bool:
+    """QuickBooks voids by zeroing every amount; an invoice that had lines and totals 0 is
+    void."""
+    return Decimal(str(qbo.get("TotalAmt", "0"))) == 0 and bool(qbo.get("Line"))
+
+
 def invoice_from(qbo: dict[str, Any], external_id: str, contact: Contact) -> Invoice:
     total = Decimal(str(qbo.get("TotalAmt", "0")))
     balance = Decimal(str(qbo.get("Balance", "0")))
@@ -83,8 +89,7 @@ def invoice_from(qbo: dict[str, Any], external_id: str, contact: Contact) -> Inv
     tax = Decimal(str((qbo.get("TxnTaxDetail") or {}).get("TotalTax", "0")))
     if not lines:
         lines = [{"item": "Total", "unit_price": f"{total:.2f}"}]
-    # QuickBooks voids by zeroing every amount; an invoice that had lines and totals 0 is void.
-    voided = total == 0 and bool(qbo.get("Line"))
+    voided = is_void(qbo)
     status = ("void" if voided else "paid" if balance == 0 and total > 0
               else "partially_paid" if balance < total else "sent")
     return Invoice.model_validate({
@@ -146,7 +151,20 @@ def _upsert(conn: Connection, table: Any, key: str, values: dict[str, Any]) -> N
         index_elements=[key], set_={k: v for k, v in values.items() if k != key}))
 
 
-def mirror_customers(ctx: Context, customers: list[dict[str, Any]]) -> None:
+def _customer_balance(customer: dict[str, Any], home: str | None) -> str | None:
+    """QuickBooks' Balance of the customer (open invoices less unapplied payments and
+    credits), when it is in the home currency: a multicurrency company's foreign customer
+    holds it in hers, and the mirror's sums are in the home currency."""
+    if customer.get("Balance") is None:
+        return None
+    currency = (customer.get("CurrencyRef") or {}).get("value")
+    if currency and home and currency != home:
+        return None
+    return str(customer["Balance"])
+
+
+def mirror_customers(ctx: Context, customers: list[dict[str, Any]],
+                     home: str | None = None) -> None:
     now = utcnow()
 
     def write(conn: Connection) -> None:
@@ -158,7 +176,7 @@ def mirror_customers(ctx: Context, customers: list[dict[str, Any]]) -> None:
             _upsert(conn, CUSTOMERS, "qbo_id", dict(
                 qbo_id=str(c["Id"]), display_name=str(c.get("DisplayName") or c["Id"]),
                 email=email.lower() if email else None, active=bool(c.get("Active", True)),
-                updated_at=now))
+                balance=_customer_balance(c, home), updated_at=now))
 
     ctx.write(write)
     forget(ctx)
@@ -190,6 +208,7 @@ def mirror_invoices(ctx: Context, invoices: list[dict[str, Any]]) -> None:
                 balance=str(i.get("Balance", "0")),
                 home_total=_home(i, "TotalAmt", "HomeTotalAmt"),
                 home_balance=_home(i, "Balance", "HomeBalance"),
+                voided=is_void(i),
                 txn_date=date.fromisoformat(i["TxnDate"]) if i.get("TxnDate") else None,
                 due_date=date.fromisoformat(i["DueDate"]) if i.get("DueDate") else None,
                 updated_at=now))
@@ -205,12 +224,20 @@ def customer(ctx: Context, qbo_id: str) -> dict[str, Any] | None:
     return dict(found) if found else None
 
 
+def invoice(ctx: Context, qbo_id: str) -> dict[str, Any] | None:
+    """The invoice as the last sweep saw it in QuickBooks; None if never seen."""
+    with ctx.reading() as conn:
+        found = conn.execute(select(INVOICES).where(INVOICES.c.qbo_id == qbo_id)
+                             ).mappings().first()
+    return dict(found) if found else None
+
+
 # In the home currency (what a multicurrency company's foreign invoice is worth in its books).
 _HOME_BALANCE = func.coalesce(INVOICES.c.home_balance, INVOICES.c.balance)
 _HOME_TOTAL = func.coalesce(INVOICES.c.home_total, INVOICES.c.total)
 # Built once: on the booking gate's path, building the statement cost as much as running it.
 _BALANCES = (
-    select(CUSTOMERS.c.qbo_id, _HOME_BALANCE, INVOICES.c.due_date)
+    select(CUSTOMERS.c.qbo_id, CUSTOMERS.c.balance, _HOME_BALANCE, INVOICES.c.due_date)
     .select_from(CUSTOMERS.outerjoin(INVOICES, INVOICES.c.customer_id == CUSTOMERS.c.qbo_id))
     .where(CUSTOMERS.c.email == bindparam("email")))
 
@@ -229,16 +256,26 @@ def balances(ctx: Context, email: str, today: date | None = None) -> dict[str, A
     """Outstanding and overdue balance of the customers with this email, in the home currency
     (a contact's customers in other currencies included); None if unknown.
 
+    Outstanding is QuickBooks' own customer Balance where the mirror holds it: open invoice
+    balances less unapplied payments and credits (Intuit's rule), so a payment standing as
+    credit lowers it; a customer without one (in another currency) counts its open invoices.
+    Overdue and the invoice counts are the open invoices', as QuickBooks' aging shows them.
+
     One indexed join: the booking gate asks this on every check."""
     today = today or company_today(ctx)
     with ctx.reading() as conn:
         rows = conn.execute(_BALANCES, {"email": email.strip().lower()}).all()
     if not rows:
         return None
-    owed = [(Decimal(b), due) for _id, b, due in rows if b is not None and Decimal(b) > 0]
+    owed = [(Decimal(b), due) for _id, _c, b, due in rows if b is not None and Decimal(b) > 0]
     overdue = [b for b, due in owed if due and due < today]
-    return {"customer_ids": sorted({r[0] for r in rows}),
-            "outstanding": sum((b for b, _ in owed), Decimal("0")),
+    held = {cid: held for cid, held, _b, _due in rows}
+    outstanding = sum((Decimal(held[cid]) for cid in held if held[cid] is not None),
+                      Decimal("0"))
+    outstanding += sum((Decimal(b) for cid, _c, b, _due in rows
+                        if held[cid] is None and b is not None and Decimal(b) > 0), Decimal("0"))
+    return {"customer_ids": sorted(held),
+            "outstanding": outstanding,
             "overdue": sum(overdue, Decimal("0")), "overdue_invoices": len(overdue),
             "open_invoices": len(owed)}
 

@@ -135,6 +135,9 @@ class QboCustomerMirror(SQLModel, table=True):
     display_name: str = Field(max_length=500)
     email: str | None = Field(default=None, max_length=254, index=True)  # lowercased
     active: bool = True
+    # QuickBooks' own Balance of the customer in the home currency: open invoices less
+    # unapplied payments and credits. None when unknown (a customer in another currency).
+    balance: str | None = Field(default=None, max_length=30)
     updated_at: datetime = Field(sa_type=DateTime())
 
 
@@ -155,6 +158,8 @@ class QboInvoiceMirror(SQLModel, table=True):
     home_balance: str | None = Field(default=None, max_length=30)
     txn_date: date | None = None
     due_date: date | None = None
+    # Voided in QuickBooks (by the hub or by hand): every amount zeroed.
+    voided: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     updated_at: datetime = Field(sa_type=DateTime())
 
 

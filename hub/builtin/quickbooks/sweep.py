@@ -49,7 +49,9 @@ if TYPE_CHECKING:
 PAGE = 1000  # CDC's most objects per answer, and a query's most per page
 CDC_WINDOW = timedelta(days=29)  # CDC answers 30 days back; keep a day's margin
 OVERLAP = timedelta(seconds=5)
-ENTITIES = ("Customer", "Invoice")
+# Payments too: one recorded or left unapplied (credit) moves its customer's Balance, which
+# QuickBooks does not show as a change of the customer.
+ENTITIES = ("Customer", "Invoice", "Payment")
 IDS_PER_QUERY = 200  # ids named in one ``Id IN (...)``
 
 
@@ -66,8 +68,8 @@ def _cdc(api: Api, entities: Sequence[str], since: datetime) -> dict[str, list[d
 
 def _changes(api: Api, ctx: Context,
              since: datetime) -> tuple[dict[str, list[dict[str, Any]]], str]:
-    """Every Customer and Invoice changed since ``since``, deleted ones included, and how they
-    were read when it was not one answer of the change feed."""
+    """Every Customer, Invoice and Payment changed since ``since``, deleted ones included,
+    and how they were read when it was not one answer of the change feed."""
     if utcnow() - since > CDC_WINDOW:
         return (_queried(api, ctx, since, ENTITIES),
                 "older than the change feed's 30 days: read by LastUpdatedTime")
@@ -156,10 +158,12 @@ def run(ctx: Context) -> None:
         if connection_row is None:
             customers = paging.every(api, "Customer", "Active IN (true, false)")
             invoices = paging.every(api, "Invoice")
+            moved: list[dict[str, Any]] = []
             first = True
         else:
             changed, how = _changes(api, ctx, connection_row - OVERLAP)
             customers, invoices = changed["Customer"], changed["Invoice"]
+            moved = _balances_moved(api, ctx, customers, invoices, changed["Payment"])
             first = False
     # Before the mirror takes the moved invoices: it still says whose they were.
     merged = [] if first else _merges(ctx, customers, invoices)
@@ -167,7 +171,7 @@ def run(ctx: Context) -> None:
         links.relink(ctx, "customer", gone, kept)
         ctx.note(f"customer {gone} was merged into customer {kept} in QuickBooks: the host's "
                  "contact is linked to the customer kept")
-    mirror.mirror_customers(ctx, customers)
+    mirror.mirror_customers(ctx, customers + moved, home)
     mirror.mirror_invoices(ctx, invoices)
     imported = told = 0
     hosts = preview.host_contacts_by_email(ctx) if customers else {}
@@ -183,6 +187,30 @@ def run(ctx: Context) -> None:
     ctx.note(f"{'first import' if first else 'sweep'}: {len(customers)} customers, "
              f"{len(invoices)} invoices seen; {imported} contacts imported, {told} invoice "
              "changes told to the host" + (f" ({how})" if how else ""))
+
+
+def _balances_moved(api: Api, ctx: Context, customers: list[dict[str, Any]],
+                    invoices: list[dict[str, Any]],
+                    payments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The customers whose invoices or payments changed, read again for their Balance
+    (QuickBooks moves a customer's Balance without changing the customer, so the change feed
+    does not show it); those the feed showed already are not. A deleted invoice's customer is
+    the mirror's; a deleted payment names none, and its customer is read again only when
+    something else of hers changes."""
+    whose = {str((t.get("CustomerRef") or {}).get("value")) for t in invoices + payments
+             if t.get("status") != "Deleted" and (t.get("CustomerRef") or {}).get("value")}
+    gone = [str(t["Id"]) for t in invoices if t.get("status") == "Deleted"]
+    if gone:
+        with ctx.reading() as conn:
+            whose.update(str(c) for c in conn.execute(
+                select(mirror.INVOICES.c.customer_id)
+                .where(mirror.INVOICES.c.qbo_id.in_(gone))).scalars())
+    ids = sorted(whose - {str(c["Id"]) for c in customers}, key=lambda i: (len(i), i))
+    found: list[dict[str, Any]] = []
+    for n in range(0, len(ids), IDS_PER_QUERY):
+        chunk = ", ".join(quote(i) for i in ids[n:n + IDS_PER_QUERY])
+        found += paging.every(api, "Customer", f"Id IN ({chunk}) AND Active IN (true, false)")
+    return found
 
 
 def hub_connection_cursor(ctx: Context) -> datetime | None:

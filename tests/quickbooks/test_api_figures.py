@@ -1,0 +1,106 @@
+"""The host API's figures are QuickBooks' as last seen. Seen: ``GET /api/v1/invoices/{id}``
+still said ``balance 80.00, quickbooks_void false`` after the invoice was voided in QuickBooks
+and the host told of it; a contact's ``outstanding`` (and the booking gate's balance) summed
+open invoices and ignored a payment standing as credit, saying 130.00 where QuickBooks'
+customer Balance was 100.00."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.builtin.quickbooks import links
+from hub.builtin.quickbooks.emulator.testing import Emulator
+from hub.hub import Hub
+from hub.web.app import create_app
+from tests.plugins.recorder import Recorder
+from tests.quickbooks.conftest import qbo_ctx
+from tests.quickbooks.test_from_quickbooks import AUTH, send_invoice, sweep, told
+
+
+def _send(hub: Hub, external_id: str, amount: str, event_id: str, **changes: Any) -> str:
+    send_invoice(hub, "invoice.sent", event_id, external_id=external_id, number=None,
+                 lines=[{"item": "Tutoring", "unit_price": amount}], discount=None, tax=None,
+                 total=None, **changes)
+    link = links.get(qbo_ctx(hub), "invoice", external_id)
+    assert link is not None
+    return str(link["qbo_id"])
+
+
+def _get(hub: Hub, path: str) -> dict[str, Any]:
+    answer = create_app(hub).test_client().get(path, headers=AUTH)
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()  # type: ignore[no-any-return]
+
+
+def test_an_invoice_voided_in_quickbooks_reads_void_with_quickbooks_balance(
+        connected: Hub, emulator: Emulator, host: Recorder) -> None:
+    qbo_id = _send(connected, "inv-1", "80.00", "evt_1")
+    sweep(connected)
+    before = _get(connected, "/api/v1/invoices/inv-1")
+    assert before["balance"] == "80.00" and before["quickbooks_void"] is False
+    assert before["quickbooks_balance"] == "80.00"
+
+    emulator.void("Invoice", qbo_id)  # by hand, in QuickBooks
+    sweep(connected)
+    assert [m["data"]["status"] for m in told(host, "invoice.payment_updated")] == ["void"]
+
+    after = _get(connected, "/api/v1/invoices/inv-1")
+    assert after["quickbooks_void"] is True and after["status"] == "void"
+    assert after["balance"] == "0.00" and after["quickbooks_balance"] == "0.00"
+    assert after["amount_paid"] == "0.00" and after["quickbooks_seen_at"].endswith("Z")
+
+
+def test_a_payment_in_quickbooks_shows_in_the_invoices_balance(
+        connected: Hub, emulator: Emulator) -> None:
+    qbo_id = _send(connected, "inv-1", "80.00", "evt_1")
+    sweep(connected)
+    emulator.record_payment(qbo_id, 30)  # by hand, in QuickBooks
+    sweep(connected)
+    invoice = _get(connected, "/api/v1/invoices/inv-1")
+    assert invoice["balance"] == "50.00" and invoice["quickbooks_balance"] == "50.00"
+    assert invoice["quickbooks_void"] is False
+
+
+def test_outstanding_is_quickbooks_customer_balance_less_unapplied_credit(
+        connected: Hub, emulator: Emulator) -> None:
+    _send(connected, "inv-1", "100.00", "evt_1")
+    _send(connected, "inv-2", "30.00", "evt_2")
+    paid = _send(connected, "inv-3", "30.00", "evt_3")
+    sweep(connected)
+    emulator.record_payment(paid, 30)
+    # Voiding the paid invoice leaves its payment of 30 unapplied: a credit in QuickBooks.
+    emulator.void("Invoice", paid)
+    sweep(connected)
+    link = links.get(qbo_ctx(connected), "customer", "c-1")
+    assert link is not None
+    assert emulator.get("Customer", link["qbo_id"])["Balance"] == 100.0  # type: ignore[index]
+
+    contact = _get(connected, "/api/v1/contacts/c-1")
+    assert contact["outstanding"] == "100.00"  # open invoices 130.00, less the credit of 30
+    balance = connected.customer_balance("parent@example.com")
+    assert balance is not None and balance.outstanding == 100
+    assert balance.open_invoices == 2
+
+
+def test_a_payment_left_unapplied_later_lowers_outstanding(
+        connected: Hub, emulator: Emulator) -> None:
+    """The credit comes after the invoices were swept: QuickBooks shows no change of the
+    customer, only of the payment and the invoice."""
+    _send(connected, "inv-1", "100.00", "evt_1")
+    sweep(connected)
+    assert _get(connected, "/api/v1/contacts/c-1")["outstanding"] == "100.00"
+    paid = _send(connected, "inv-2", "40.00", "evt_2")
+    sweep(connected)
+    assert _get(connected, "/api/v1/contacts/c-1")["outstanding"] == "140.00"
+    emulator.record_payment(paid, 40)
+    emulator.void("Invoice", paid)
+    sweep(connected)
+    assert _get(connected, "/api/v1/contacts/c-1")["outstanding"] == "60.00"
+
+
+def test_the_openapi_document_names_the_new_fields(connected: Hub) -> None:
+    doc = _get(connected, "/api/v1/openapi.json")
+    invoice = doc["components"]["schemas"]["InvoiceView"]["properties"]
+    assert {"quickbooks_void", "quickbooks_balance", "quickbooks_seen_at"} <= set(invoice)
+    answer = doc["paths"]["/api/v1/contacts/{external_id}"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"]["$ref"].endswith("/ContactView")
