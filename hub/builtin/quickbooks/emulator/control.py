@@ -1,6 +1,6 @@
-"""`/_emulator/...`: faults on command, limits, tokens, webhooks, and changes "made in
-QuickBooks" by a person. Each route is a thin shell over a plain function taking the state,
-so the in-process test handle calls the very same code."""
+"""`/_emulator/...`: faults on command, limits, tokens and webhooks (the changes "made in
+QuickBooks" by a person come in by `person_routes`). Each route is a thin shell over a plain
+function taking the state, so the in-process test handle calls the very same code."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from . import faults
-from .by_hand import change_in_quickbooks, entity_name
 from .cdc import KEEPS
 from .clock import epoch
 from .seed import DEMO_NAME, DEMO_REALM, build_company
@@ -321,85 +320,3 @@ def webhooks_route() -> Response:
 def attempts_route() -> Response:
     dispatcher = state().webhooks
     return jsonify(list(dispatcher.attempts) if dispatcher else [])
-
-
-@bp.post("/companies/<realm>/customers")
-def person_adds_customer(realm: str) -> Response:
-    try:
-        return jsonify(
-            {"Customer": change_in_quickbooks(state(), realm, "add_customer", customer=body())}
-        )
-    except faults.QBOFault as fault:
-        return fault_answer(fault)
-
-
-@bp.post("/companies/<realm>/taxcodes")
-def person_adds_tax_code(realm: str) -> Response:
-    data = body()
-    try:
-        return jsonify(
-            {
-                "TaxCode": change_in_quickbooks(
-                    state(), realm, "add_tax_code", name=data.get("name", ""), rate=data.get("rate")
-                )
-            }
-        )
-    except faults.QBOFault as fault:
-        return fault_answer(fault)
-
-
-@bp.post("/companies/<realm>/invoices/<invoice_id>/payments")
-def person_records_payment(realm: str, invoice_id: str) -> Response:
-    args = {"invoice_id": invoice_id} | ({"amount": body()["amount"]} if "amount" in body() else {})
-    try:
-        return jsonify({"Payment": change_in_quickbooks(state(), realm, "record_payment", **args)})
-    except faults.QBOFault as fault:
-        return fault_answer(fault)
-
-
-def by_hand(realm: str, action: str, wrapper: str, **args: Any) -> Response:
-    """Run one change "made in QuickBooks" and answer {wrapper: object}, or the fault (400)."""
-    try:
-        return jsonify({wrapper: change_in_quickbooks(state(), realm, action, **args)})
-    except faults.QBOFault as fault:
-        return fault_answer(fault)
-
-
-def entity_of(collection: str) -> str:
-    """ "invoices" in a route -> "Invoice" (a 4001 fault for what the emulator lacks)."""
-    return entity_name(collection)
-
-
-@bp.post("/companies/<realm>/<collection>/<ident>")
-def person_edits(realm: str, collection: str, ident: str) -> Response:
-    """A person edits an invoice, customer, payment or sales receipt: sparse fields."""
-    try:
-        entity = entity_of(collection)
-    except faults.QBOFault as fault:
-        return fault_answer(fault)
-    return by_hand(realm, "hand_edit", entity, entity=entity, ident=ident, changes=body())
-
-
-@bp.post("/companies/<realm>/<collection>/<ident>/delete")
-def person_deletes(realm: str, collection: str, ident: str) -> Response:
-    try:
-        entity = entity_of(collection)
-    except faults.QBOFault as fault:
-        return fault_answer(fault)
-    return by_hand(realm, "delete", entity, entity=entity, ident=ident)
-
-
-@bp.post("/companies/<realm>/<collection>/<ident>/void")
-def person_voids(realm: str, collection: str, ident: str) -> Response:
-    try:
-        entity = entity_of(collection)
-    except faults.QBOFault as fault:
-        return fault_answer(fault)
-    return by_hand(realm, "void", entity, entity=entity, ident=ident)
-
-
-@bp.post("/companies/<realm>/customers/<from_id>/merge")
-def person_merges_customers(realm: str, from_id: str) -> Response:
-    """Customer `from_id` merged into `{"into": id}`; answers the customer kept."""
-    into = str(body().get("into", ""))
-    return by_hand(realm, "merge_customers", "Customer", from_id=from_id, into_id=into)

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, jsonify
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from . import api, books, control, oauth
+from . import api, books, control, oauth, person_routes
 from .seed import DEMO_NAME, DEMO_REALM, build_company
 from .state import Config, EmulatorState
 from .webhooks import Dispatcher
@@ -39,6 +39,7 @@ def create_app(state: EmulatorState) -> Flask:
     app.register_blueprint(oauth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(person_routes.bp)
     app.register_blueprint(books.bp)
 
     @app.get("/")
