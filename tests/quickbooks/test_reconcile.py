@@ -389,3 +389,25 @@ def test_the_summary_counts_in_words_one_or_many() -> None:
     two = Report(checked={"invoices": 2, "contacts": 0, "payments": 3}, reads=2, calls=2)
     assert lines(two)[0] == ("checked 2 invoices, 0 contacts and 3 payments: 2 QuickBooks "
                              "reads in 2 calls")
+
+
+def test_an_invoice_edited_by_hand_is_no_payment_news_for_the_host(
+        connected: Hub, emulator: Emulator, host: Recorder, tmp_path: Path) -> None:
+    """Lines changed by hand move the balance, but nothing was paid: the sweep tells the host
+    no invoice.payment_updated, so the put-back leaves host and QuickBooks agreeing."""
+    from tests.quickbooks.test_from_quickbooks import sweep
+
+    first = sent(connected, emulator)
+    lines = [line for line in first["Line"] if line.get("DetailType") == "SalesItemLineDetail"]
+    emulator.edit_invoice(first["Id"], Line=lines[:1])
+    sweep(connected)
+    assert told(host, "invoice.payment_updated") == []
+    assert kinds(reconcile_cli(tmp_path, emulator)) == [("invoice_differs", "invoice:inv-1")]
+    assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
+    sweep(connected)
+    assert told(host, "invoice.payment_updated") == []
+    # A payment recorded by hand is still news.
+    emulator.record_payment(first["Id"], 20)
+    sweep(connected)
+    [paid] = told(host, "invoice.payment_updated")
+    assert paid["data"]["amount_paid"] == "20.00"

@@ -42,6 +42,7 @@ from hub.builtin.quickbooks.api import Api, calling, quote
 from hub.builtin.quickbooks.models import QboConnection
 from hub.builtin.quickbooks.settings import Settings
 from hub.clock import iso, utcnow
+from hub.events import Invoice
 
 if TYPE_CHECKING:
     from hub import Context
@@ -321,6 +322,11 @@ def _invoice(ctx: Context, settings: Settings, qbo: dict[str, Any]) -> int:
     if invoice.status == "void" and link["voided_at"] is not None:
         links.set_balance(ctx, "invoice", link["external_id"], str(now))
         return 0  # the hub's own void (the host's, or an undo): nothing the host does not know
+    if invoice.status != "void" and _edited_not_paid(ctx, link, invoice, Decimal(known)):
+        # Its lines or total were changed by hand, and nothing was paid: that is no payment
+        # news. Reconcile shows it (invoice_differs): put back, or accepted and told as
+        # invoice.changed_in_quickbooks; the balance the host knows stays as it was.
+        return 0
     # A void is a change of status, told as the contract says ("status": "void"); it zeroes
     # the balance, but nothing was paid, so the other plugins hear no invoice.paid.
     ctx.notify_host("invoice.payment_updated", invoice, key=key)
@@ -329,3 +335,18 @@ def _invoice(ctx: Context, settings: Settings, qbo: dict[str, Any]) -> int:
         ctx.publish("invoice.paid", invoice, key=key)
     links.set_balance(ctx, "invoice", link["external_id"], str(now))
     return 1
+
+
+def _edited_not_paid(ctx: Context, link: dict[str, Any], invoice: Invoice,
+                     known: Decimal) -> bool:
+    """The host's own invoice whose total QuickBooks changed while what is paid stayed what
+    the host knows (its total less the balance it knows)."""
+    if link["origin"] == "qbo":
+        return False  # imported: the host knows it only through what the hub tells it
+    stated = ctx.last_stated([f"invoice:{link['external_id']}"]).get(
+        f"invoice:{link['external_id']}")
+    host = stated.value if stated is not None else None
+    if not isinstance(host, Invoice) or host.status == "void":
+        return False
+    return (invoice.computed_total != host.computed_total
+            and invoice.paid == host.computed_total - known)
