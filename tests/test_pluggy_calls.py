@@ -100,3 +100,30 @@ def test_an_event_hook_option_that_cannot_apply_is_refused_at_start(make_hub, op
     with pytest.raises(PluginError, match=f"on_invoice_sent is marked {option}.*each plugin "
                        "gets its own stored delivery"):
         make_hub(("ordered", plugin))
+
+
+def test_a_wrapper_on_a_per_plugin_contribution_is_refused_at_start(make_hub) -> None:
+    """``scheduled`` is asked of each plugin on its own (its own registrar): a wrapper would
+    be called as if it were the plugin's answer, so it is refused, saying why."""
+    @hookimpl(wrapper=True)
+    def scheduled(register: Any, settings: Any) -> Any:
+        return (yield)
+
+    with pytest.raises(PluginError, match="scheduled is marked as a wrapper.*asked of each "
+                       "plugin on its own"):
+        make_hub(("wraps", types.SimpleNamespace(scheduled=scheduled)))
+
+
+def test_tryfirst_orders_the_per_plugin_contributions(make_hub) -> None:
+    from hub.plugins.registry import implementers
+
+    def plugin(**options: Any) -> types.SimpleNamespace:
+        @hookimpl(**options)
+        def scheduled(register: Any, settings: Any) -> None:
+            return None
+        return types.SimpleNamespace(scheduled=scheduled)
+
+    hub = make_hub(("early", plugin(tryfirst=True)), ("plain", plugin()),
+                   ("late", plugin(trylast=True)))
+    found = [p for p in implementers(hub.pm, "scheduled") if p in ("early", "plain", "late")]
+    assert found == ["early", "plain", "late"]

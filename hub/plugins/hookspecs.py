@@ -12,14 +12,26 @@ must be idempotent. The one rule for outside writes: derive each write's idempot
 ``ctx.write_key(subject, content)`` from what it is about and what it writes, never from the
 delivery, so that a retry, or the same event replayed under a new id, writes nothing twice.
 
-Every other hook is called through pluggy's own callers, leaving out disabled plugins
-(``subset_hook_caller``), so pluggy's semantics hold: implementations are called last registered
-first, ``tryfirst``/``trylast`` move them, ``firstresult`` hooks stop at the first answer that is
-not ``None``, and wrappers wrap the call. Each implementation still receives the ``Context`` of
-its own plugin. They let a plugin decide (``check_booking``, ``check_billing``), answer from its
-local data (``customer_balance``, ``receivables``, ``describe_*``: a raise there is logged and
-counted as no opinion), and contribute things: its settings model, its scheduled jobs, its web
-routes, its commands, its database migrations, its card on the settings page.
+Every other hook is called through pluggy's own callers (``pm.hook.<name>`` and
+``subset_hook_caller``), so pluggy's order holds everywhere: implementations are called last
+registered first, and ``tryfirst``/``trylast`` move them. Each implementation receives the
+``Context`` of its own plugin. They come in three kinds:
+
+- Decisions and answers (``check_booking``, ``check_billing``, ``customer_balance``,
+  ``receivables``, ``describe_*``) are one call to the enabled plugins: ``firstresult`` hooks
+  stop at the first answer that is not ``None``, wrappers wrap the call, and a raise from an
+  answer is logged and counted as no opinion.
+- ``register_blueprints`` and ``register_commands`` are one call to every installed plugin,
+  enabled or not, at start: the routes and commands are there the moment the operator switches
+  a plugin on, without a restart (they say so while it is off). Wrappers wrap that call.
+- Contributions of a plugin's own (``settings_model``, ``migrations``, ``reencrypt``,
+  ``scheduled``, ``ui_card``, listed in ``PER_PLUGIN_HOOKS``) are asked of each plugin on its
+  own, in pluggy's order, because each answer is that plugin's alone (its settings, its tables,
+  its secrets, its jobs, its card). There is no shared call for a wrapper to wrap, so a wrapper
+  on one is refused at start. ``scheduled`` and ``ui_card`` reach the enabled plugins; the
+  others reach every installed plugin, so that its settings are checked before it is switched
+  on, its tables exist before its first event, and its stored secrets are re-encrypted when
+  the key rotates even while it is off.
 """
 
 from __future__ import annotations
@@ -54,6 +66,9 @@ hookspec = pluggy.HookspecMarker("hub")
 #: pluggy's callers, with its order, ``firstresult`` and wrappers).
 EVENT_HOOKS = ("on_contact", "on_payment", "on_invoice_sent", "on_invoice_updated",
                "on_invoice_paid", "on_booking", "on_host_event", "on_undo")
+#: The hooks asked of each plugin on its own, for what is that plugin's alone (its settings,
+#: tables, secrets, jobs, card): pluggy's order holds, but there is no shared call to wrap.
+PER_PLUGIN_HOOKS = ("settings_model", "migrations", "reencrypt", "scheduled", "ui_card")
 
 
 @hookspec

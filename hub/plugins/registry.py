@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from hub import __version__
 from hub.plugins import hookspecs
 from hub.plugins.context import CallContext
-from hub.plugins.hookspecs import EVENT_HOOKS
+from hub.plugins.hookspecs import EVENT_HOOKS, PER_PLUGIN_HOOKS
 
 log = logging.getLogger("hub.plugins")
 
@@ -209,7 +209,8 @@ class _Registered:
 def _refuse_event_options(pm: pluggy.PluginManager) -> None:
     """Event hooks are delivered to each plugin on its own, stored and retried apart: there is
     no one call for ``tryfirst``/``trylast`` to order, for a wrapper to wrap or for
-    ``firstresult`` to stop. An implementation asking for one is refused now, not ignored."""
+    ``firstresult`` to stop; the per-plugin contributions have no shared call to wrap either.
+    An implementation asking for what cannot apply is refused now, not ignored."""
     for hook in EVENT_HOOKS:
         for impl in getattr(pm.hook, hook).get_hookimpls():
             asked = [option for option in ("tryfirst", "trylast", "wrapper", "hookwrapper")
@@ -220,6 +221,14 @@ def _refuse_event_options(pm: pluggy.PluginManager) -> None:
                     f"cannot apply: each plugin gets its own stored delivery of an event, "
                     f"retried on its own, so there is no shared call to order or wrap. Use a "
                     f"plain @hookimpl")
+    for hook in PER_PLUGIN_HOOKS:
+        for impl in getattr(pm.hook, hook).get_hookimpls():
+            if impl.wrapper or impl.hookwrapper:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: {hook} is marked as a wrapper, which cannot "
+                    f"apply: {hook} is asked of each plugin on its own, for what is that "
+                    f"plugin's alone, so there is no shared call to wrap. Use @hookimpl "
+                    f"(tryfirst and trylast still order it)")
 
 
 def discover(
