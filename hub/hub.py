@@ -47,6 +47,7 @@ from hub.queue.store import (
     subject_of,
 )
 from hub.queue.writer import GroupWriter
+from hub.redact import hub_secrets
 from hub.reports import Receivables
 from hub.undo import clear_undone, skipped_as_undone
 
@@ -77,6 +78,9 @@ class Hub:
         # Each plugin's in-process memory (ctx.memory): caches that a module global would share
         # between two hubs in one process.
         self._memory: dict[str, dict[str, Any]] = {}
+        # The hub's own secrets in every form a message may carry them, worked out once and
+        # kept with this hub (not in a process-wide cache that outlives it).
+        self.secret_values = hub_secrets(config)
 
     def _migration_dirs(self) -> dict[str, Path]:
         dirs = {}

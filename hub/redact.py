@@ -10,7 +10,6 @@ passwords) are replaced by ``***``, as they are and percent-encoded.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
@@ -52,10 +51,9 @@ def _url_secrets(url: str | None, query: bool) -> set[str]:
     return {v for v in found if v}
 
 
-@functools.lru_cache(maxsize=16)
 def hub_secrets(config: Config) -> tuple[str, ...]:
     """The hub's own secrets, in every form they may take, longest first (a secret holding
-    another is taken out whole)."""
+    another is taken out whole). Worked out once per hub (``Hub.secret_values``)."""
     values: set[str] = set()
     for plain in (config.api_key, config.secret_key, config.admin_password,
                   config.qbo_client_secret, config.qbo_webhook_verifier_token,
@@ -88,7 +86,7 @@ def _secret_values(value: Any) -> Iterable[str]:
 def secrets_of(hub: Hub, plugin: str) -> tuple[str, ...]:
     """Every value to take out of what ``plugin``'s deliveries store and log: its ``SecretStr``
     settings and the hub's own secrets."""
-    found = hub_secrets(hub.config)
+    found = hub.secret_values
     try:
         settings = hub.states.settings(plugin) if plugin in hub.infos else None
     except Exception:  # stored settings that no longer validate: nothing readable to hide

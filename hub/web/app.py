@@ -31,12 +31,13 @@ def create_app(hub: Hub) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(api.bp)
     app.register_blueprint(ui.bp)
-    csrf.protect.init_app(app)
 
     def register(blueprint: Blueprint) -> None:
         app.register_blueprint(blueprint)
 
     hub.pm.hook.register_blueprints(register=register)
+    # After the plugins' blueprints: an exemption a plugin declares as it registers one counts.
+    csrf.protect(app)
 
 
     @app.after_request
