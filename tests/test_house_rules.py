@@ -66,3 +66,28 @@ def test_no_file_imports_a_private_module_of_another_distribution() -> None:
                for path in _python_files(*sorted(OURS)) for name in _imports(path)
                if name.split(".")[0] not in OURS and _private_part(name)]
     assert leaning == []
+
+
+#: What of the hub a plugin may import, as docs/plugins.md lists it.
+PLUGIN_SURFACE = ("hub.hookimpl", "hub.Context", "hub.JobRegistrar", "hub.HOOKS_VERSION",
+                  "hub.events", "hub.errors", "hub.clock",
+                  "hub.bounds", "hub.config", "hub.reports", "hub.undo", "hub.ui",
+                  "hub.roles.cli.pass_context")
+
+
+def test_built_in_plugins_import_only_what_the_plugin_guide_allows() -> None:
+    beyond = []
+    for path in _python_files("hub/builtin"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                if name.startswith("hub.") and not name.startswith("hub.builtin") and not any(
+                        name == allowed or name.startswith(allowed + ".")
+                        for allowed in PLUGIN_SURFACE):
+                    beyond.append(f"{path.relative_to(ROOT)}: {name}")
+    assert beyond == []

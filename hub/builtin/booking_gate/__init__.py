@@ -6,11 +6,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from hub import hookimpl
+from hub import Context, hookimpl
 from hub.builtin.booking_gate import refusals, rules
 from hub.builtin.booking_gate.settings import Settings
 from hub.events import Booking, BookingCheck, Verdict
-from hub.plugins.context import Context
 
 # The hubs it works with, and the plugins it needs (none: any plugin answering
 # customer_balance will do).

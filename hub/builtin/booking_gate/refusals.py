@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from hub import Context
 from hub.builtin.booking_gate.models import BookingGateRefusal
 from hub.clock import utcnow
 from hub.events import Booking, Verdict, dump
-from hub.plugins.context import Context
 
 REFUSALS = BookingGateRefusal.__table__  # type: ignore[attr-defined]
 

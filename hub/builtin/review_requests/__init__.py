@@ -8,12 +8,11 @@ import click
 from markupsafe import Markup, escape
 from pydantic import BaseModel
 
-from hub import hookimpl
+from hub import Context, hookimpl
 from hub.builtin.review_requests import models
 from hub.builtin.review_requests.sending import request_review
 from hub.builtin.review_requests.settings import Settings
 from hub.events import Invoice
-from hub.plugins.context import Context
 
 # The hubs it works with, and the plugins it needs (none: invoices paid reach it from the host
 # or from any plugin that publishes them).

@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 from pydantic import TypeAdapter, ValidationError
 
+from hub import Context
 from hub.bounds import shown
 from hub.builtin.review_requests.mailer import MailError
 from hub.builtin.review_requests.sending import send_test
 from hub.events import Email
-from hub.plugins.context import Context
 from hub.roles.cli import pass_context
 
 

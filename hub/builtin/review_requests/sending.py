@@ -40,12 +40,12 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from hub import Context
 from hub.builtin.review_requests import mailer, models
 from hub.builtin.review_requests.settings import Settings, fill
 from hub.clock import iso, utcnow
 from hub.errors import NeedsOperator, RetryLater, Skip
 from hub.events import Email, Invoice
-from hub.plugins.context import Context
 
 PLUGIN = "review_requests"
 MESSAGE_TYPE = "review.requested"
