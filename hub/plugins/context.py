@@ -125,7 +125,7 @@ class Context:
         """Run ``fn(conn)`` in one write transaction and return what it returns. On SQLite
         writes are committed together with other threads' (one writer per process): keep
         ``fn`` short and free of outside calls."""
-        result: T = self.hub.write(fn)
+        result: T = self.hub.writer.write(fn)
         return result
 
     def encrypt(self, text: str) -> str:
@@ -192,7 +192,7 @@ class Context:
         self._progress_at = now
         text = f"{what}: {done}/{total}"
         pk = self.delivery_pk
-        self.hub.write(lambda conn: conn.execute(
+        self.hub.writer.write(lambda conn: conn.execute(
             update(DELIVERIES).where(DELIVERIES.c.pk == pk,
                                      DELIVERIES.c.status == "running").values(result=text)))
 

@@ -196,14 +196,14 @@ def claim(hub: Hub, owner: str, limit: int = 1, now: datetime | None = None,
     now = now or utcnow()
     lease_until = now + timedelta(seconds=hub.config.lease_seconds)
     skipped = list(skip)
-    return hub.write(  # type: ignore[no-any-return]
+    return hub.writer.write(  # type: ignore[no-any-return]
         lambda conn: _claim_any(conn, owner, limit, now, lease_until, skipped))
 
 
 def heartbeat(hub: Hub, owner: str) -> int:
     """Extend the leases this process holds; returns how many."""
     now = utcnow()
-    count: int = hub.write(lambda conn: conn.execute(
+    count: int = hub.writer.write(lambda conn: conn.execute(
         update(DELIVERIES)
         .where(DELIVERIES.c.lease_owner == owner, DELIVERIES.c.status == "running")
         .values(lease_until=now + timedelta(seconds=hub.config.lease_seconds))
@@ -230,7 +230,7 @@ def reclaim(hub: Hub, now: datetime | None = None) -> int:
         )
         return int(conn.execute(stmt).rowcount)
 
-    count: int = hub.write(take_back)
+    count: int = hub.writer.write(take_back)
     if count:
         log.warning("reclaimed %d deliveries from stopped workers", count)
     return count

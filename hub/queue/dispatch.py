@@ -358,7 +358,7 @@ def record(hub: Hub, owner: str, outcomes: list[Outcome]) -> None:
         finally:
             cursor.close()
 
-    hub.write(write)
+    hub.writer.write(write)
     for o in outcomes:
         if o.status == "dead":
             log.error("delivery of %s to %s parked: %s", o.ctx.event_id, o.job.plugin,

@@ -52,6 +52,7 @@ def _project_files(frame: FrameType) -> list[str]:
 def test_an_invoice_travels_through_few_files_and_never_back(make_qbo_hub: Any,
                                                             emulator: Any) -> None:
     stacks: dict[str, list[str]] = {}
+    writes: list[list[str]] = []  # every write on the way: the event's, claims, the plugin's
     lock = threading.Lock()
 
     def profile(frame: FrameType, what: str, _arg: Any) -> None:
@@ -68,6 +69,8 @@ def test_an_invoice_travels_through_few_files_and_never_back(make_qbo_hub: Any,
             return
         with lock:
             stacks.setdefault(label, _project_files(frame))
+            if label == "handed to the writer":
+                writes.append(_project_files(frame))
 
     # Threads started from here on (the writer's) are profiled too, as is this one (the
     # request through the WSGI app, then the worker's round).
@@ -79,6 +82,7 @@ def test_an_invoice_travels_through_few_files_and_never_back(make_qbo_hub: Any,
         connect.with_refresh_token(qbo_ctx(hub), grant["realmId"], grant["refresh_token"])
         run_due(hub)
         stacks.clear()
+        writes.clear()
         answer = create_app(hub).test_client().post(
             "/api/v1/events", json=event(event_id="evt_path"),
             headers={"Authorization": f"Bearer {API_KEY}"})
@@ -97,5 +101,9 @@ def test_an_invoice_travels_through_few_files_and_never_back(make_qbo_hub: Any,
         rooms = [_room(f) for f in stack]
         left = [r for i, r in enumerate(rooms) if r in rooms[:i] and rooms[i - 1] != r]
         assert left == [], f"{label}: the path goes back to {left}: {stack}"
+    # Every write goes to the queue's writer straight from who writes (a claim, the plugin's
+    # context), never relayed back through the Hub object.
+    assert len(writes) > 3
+    assert [w for w in writes if "hub/hub.py" in w] == [], writes
     documented = (ROOT / "docs" / "architecture.md").read_text()
     assert [f for f in walked if f"`{f}`" not in documented] == []
