@@ -50,15 +50,22 @@ def _pk(hub: Hub, event_id: str) -> int:
             EVENTS.c.source == "host", EVENTS.c.key == event_id)).scalar_one())
 
 
-def test_undoing_a_sent_and_paid_invoice_deletes_its_payment_and_voids_it(
-        connected: Hub, emulator: Emulator) -> None:
-    client = create_app(connected).test_client()
+def _sent_and_paid(hub: Hub, emulator: Emulator) -> tuple[dict[str, Any], dict[str, Any]]:
+    """inv-1 sent (evt_1) and paid in full (evt_2) through the hub: (invoice, its payment)."""
+    client = create_app(hub).test_client()
     post(client, "invoice.sent", "evt_1", invoice_data())
     post(client, "invoice.paid", "evt_2", invoice_data(status="paid", amount_paid="189.98"))
-    run_due(connected)
-    invoice = qbo_invoice(connected, emulator)
+    run_due(hub)
+    invoice = qbo_invoice(hub, emulator)
     [payment] = [p for p in emulator.objects("Payment")
-                 if p["Line"][0]["LinkedTxn"][0]["TxnId"] == invoice["Id"]]
+                 if p["Line"] and p["Line"][0]["LinkedTxn"][0]["TxnId"] == invoice["Id"]]
+    return invoice, payment
+
+
+def test_undoing_a_sent_and_paid_invoice_deletes_its_payment_and_voids_it(
+        connected: Hub, emulator: Emulator) -> None:
+    invoice, payment = _sent_and_paid(connected, emulator)
+    client = create_app(connected).test_client()
 
     state = _undo(connected, "evt_1")
 
@@ -230,13 +237,7 @@ def test_undo_in_quickbooks_from_the_activity_page(browser: Any, site_and_hub: A
 def _paid_then_deleted_by_hand(hub: Hub, emulator: Emulator) -> tuple[dict[str, Any],
                                                                         dict[str, Any]]:
     """inv-1 paid in full through the hub, then deleted by hand: its payment stays, as credit."""
-    client = create_app(hub).test_client()
-    post(client, "invoice.sent", "evt_1", invoice_data())
-    post(client, "invoice.paid", "evt_2", invoice_data(status="paid", amount_paid="189.98"))
-    run_due(hub)
-    invoice = qbo_invoice(hub, emulator)
-    [payment] = [p for p in emulator.objects("Payment")
-                 if p["Line"] and p["Line"][0]["LinkedTxn"][0]["TxnId"] == invoice["Id"]]
+    invoice, payment = _sent_and_paid(hub, emulator)
     emulator.delete("Invoice", invoice["Id"])
     return invoice, payment
 
