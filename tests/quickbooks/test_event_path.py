@@ -53,6 +53,7 @@ def test_an_invoice_travels_through_few_files_and_never_back(make_qbo_hub: Any,
                                                             emulator: Any) -> None:
     stacks: dict[str, list[str]] = {}
     writes: list[list[str]] = []  # every write on the way: the event's, claims, the plugin's
+    every: set[tuple[str, ...]] = set()  # the stack at every project call on the way
     lock = threading.Lock()
 
     def profile(frame: FrameType, what: str, _arg: Any) -> None:
@@ -62,6 +63,9 @@ def test_an_invoice_travels_through_few_files_and_never_back(make_qbo_hub: Any,
         if not code.co_filename.startswith(str(HUB)):
             return
         key = (str(Path(code.co_filename).relative_to(ROOT)), code.co_name)
+        if "emulator" not in key[0]:
+            with lock:
+                every.add(tuple(_project_files(frame)))
         label = CHECKPOINTS.get(key)
         if label is None:
             return
@@ -81,9 +85,11 @@ def test_an_invoice_travels_through_few_files_and_never_back(make_qbo_hub: Any,
         grant = emulator.connect()
         connect.with_refresh_token(qbo_ctx(hub), grant["realmId"], grant["refresh_token"])
         run_due(hub)
+        client = create_app(hub).test_client()
         stacks.clear()
         writes.clear()
-        answer = create_app(hub).test_client().post(
+        every.clear()
+        answer = client.post(
             "/api/v1/events", json=event(event_id="evt_path"),
             headers={"Authorization": f"Bearer {API_KEY}"})
         assert answer.status_code == 202
@@ -101,6 +107,11 @@ def test_an_invoice_travels_through_few_files_and_never_back(make_qbo_hub: Any,
         rooms = [_room(f) for f in stack]
         left = [r for i, r in enumerate(rooms) if r in rooms[:i] and rooms[i - 1] != r]
         assert left == [], f"{label}: the path goes back to {left}: {stack}"
+    # Nor does any call on the way, hand-off or not, come back to a file it left (a callback
+    # handed down, say): a reader following the calls never turns back a page.
+    returns = [stack for stack in every
+               if any(f in stack[:i] and stack[i - 1] != f for i, f in enumerate(stack))]
+    assert len(every) > 100 and returns == [], returns
     # Every write goes to the queue's writer straight from who writes (a claim, the plugin's
     # context), never relayed back through the Hub object.
     assert len(writes) > 3

@@ -24,7 +24,7 @@ the host's figure is what is written. A company without sales tax takes no tax a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -80,23 +80,24 @@ def is_us(company: dict[str, Any]) -> bool:
 
 
 def form_fields(lines: list[Line], discount: Discount | None, tax: Tax | None,
-                company: dict[str, Any], item_for: Callable[[str], dict[str, str]],
+                company: dict[str, Any], items: Mapping[str, dict[str, str]],
                 total: Decimal, codes: TaxCodes, us_sales_tax: str = "in_prices"
                 ) -> tuple[dict[str, Any], list[str]]:
     """(the Line list and the tax fields; notes on what was folded). ``total`` is the host's
-    total; ``codes`` are asked only outside the US."""
+    total; ``items`` holds each line's ItemRef by item name, found by the caller beforehand so
+    that this module only computes; ``codes`` are asked only outside the US."""
     if is_us(company):
         subtotal = sum((line.amount for line in lines), Decimal("0"))
         taxable = subtotal - (discount.of(subtotal) if discount else Decimal("0"))
         if us_sales_tax == "as_tax" and total != taxable:
-            return _us_sales_tax(lines, discount, company, item_for, taxable, total - taxable)
-        body, notes = _us_lines(lines, discount, tax, company, item_for, total)
+            return _us_sales_tax(lines, discount, company, items, taxable, total - taxable)
+        body, notes = _us_lines(lines, discount, tax, company, items, total)
         return {"Line": body}, notes
-    return _global_fields(lines, discount, tax, company, item_for, total, codes)
+    return _global_fields(lines, discount, tax, company, items, total, codes)
 
 
 def _us_sales_tax(lines: list[Line], discount: Discount | None, company: dict[str, Any],
-                  item_for: Callable[[str], dict[str, str]], taxable: Decimal,
+                  items: Mapping[str, dict[str, str]], taxable: Decimal,
                   tax_amount: Decimal) -> tuple[dict[str, Any], list[str]]:
     if not company.get("using_sales_tax"):
         raise NeedsOperator(
@@ -110,13 +111,13 @@ def _us_sales_tax(lines: list[Line], discount: Discount | None, company: dict[st
     if discount:
         notes.append(f"discount of {sum((x.amount for x in lines), Decimal(0)) - taxable} "
                      "folded into the prices")
-    body = [_line(line, amount, item_for(line.item), "TAX")
+    body = [_line(line, amount, items[line.item], "TAX")
             for line, amount in zip(lines, amounts, strict=True)]
     return {"Line": body, "TxnTaxDetail": {"TotalTax": str(tax_amount)}}, notes
 
 
 def _us_lines(lines: list[Line], discount: Discount | None, tax: Tax | None,
-              company: dict[str, Any], item_for: Callable[[str], dict[str, str]],
+              company: dict[str, Any], items: Mapping[str, dict[str, str]],
               total: Decimal) -> tuple[list[dict[str, Any]], list[str]]:
     notes: list[str] = []
     subtotal = sum((line.amount for line in lines), Decimal("0"))
@@ -128,13 +129,13 @@ def _us_lines(lines: list[Line], discount: Discount | None, tax: Tax | None,
         notes.append(f"discount of {discount_amount} folded into the prices")
     if tax:
         notes.append(f"tax of {total - subtotal + discount_amount} folded into the prices")
-    body = [_line(line, amount, item_for(line.item), tax_code)
+    body = [_line(line, amount, items[line.item], tax_code)
             for line, amount in zip(lines, amounts, strict=True)]
     return body, notes
 
 
 def _global_fields(lines: list[Line], discount: Discount | None, tax: Tax | None,
-                   company: dict[str, Any], item_for: Callable[[str], dict[str, str]],
+                   company: dict[str, Any], items: Mapping[str, dict[str, str]],
                    total: Decimal, codes: TaxCodes) -> tuple[dict[str, Any], list[str]]:
     notes: list[str] = []
     subtotal = sum((line.amount for line in lines), Decimal("0"))
@@ -159,7 +160,7 @@ def _global_fields(lines: list[Line], discount: Discount | None, tax: Tax | None
             notes.append(f"discount of {discount_amount} folded into the prices")
     else:
         amounts = [line.amount for line in lines]
-    body = [_line(line, amount, item_for(line.item), code.id if code else None)
+    body = [_line(line, amount, items[line.item], code.id if code else None)
             for line, amount in zip(lines, amounts, strict=True)]
     if discount and company.get("allow_discount"):
         body.append(_discount_line(discount, discount_amount))

@@ -24,7 +24,7 @@ from hub.builtin.quickbooks import (
 )
 from hub.builtin.quickbooks.api import Api, calling
 from hub.builtin.quickbooks.invoice_body import form_fields
-from hub.builtin.quickbooks.items import item_ref
+from hub.builtin.quickbooks.items import item_refs
 from hub.builtin.quickbooks.settings import Settings
 from hub.builtin.quickbooks.taxes import TaxCodes
 from hub.clock import utcnow
@@ -47,7 +47,7 @@ def billing_email(invoice: Invoice) -> str:
 def body(ctx: Context, api: Api, invoice: Invoice, customer_id: str) -> dict[str, Any]:
     settings = ctx.settings
     fields, notes = form_fields(invoice.lines, invoice.discount, invoice.tax, api.company,
-                                lambda name: item_ref(ctx, api, name), invoice.computed_total,
+                                item_refs(ctx, api, invoice.lines), invoice.computed_total,
                                 TaxCodes(ctx, api), settings.us_sales_tax
                                 if isinstance(settings, Settings) else "in_prices")
     out: dict[str, Any] = {

@@ -7,6 +7,7 @@ name would leave a junk item behind, a complaint users of other integrations mak
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from hub.builtin.quickbooks.models import QboItem
 from hub.builtin.quickbooks.settings import Settings
 from hub.clock import utcnow
 from hub.errors import NeedsOperator
+from hub.events import Line
 
 TABLE = QboItem.__table__  # type: ignore[attr-defined]
 
@@ -79,6 +81,11 @@ def income_account(api: Api, settings: Settings) -> dict[str, str]:
     preferred = [a for a in found if a.get("Name") in ("Services", "Sales of Product Income")]
     account = (preferred or found)[0]
     return {"value": str(account["Id"]), "name": account["Name"]}
+
+
+def item_refs(ctx: Context, api: Api, lines: Sequence[Line]) -> dict[str, dict[str, str]]:
+    """The ItemRef of each line's item, by item name (each name looked up once)."""
+    return {name: item_ref(ctx, api, name) for name in dict.fromkeys(line.item for line in lines)}
 
 
 def item_ref(ctx: Context, api: Api, name: str) -> dict[str, str]:

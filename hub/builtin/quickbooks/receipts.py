@@ -15,7 +15,7 @@ from hub import Context
 from hub.builtin.quickbooks import currencies, customers, links
 from hub.builtin.quickbooks.api import Api, calling, quote
 from hub.builtin.quickbooks.invoice_body import form_fields
-from hub.builtin.quickbooks.items import item_ref
+from hub.builtin.quickbooks.items import item_refs
 from hub.builtin.quickbooks.settings import Settings
 from hub.builtin.quickbooks.taxes import TaxCodes
 from hub.clock import utcnow
@@ -58,7 +58,7 @@ def _body(ctx: Context, api: Api, payment: Payment) -> tuple[str, dict[str, Any]
                                    description=SOURCES[payment.source].capitalize())]
     customer_id = customers.sync(ctx, api, payment.contact, currency=payment.currency)
     fields, _notes = form_fields(lines, None, None, api.company,
-                                 lambda name: item_ref(ctx, api, name), payment.amount,
+                                 item_refs(ctx, api, lines), payment.amount,
                                  TaxCodes(ctx, api))
     written = {"CustomerRef": {"value": customer_id}, **fields,
                "PrivateNote": f"{_note_prefix(payment)}{payment.method})"[:4000]}
