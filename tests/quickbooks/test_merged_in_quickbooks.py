@@ -17,7 +17,7 @@ from hub.queue.worker import run_due
 from hub.web.app import create_app
 from tests.conftest import serving
 from tests.quickbooks.conftest import qbo_ctx
-from tests.quickbooks.test_invoices import invoice_data, post
+from tests.quickbooks.test_invoices import delivery, invoice_data, post
 from tests.samples import DATA
 
 
@@ -124,3 +124,43 @@ def test_a_customer_only_made_inactive_is_not_taken_for_a_merge(connected: Hub,
     emulator.hand_edit("Customer", customer, Active=False)
     _sweep(connected)
     assert links.get(ctx, "customer", "c-1")["qbo_id"] == customer  # type: ignore[index]
+
+
+def test_two_host_contacts_merged_into_one_customer_do_not_overwrite_it_in_turn(
+        connected: Hub, emulator: Emulator, served_hub: str) -> None:
+    """Seen: Dana and Lee are two contacts in the host, and the bookkeeper merged Dana's
+    customer into Lee's in QuickBooks. Both contacts then pointed at Lee's customer, and each
+    contact's next change wrote its own name and email over the other's, back and forth."""
+    client = create_app(connected).test_client()
+    lee = {**DATA["contact"], "external_id": "c-2", "name": "Lee Whitfield",
+           "email": "lee@example.com"}
+    post(client, "contact", "evt_1", DATA["contact"])
+    post(client, "contact", "evt_2", lee)
+    run_due(connected)
+    ctx = qbo_ctx(connected)
+    gone = links.get(ctx, "customer", "c-1")["qbo_id"]  # type: ignore[index]
+    kept = links.get(ctx, "customer", "c-2")["qbo_id"]  # type: ignore[index]
+    emulator.configure_webhooks(url=f"{served_hub}/quickbooks/webhooks", format="legacy")
+    attempts = len(emulator.webhook_attempts())
+    emulator.merge_customers(gone, kept)  # by hand, in QuickBooks
+    emulator.wait_for_webhooks(attempts + 1)
+    emulator.configure_webhooks(url=None)
+    customers_before = len(emulator.objects("Customer"))
+
+    post(client, "contact", "evt_3", {**DATA["contact"], "phone": "+1 555 0101"})
+    post(client, "contact", "evt_4", {**lee, "phone": "+1 555 0202"})
+    post(client, "contact", "evt_5", {**DATA["contact"], "phone": "+1 555 0103"})
+    post(client, "invoice.sent", "evt_6", {**invoice_data(), "contact": DATA["contact"]})
+    run_due(connected)
+    customer = emulator.get("Customer", kept)
+    assert customer is not None
+    # Lee's customer stays Lee's, with her own change; Dana's changes write nothing over it.
+    assert customer["DisplayName"] == "Lee Whitfield"
+    assert customer["PrimaryEmailAddr"]["Address"] == "lee@example.com"
+    assert customer["PrimaryPhone"]["FreeFormNumber"] == "+1 555 0202"
+    assert len(emulator.objects("Customer")) == customers_before  # none made
+    # Dana's invoice goes to the customer kept, as the merge says.
+    invoice = emulator.get("Invoice", links.get(ctx, "invoice", "inv-1")["qbo_id"])  # type: ignore[index]
+    assert invoice is not None and invoice["CustomerRef"]["value"] == kept
+    said = delivery(connected, "evt_5")["result"]
+    assert f"QuickBooks merged customer {gone} into it, and host contact c-2" in said

@@ -132,6 +132,17 @@ def sync(ctx: Context, api: Api, contact: Contact, fallback_email: str | None = 
                    "pushed back")
     if link and link["digest"] == digest:
         return str(link["qbo_id"])
+    if link and link["merged_from"] and (
+            others := links.sharing(ctx, KIND, str(link["qbo_id"]), {key})):
+        # Merged in QuickBooks into a customer another host contact has too: writing this
+        # contact's details would overwrite hers, and her next change would overwrite them back.
+        links.put(ctx, KIND, key, str(link["qbo_id"]), sync_token=link["sync_token"],
+                  digest=digest)
+        ctx.note(f"Customer {link['qbo_id']} left as it is: QuickBooks merged customer "
+                 f"{link['merged_from']} into it, and host contact "
+                 f"{', '.join(sorted({contact_id(o) for o in others}))} is linked to it too; "
+                 "merge the contacts in the host to keep one")
+        return str(link["qbo_id"])
     target: dict[str, Any] | None = None
     if link:
         target = {"Id": link["qbo_id"], "SyncToken": links.token(link["sync_token"])}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, case, insert, select, update
 
 from hub.builtin.quickbooks.models import QboLink
 from hub.clock import utcnow
@@ -53,8 +53,11 @@ def put(ctx: Context, kind: str, external_id: str, qbo_id: str, *, sync_token: s
         values["balance"] = balance
 
     def write(conn: Connection) -> None:
+        # A merge is remembered while the link still points at the customer it was moved to.
+        merged = case((TABLE.c.qbo_id == qbo_id, TABLE.c.merged_from), else_=None)
         changed = conn.execute(update(TABLE).where(
-            TABLE.c.kind == kind, TABLE.c.external_id == external_id).values(**values)).rowcount
+            TABLE.c.kind == kind, TABLE.c.external_id == external_id).values(
+            **values, merged_from=merged)).rowcount
         if not changed:
             conn.execute(insert(TABLE).values(kind=kind, external_id=external_id, **values))
 
@@ -99,4 +102,13 @@ def relink(ctx: Context, kind: str, gone: str, kept: str) -> int:
     many links moved; 0 for a merge already followed."""
     return int(ctx.write(lambda conn: conn.execute(update(TABLE).where(
         TABLE.c.kind == kind, TABLE.c.qbo_id == gone).values(
-        qbo_id=kept, sync_token=None, digest=None, updated_at=utcnow())).rowcount))
+        qbo_id=kept, sync_token=None, digest=None, merged_from=gone,
+        updated_at=utcnow())).rowcount))
+
+
+def sharing(ctx: Context, kind: str, qbo_id: str, but: set[str]) -> list[str]:
+    """The host ids other than ``but`` linked to the same QuickBooks object."""
+    with ctx.reading() as conn:
+        return list(conn.execute(select(TABLE.c.external_id).where(
+            TABLE.c.kind == kind, TABLE.c.qbo_id == qbo_id,
+            TABLE.c.external_id.not_in(but))).scalars())

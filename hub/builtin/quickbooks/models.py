@@ -76,6 +76,9 @@ class QboLink(SQLModel, table=True):
     balance: str | None = Field(default=None, max_length=30)
     # When the hub voided it in QuickBooks (invoices); None while it is not void.
     voided_at: datetime | None = Field(default=None, sa_type=DateTime())
+    # For customers: the customer this link pointed at before QuickBooks merged it into
+    # qbo_id; None for a link the hub made.
+    merged_from: str | None = Field(default=None, max_length=40)
     updated_at: datetime = Field(sa_type=DateTime())
 
 
