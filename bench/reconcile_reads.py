@@ -1,14 +1,16 @@
 """Reconcile's metered reads for a company of 1,000 invoices (100 customers), against the
 bundled emulator over real sockets.
 
-    .venv/bin/python bench/reconcile_reads.py [--invoices 1000] [--customers 100]
+    .venv/bin/python bench/reconcile_reads.py [--invoices 1000] [--customers 100] [--paid 500]
 
 The host states every invoice through the events API; QuickBooks holds each, linked, as the
-hub would have written it (put into the emulator's books directly, so the bench takes seconds
-instead of the minutes Intuit's 500 requests a minute would take to write them). Reconcile then
-runs as ``hub quickbooks reconcile`` runs it, and what reached QuickBooks is counted where it
-arrives: the emulator's calls and its meter of reads (each query in a batch is a read, as the
-hub counts them). A few invoices are then changed by hand and reconcile run again.
+hub would have written it, the first ``--paid`` of them paid in full through the hub (a Payment
+applied to each, linked as the hub links its payments). They are put into the emulator's books
+directly, so the bench takes seconds instead of the minutes Intuit's 500 requests a minute
+would take to write them. Reconcile then runs as ``hub quickbooks reconcile`` runs it, and what
+reached QuickBooks is counted where it arrives: the emulator's calls and its meter of reads
+(each query in a batch is a read, as the hub counts them). A few invoices are then changed
+by hand and reconcile run again.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--invoices", type=int, default=1000)
     parser.add_argument("--customers", type=int, default=100)
+    parser.add_argument("--paid", type=int, default=500,
+                        help="how many of the invoices the hub recorded a payment for")
     args = parser.parse_args()
     emulator = start_emulator()
     work = Path(tempfile.mkdtemp(prefix="hub-reconcile-bench-"))
@@ -83,9 +87,12 @@ def main() -> None:
                             "email": f"client{c}@example.com"},
                 "lines": [{"item": "Services", "description": "Tutoring",
                            "unit_price": "100.00"}]}
+        paid = n < args.paid
+        if paid:
+            data.update(status="paid", amount_paid="100.00")
         # Stated by the host, not delivered: QuickBooks already holds it (below).
-        answer = api.post("/api/v1/events", json={**event("invoice.sent", f"bevt_{n}"),
-                                                  "data": data},
+        kind = "invoice.paid" if paid else "invoice.sent"
+        answer = api.post("/api/v1/events", json={**event(kind, f"bevt_{n}"), "data": data},
                           headers={"Authorization": "Bearer k"})
         assert answer.status_code == 202, answer.get_json()
         made = in_books(emulator, "Invoice", {
@@ -96,8 +103,15 @@ def main() -> None:
                       "SalesItemLineDetail": {"ItemRef": {"value": "1"}, "Qty": 1,
                                               "UnitPrice": 100}}]})
         links.put(ctx, "invoice", f"binv-{n}", str(made["Id"]), sync_token=made["SyncToken"],
-                  digest=None, balance="100.00")
+                  digest=None, balance="0.00" if paid else "100.00")
         qbo_ids.append(str(made["Id"]))
+        if paid:
+            payment = in_books(emulator, "Payment", {
+                "CustomerRef": {"value": customers[c]["Id"]}, "TotalAmt": 100,
+                "TxnDate": "2026-03-03", "Line": [{"Amount": 100, "LinkedTxn": [
+                    {"TxnId": str(made["Id"]), "TxnType": "Invoice"}]}]})
+            links.put(ctx, "payment", f"binv-{n}@0.00", str(payment["Id"]),
+                      sync_token=payment["SyncToken"], digest=None)
 
     def measured(title: str) -> None:
         emulator.reset_calls()
@@ -113,10 +127,10 @@ def main() -> None:
               f"findings: {dict(kinds) or 'none'}")
 
     measured("books in step")
-    emulator.delete("Invoice", qbo_ids[0])
-    emulator.edit_invoice(qbo_ids[1], TxnDate="2026-03-09")
-    emulator.void("Invoice", qbo_ids[2])
-    emulator.record_payment(qbo_ids[3], 40)
+    emulator.delete("Invoice", qbo_ids[-1])
+    emulator.edit_invoice(qbo_ids[-2], TxnDate="2026-03-09")
+    emulator.void("Invoice", qbo_ids[-3])
+    emulator.record_payment(qbo_ids[-4], 40)
     emulator.hand_edit("Customer", customers[4]["Id"], Active=False)
     measured("after 5 changes by hand")
     hub.close()
