@@ -85,10 +85,13 @@ def remember(ctx: Context, invoice: Invoice, saved: dict[str, Any], written: str
     """Link the host invoice to what QuickBooks saved, and say so if QuickBooks' total differs.
 
     The balance the host knows is kept: a sweep that finds QuickBooks showing another one tells
-    the host; our own payments leave them equal, so they are never echoed back."""
+    the host; our own payments leave them equal, so they are never echoed back. An invoice
+    still to be paid (``settle``) keeps QuickBooks' balance until it is: a sweep reading it in
+    between sees nothing to tell."""
     links.put(ctx, KIND, invoice.external_id, str(saved["Id"]),
               sync_token=str(saved.get("SyncToken")), digest=written,
-              balance=str(invoice.balance))
+              balance=str(saved.get("Balance", invoice.balance)) if invoice.paid > 0
+              else str(invoice.balance))
     total = Decimal(str(saved.get("TotalAmt", "0")))
     if total != invoice.computed_total:
         ctx.note(f"DRIFT: QuickBooks' total is {total}, the host's "
@@ -136,6 +139,7 @@ def push(ctx: Context, invoice: Invoice) -> None:
         remember(ctx, invoice, saved, written)
         if invoice.paid > 0:
             settle(ctx, api, invoice, saved, customer_id)
+            links.set_balance(ctx, KIND, invoice.external_id, str(invoice.balance))
 
 
 def _written_before(ctx: Context, api: Api, invoice: Invoice,
@@ -251,6 +255,10 @@ def settle(ctx: Context, api: Api, invoice: Invoice, saved: dict[str, Any],
         saved = api.read("Invoice", str(saved["Id"]))  # its balance and version moved
         owed_in_qbo = Decimal(str(saved.get("Balance", "0")))
     today = utcnow().date()
+    # Said before the write: a sweep that reads the invoice paid finds it as the hub left it,
+    # and one that reads it unpaid finds a version older than the hub's. A failed write is
+    # retried through push, which links the invoice as QuickBooks then holds it.
+    links.moved(ctx, KIND, invoice.external_id, balance=str(owed_in_host))
     payment = api.create("Payment", {
         "CustomerRef": {"value": customer_id}, "TotalAmt": str(to_pay),
         "TxnDate": today.isoformat(),

@@ -70,6 +70,32 @@ def set_balance(ctx: Context, kind: str, external_id: str, balance: str) -> None
         balance=balance, updated_at=utcnow())))
 
 
+def moved(ctx: Context, kind: str, external_id: str, *, balance: str | None = None) -> None:
+    """A write of another object moves this one's version by one: a payment applied to the
+    invoice, or deleted from it (Intuit increments the SyncToken on every change, and a payment
+    changes the invoice's balance). The link follows, so the sweep does not take the hub's own
+    change for news from QuickBooks, nor undo for an edit by hand. ``balance``: the balance
+    the sweep is to find unchanged (what QuickBooks owes on it after that write)."""
+    def write(conn: Connection) -> None:
+        where = (TABLE.c.kind == kind, TABLE.c.external_id == external_id)
+        known = conn.execute(select(TABLE.c.sync_token).where(*where)).scalar_one_or_none()
+        values: dict[str, Any] = {"updated_at": utcnow()}
+        if (now := token(known)) is not None and now.isdigit():
+            values["sync_token"] = str(int(now) + 1)
+        if balance is not None:
+            values["balance"] = balance
+        conn.execute(update(TABLE).where(*where).values(**values))
+
+    ctx.write(write)
+
+
+def older(link: dict[str, Any], qbo: dict[str, Any]) -> bool:
+    """Whether ``qbo`` is an older version than the hub's own last write of it (a change feed
+    read while the hub was writing): what it shows, the hub has since changed."""
+    known, now = token(link.get("sync_token")), str(qbo.get("SyncToken"))
+    return bool(known and known.isdigit() and now.isdigit() and int(now) < int(known))
+
+
 def mark_voided(ctx: Context, kind: str, external_id: str) -> None:
     """The hub voided it in QuickBooks: a void moves its SyncToken, and it no longer holds what
     was written (QuickBooks zeroes its lines), so both are forgotten."""

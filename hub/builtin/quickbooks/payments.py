@@ -85,6 +85,9 @@ def apply_again(ctx: Context, api: Api, external_id: str, invoice: dict[str, Any
         lines = [*(payment.get("Line") or []), {
             "Amount": str(amount),
             "LinkedTxn": [{"TxnId": str(invoice["Id"]), "TxnType": "Invoice"}]}]
+        # The invoice's version moves with it, said before the write (invoices.settle).
+        links.moved(ctx, "invoice", external_id,
+                    balance=str(Decimal(str(invoice.get("Balance", "0"))) - moved - amount))
         # Its SyncToken is in the requestid: a retry after a lost answer reads it again, finds
         # it applied (its version moved) and applies nothing twice.
         saved = api.update("Payment", {

@@ -5,8 +5,9 @@ object, what the host says, what QuickBooks says, and the fix.
 QuickBooks is read as few times as it can be: the linked objects are asked for by id, 30 ids
 to a query (``Id IN (...)``) and 30 queries to a batch call, so 1,000 invoices to 100 customers,
 half of them paid through the hub, cost 55 metered reads in 2 calls (each query in a batch is
-counted as a read, as ``client.reads_in`` counts them; bench/reconcile_reads.py). A deleted invoice or sales receipt is one a query by its id
-does not answer; a voided one is zeroed, as Intuit voids. Nothing is written here: the fixes
+counted as a read, as ``client.reads_in`` counts them; bench/reconcile_reads.py). A deleted
+invoice or sales receipt is one a query by its id does not answer; a voided one is zeroed, as
+Intuit voids. Nothing is written here: the fixes
 are applied by ``reconcile_fixes``, as deliveries; the comparisons are ``reconcile_checks``,
 the findings ``reconcile_findings``.
 """

@@ -74,12 +74,14 @@ def invoice(report: Report, stated: HostStatement, invoice: Invoice, link: dict[
     total = money(qbo.get("TotalAmt"))
     if voided(qbo, invoice.computed_total):
         _left_over(report, subject, host, qbo_id, stated, standing, safe=False)
-        if invoice.status == "void":
+        if invoice.status == "void" or link.get("voided_at") is not None:
+            # Voided by the hub while the host says it stands: the operator's undo (the host's
+            # own void would say void), which the operator chose; ``hub events retry`` syncs
+            # the invoice again. Nothing to tell the host of what the hub itself did.
             return
-        by = ("voided by the hub (an undo, or the host voided it before)"
-              if link.get("voided_at") is not None else "voided in QuickBooks")
         report.findings.append(Finding(
-            "invoice_voided", subject, host, f"invoice {qbo_id} was {by}: it is zeroed",
+            "invoice_voided", subject, host, f"invoice {qbo_id} was voided in QuickBooks: it "
+            "is zeroed",
             "tell the host it is void in QuickBooks (invoice.payment_updated, status void); "
             "the hub never un-voids an invoice", True, qbo_id, token))
         return

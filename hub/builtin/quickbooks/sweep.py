@@ -316,12 +316,19 @@ def _invoice(ctx: Context, settings: Settings, qbo: dict[str, Any]) -> int:
     now = Decimal(str(qbo.get("Balance", "0")))
     if known is None or Decimal(known) == now:
         return 0  # nothing the host does not know (the hub's own payments end here)
+    if links.older(link, qbo):
+        # Read while the hub was changing it (an invoice made again and its payment applied,
+        # an undo's payments deleted): the hub's own write since is what stands.
+        return 0
     contact = _contact_for(ctx, str(qbo["CustomerRef"]["value"]))
     invoice = mirror.invoice_from(qbo, link["external_id"], contact)
     key = f"invoice:{qbo_id}:{qbo.get('SyncToken')}"
-    if invoice.status == "void" and link["voided_at"] is not None:
-        links.set_balance(ctx, "invoice", link["external_id"], str(now))
-        return 0  # the hub's own void (the host's, or an undo): nothing the host does not know
+    if link["voided_at"] is not None:
+        if invoice.status == "void":
+            links.set_balance(ctx, "invoice", link["external_id"], str(now))
+        # The hub's own void (the host's, or an undo), or a version from before it: Intuit
+        # changes nothing of a voided invoice, so nothing the host does not know.
+        return 0
     if invoice.status != "void" and _edited_not_paid(ctx, link, invoice, Decimal(known)):
         # Its lines or total were changed by hand, and nothing was paid: that is no payment
         # news. Reconcile shows it (invoice_differs): put back, or accepted and told as

@@ -94,6 +94,7 @@ def _invoice(ctx: Context, external_id: str) -> None:
                            "take it back there by hand")
         # Every payment the hub recorded for the invoice goes, applied or left as credit (its
         # invoice deleted or voided in QuickBooks): a void alone would leave the money standing.
+        owed = Decimal(str((held or {}).get("Balance", "0")))
         for own, payment in recorded:
             if payment is not None:
                 api.operation("Payment", str(payment["Id"]), "delete",
@@ -101,6 +102,11 @@ def _invoice(ctx: Context, external_id: str) -> None:
                                              str(payment["SyncToken"])),
                               sync_token=str(payment["SyncToken"]))
                 ctx.note(f"Payment {payment['Id']} deleted")
+                if held is not None and str(payment["Id"]) in applied:
+                    # The invoice's version and balance moved with it: a sweep reading it
+                    # before the void finds the hub's own change, not news for the host.
+                    owed += _applied_to(payment, str(held["Id"]))
+                    links.moved(ctx, invoices.KIND, external_id, balance=str(owed))
             payments.forget(ctx, str(own["external_id"]))
         if link["voided_at"] is not None:
             ctx.note(f"Invoice {link['qbo_id']} already void")
@@ -111,6 +117,13 @@ def _invoice(ctx: Context, external_id: str) -> None:
             invoices.void(ctx, api, {**link, "sync_token": None if mine else link["sync_token"]})
 
 
+def _applied_to(payment: dict[str, Any], invoice_id: str) -> Decimal:
+    """How much of ``payment`` is applied to the invoice ``invoice_id``."""
+    return sum((Decimal(str(line.get("Amount", "0"))) for line in payment.get("Line") or []
+                if any(t.get("TxnType") == "Invoice" and str(t.get("TxnId")) == invoice_id
+                       for t in line.get("LinkedTxn") or [])), Decimal(0))
+
+
 def _token_after(link: dict[str, Any], payments: list[dict[str, Any]]) -> str | None:
     """The invoice's SyncToken if only the hub wrote it: the one its last write was answered
     with, moved once by each payment the hub recorded on it afterwards (Intuit increments the
@@ -118,7 +131,10 @@ def _token_after(link: dict[str, Any], payments: list[dict[str, Any]]) -> str | 
     token = links.token(link["sync_token"])
     if token is None or not token.isdigit():
         return token
-    later = [p for p in payments if p["updated_at"] >= link["updated_at"]]
+    # Links written before the hub moved the invoice's own token with each payment
+    # (links.moved): the payments linked since its last write. Now the invoice's link is
+    # written after each payment, so none is later than it.
+    later = [p for p in payments if p["updated_at"] > link["updated_at"]]
     return str(int(token) + len(later))
 
 
@@ -208,8 +224,8 @@ def _unchanged(held: dict[str, Any], link: dict[str, Any], what: str,
                    "by hand: take it back in QuickBooks")
     if now != expected:
         raise Skip(f"{what} {held['Id']} was changed in QuickBooks since the hub wrote it "
-                   f"(version {expected} then, {now} now): undo it there by hand, or retry "
-                   "the event to bring it back in line")
+                   f"(version {expected} then, {now} now): undo it there by hand; "
+                   "`hub quickbooks reconcile` shows how it differs from the host")
 
 
 def _zeroed(transaction: dict[str, Any]) -> bool:
