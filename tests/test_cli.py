@@ -88,3 +88,29 @@ def test_failed_and_retry(run, tmp_path: Path) -> None:
     result = run("events", "retry")
     assert result.exit_code == 1 and "name an event id" in result.output
     assert run("events", "retry", "evt_unknown").output.strip() == "0 deliveries queued again"
+
+
+def test_events_list_shows_the_newest_ids_and_their_deliveries(run, tmp_path: Path) -> None:
+    """Seen: to undo or show an event, an operator had to find its id in Activity; the command
+    line had no list of events."""
+    from hub.web.app import create_app
+    from tests.conftest import API_KEY
+    from tests.samples import event
+
+    assert run("events", "list").output.strip() == "no events yet"
+    hub = Hub(load_config({**base_env(tmp_path),
+                           "HUB_PLUGINS": "recorder=tests.plugins.cli_recorder"},
+                          dotenv=False), entrypoints=False)
+    client = create_app(hub).test_client()
+    for n, kind in enumerate(("contact", "invoice.sent", "invoice.sent")):
+        answer = client.post("/api/v1/events", json=event(kind, f"evt_{n}"),
+                             headers={"Authorization": f"Bearer {API_KEY}"})
+        assert answer.status_code == 202, answer.get_json()
+    hub.close()
+    lines = run("events", "list", "--limit", "2").output.splitlines()
+    assert [line.split()[1:3] for line in lines] == [["invoice.sent", "evt_2"],
+                                                    ["invoice.sent", "evt_1"]]
+    only = run("events", "list", "--type", "contact").output.splitlines()
+    assert [line.split()[2] for line in only] == ["evt_0"]
+    assert only[0].endswith("recorder pending")  # the one plugin that takes contacts
+    assert run("events", "list", "--limit", "0").exit_code == 2

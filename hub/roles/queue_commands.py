@@ -70,7 +70,7 @@ def jobs_run(hub: Hub, job_id: str) -> None:
 
 @click.group()
 def events() -> None:
-    """Events and their deliveries: look, and retry what was parked."""
+    """Events and their deliveries: list, look, and retry what was parked."""
 
 
 # Where `hub events show` looks for an id, in turn: the host's events, then the jobs' firings
@@ -100,6 +100,35 @@ def _undos(hub: Hub, source: str, key: str) -> list[dict[str, object]]:
              "last_error": r.last_error} for r in rows]
 
 
+@events.command("list")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000),
+              help="how many of the newest events")
+@click.option("--type", "event_type", default=None, help="only events of this type")
+@pass_hub
+def events_list(hub: Hub, limit: int, event_type: str | None) -> None:
+    """The host's newest events, each with its id and how each plugin's delivery stands, to
+    find the id `show`, `retry` and `undo` take."""
+    with reading(hub.engine) as conn:
+        query = select(EVENTS.c.pk, EVENTS.c.key, EVENTS.c.type, RECEIVED_AT).where(
+            EVENTS.c.source == "host")
+        if event_type:
+            query = query.where(EVENTS.c.type == event_type)
+        found = conn.execute(query.order_by(EVENTS.c.pk.desc()).limit(limit)).all()
+        states: dict[int, list[str]] = {}
+        if found:
+            for d in conn.execute(select(DELIVERIES.c.event_pk, DELIVERIES.c.plugin,
+                                         DELIVERIES.c.status)
+                                  .where(DELIVERIES.c.event_pk.in_([e.pk for e in found]))
+                                  .order_by(DELIVERIES.c.pk)):
+                states.setdefault(d.event_pk, []).append(f"{d.plugin} {d.status}")
+    if not found:
+        click.echo("no events yet" + (f" of type {shown(event_type)}" if event_type else ""))
+    for e in found:
+        received = read_time(e.received_at)
+        click.echo(f"{iso(received) if received else '-':<20} {e.type:<16} {e.key}  "
+                   + (", ".join(states.get(e.pk, [])) or "no plugin takes it"))
+
+
 @events.command("show")
 @click.argument("event_id", callback=check_event_id)
 @pass_hub
@@ -112,8 +141,8 @@ def events_show(hub: Hub, event_id: str) -> None:
         if view is not None:
             break
     else:
-        raise click.ClickException(f"no event {event_id!r} (see `hub events failed`, or "
-                                   "Activity in the settings UI)")
+        raise click.ClickException(f"no event {event_id!r} (see `hub events list`, `hub events "
+                                   "failed`, or Activity in the settings UI)")
     if source != "host":
         view["source"] = source
     view["undos"] = _undos(hub, source, event_id)
