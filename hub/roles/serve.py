@@ -106,7 +106,8 @@ def run_roles(hub: Hub, *, web: bool, worker: bool, clock: bool, host: str = "12
             server.start()  # first: a port in use stops the hub before anything runs
         except OSError as exc:
             hub.close()
-            raise SystemExit(f"Error: {exc}; stop what uses it or choose another --port") from None
+            raise SystemExit(f"Error: {exc}; stop what uses it or choose another --port "
+                             "(with make run: set HUB_PORT to a free port)") from None
     try:
         if workers:
             workers.start()

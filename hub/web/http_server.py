@@ -96,6 +96,10 @@ class HTTPServer:
             return
 
     def _start_on(self, port: int) -> None:
+        try:
+            refuse_if_listened_on(self.host, port)
+        except OSError as exc:
+            raise OSError(f"cannot listen on {self.host}:{port}: {exc.strerror or exc}") from None
         self._loop = loop = _new_loop()
         self._requests = queue.SimpleQueue()
         self._app_threads = [
@@ -279,6 +283,21 @@ def _wait_listening(host: str, port: int, thread: threading.Thread, within: floa
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise OSError(f"cannot listen on {host}:{port}: the server did not start") from None
             time.sleep(0.001)  # a few milliseconds at start, never per request
+
+
+def refuse_if_listened_on(host: str, port: int) -> None:
+    """Raises OSError (EADDRINUSE) when something already listens on ``host:port``.
+
+    granian binds with SO_REUSEPORT, so that its worker's own socket can share the port with
+    the one it bound first; but a second hub's granian binds beside the first one's just as
+    well, and the kernel then hands connections to the two hubs in turn. A socket without
+    SO_REUSEPORT cannot be bound beside any listener, so one is bound, and closed, before
+    granian binds. SO_REUSEADDR only keeps the connections of a server stopped a moment ago
+    (TIME_WAIT) from counting: on Linux it never allows a bind beside a listener."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
 
 
 def _free_port(host: str) -> int:
