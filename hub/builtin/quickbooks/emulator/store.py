@@ -50,6 +50,8 @@ class Store:
         with self.lock:
             text = json.dumps(self.data, indent=1, sort_keys=True)
         directory = os.path.dirname(os.path.abspath(self.path))
+        # The README's --state .hub/emulator.json, in a clone where nothing made .hub yet.
+        os.makedirs(directory, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".qbo-emulator-", dir=directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
