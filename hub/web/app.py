@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
 from flask import Blueprint, Flask, Response, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hub import ui
+from hub.clock import as_utc, iso
 from hub.hub import Hub
 from hub.ui import csrf
 from hub.web import api, intake
+
+
+class HubJSON(DefaultJSONProvider):
+    """Flask's JSON with dates as the host contract writes them: a date ``2026-04-30``, an
+    instant RFC 3339 in UTC (``2026-03-28T15:04:05Z``; a naive one is UTC, as the hub stores
+    them). Flask's own provider writes both as HTTP dates (``Thu, 30 Apr 2026 00:00:00 GMT``),
+    which no field of the OpenAPI document (``format: date``, ``date-time``) allows. Keys stay
+    in the order they were put in."""
+
+    sort_keys = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, datetime):  # before date: a datetime is a date too
+            return iso(as_utc(o))
+        if isinstance(o, date):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
 
 
 def create_app(hub: Hub) -> Flask:
@@ -28,7 +51,7 @@ def create_app(hub: Hub) -> Flask:
         # an hour's limit would expire a settings page left open over lunch.
         WTF_CSRF_TIME_LIMIT=None,
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = HubJSON(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(ui.bp)
 

@@ -2,10 +2,13 @@
 still said ``balance 80.00, quickbooks_void false`` after the invoice was voided in QuickBooks
 and the host told of it; a contact's ``outstanding`` (and the booking gate's balance) summed
 open invoices and ignored a payment standing as credit, saying 130.00 where QuickBooks'
-customer Balance was 100.00."""
+customer Balance was 100.00; and ``"due_date": "Thu, 30 Apr 2026 00:00:00 GMT"``, Flask's
+HTTP date, where the OpenAPI document says ``format: date``."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 from hub.builtin.quickbooks import links
@@ -96,6 +99,26 @@ def test_a_payment_left_unapplied_later_lowers_outstanding(
     emulator.void("Invoice", paid)
     sweep(connected)
     assert _get(connected, "/api/v1/contacts/c-1")["outstanding"] == "60.00"
+
+
+def test_an_invoice_answers_its_due_date_and_instants_in_iso_8601(
+        connected: Hub) -> None:
+    _send(connected, "inv-1", "80.00", "evt_1", due_date="2026-04-30")
+    sweep(connected)
+    invoice = _get(connected, "/api/v1/invoices/inv-1")
+    assert invoice["due_date"] == "2026-04-30"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z",
+                        invoice["quickbooks_seen_at"]), invoice["quickbooks_seen_at"]
+    doc = _get(connected, "/api/v1/openapi.json")["components"]["schemas"]["InvoiceView"]
+    assert doc["properties"]["due_date"]["format"] == "date"
+    # Whatever a plugin's facts hold, the app writes dates as the contract does: a naive
+    # instant is UTC, as the hub stores them; an aware one is said in UTC.
+    app = create_app(connected)
+    assert app.json.loads(app.json.dumps({
+        "day": datetime(2026, 4, 30).date(), "naive": datetime(2026, 4, 30, 9, 15),
+        "aware": datetime.fromisoformat("2026-04-30T09:15:00-05:00")})) == {
+        "day": "2026-04-30", "naive": "2026-04-30T09:15:00Z",
+        "aware": "2026-04-30T14:15:00Z"}
 
 
 def test_the_openapi_document_names_the_new_fields(connected: Hub) -> None:
