@@ -30,13 +30,15 @@ class Balance(BaseModel):
     """What a customer owes, as a plugin that keeps the books' mirror knows it."""
 
     outstanding: Decimal
-    """The total unpaid on the customer's open invoices."""
+    """The total unpaid on the customer's open invoices, less any credit the books hold for
+    the customer (a payment not applied to an invoice)."""
     overdue: Decimal
-    """The part of ``outstanding`` past its due date."""
+    """The part of ``outstanding`` past its due date: what is past due less that credit
+    (which pays the oldest invoices first), from zero to ``outstanding``."""
     open_invoices: int = 0
     """How many invoices are not fully paid."""
     overdue_invoices: int = 0
-    """How many of them are past due."""
+    """How many of them are past due with something still owing once that credit is taken."""
     as_of: datetime | None = None
     """When the answering plugin's data was last refreshed."""
     stale: bool = False  # older than its source's refresh interval, or the source unreachable

@@ -61,7 +61,9 @@ def _contact_schema() -> dict[str, Any]:
         "external_id": {"type": "string"}, "quickbooks_id": {"type": "string"},
         "outstanding": {**_MONEY, "description": "QuickBooks' customer Balance in the home "
                         "currency: open invoice balances less unapplied payments and credits"},
-        "overdue": {**_MONEY, "description": "the open invoices past their due date"},
+        "overdue": {**_MONEY, "description": "the open invoices past their due date, less "
+                    "the credit QuickBooks holds for the customer (which it applies to the "
+                    "oldest invoices first): never below 0.00, never more than outstanding"},
     }}
 
 

@@ -2,14 +2,18 @@
 still said ``balance 80.00, quickbooks_void false`` after the invoice was voided in QuickBooks
 and the host told of it; a contact's ``outstanding`` (and the booking gate's balance) summed
 open invoices and ignored a payment standing as credit, saying 130.00 where QuickBooks'
-customer Balance was 100.00; and ``"due_date": "Thu, 30 Apr 2026 00:00:00 GMT"``, Flask's
-HTTP date, where the OpenAPI document says ``format: date``."""
+customer Balance was 100.00; then ``outstanding "55.00"`` beside ``overdue "85.00"``, the
+overdue figure not netting that credit; and ``"due_date": "Thu, 30 Apr 2026 00:00:00 GMT"``,
+Flask's HTTP date, where the OpenAPI document says ``format: date``."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
+
+from freezegun import freeze_time
 
 from hub.builtin.quickbooks import links
 from hub.builtin.quickbooks.emulator.testing import Emulator
@@ -121,9 +125,49 @@ def test_an_invoice_answers_its_due_date_and_instants_in_iso_8601(
         "aware": "2026-04-30T14:15:00Z"}
 
 
+def test_overdue_nets_the_customers_credit_and_never_exceeds_outstanding(
+        connected: Hub, emulator: Emulator) -> None:
+    """85.00 past due, 40.00 not yet due, and a payment of 30.00 left as credit (its invoice
+    voided in QuickBooks): QuickBooks' Balance is 95.00, and the credit pays the oldest
+    invoice first, so 55.00 is overdue, not 85.00."""
+    dated = {"issue_date": "2026-03-28"}
+    _send(connected, "inv-1", "85.00", "evt_1", due_date="2026-04-04", **dated)
+    _send(connected, "inv-2", "40.00", "evt_2", due_date="2026-05-30", **dated)
+    paid = _send(connected, "inv-3", "30.00", "evt_3", due_date="2026-04-04", **dated)
+    sweep(connected)
+    emulator.record_payment(paid, 30)
+    emulator.void("Invoice", paid)  # its payment stands as credit
+    sweep(connected)
+    link = links.get(qbo_ctx(connected), "customer", "c-1")
+    assert link is not None
+    assert emulator.get("Customer", link["qbo_id"])["Balance"] == 95.0  # type: ignore[index]
+
+    with freeze_time(datetime(2026, 4, 20, 12)):  # inv-1 overdue, inv-2 not yet due
+        contact = _get(connected, "/api/v1/contacts/c-1")
+        balance = connected.customer_balance("parent@example.com")
+    assert (contact["outstanding"], contact["overdue"]) == ("95.00", "55.00")
+    assert balance is not None and (balance.outstanding, balance.overdue) == (95, 55)
+    assert (balance.open_invoices, balance.overdue_invoices) == (2, 1)
+
+    # More credit than is past due: nothing is overdue (never below zero), 25.00 outstanding.
+    more = _send(connected, "inv-4", "70.00", "evt_4", due_date="2026-04-04", **dated)
+    sweep(connected)
+    emulator.record_payment(more, 70)
+    emulator.void("Invoice", more)
+    sweep(connected)
+    with freeze_time(datetime(2026, 4, 20, 12)):
+        contact = _get(connected, "/api/v1/contacts/c-1")
+        balance = connected.customer_balance("parent@example.com")
+    assert (contact["outstanding"], contact["overdue"]) == ("25.00", "0.00")
+    assert balance is not None and balance.overdue == Decimal("0")
+    assert balance.overdue_invoices == 0 and balance.open_invoices == 2
+
+
 def test_the_openapi_document_names_the_new_fields(connected: Hub) -> None:
     doc = _get(connected, "/api/v1/openapi.json")
     invoice = doc["components"]["schemas"]["InvoiceView"]["properties"]
     assert {"quickbooks_void", "quickbooks_balance", "quickbooks_seen_at"} <= set(invoice)
     answer = doc["paths"]["/api/v1/contacts/{external_id}"]["get"]["responses"]["200"]
     assert answer["content"]["application/json"]["schema"]["$ref"].endswith("/ContactView")
+    overdue = doc["components"]["schemas"]["ContactView"]["properties"]["overdue"]
+    assert "credit" in overdue["description"] and "outstanding" in overdue["description"]

@@ -16,7 +16,8 @@ class Settings(BaseModel):
 
     threshold: Money = Field(
         Decimal("0.00"), description="the unpaid balance above which a new booking is refused")
-    overdue_only: bool = Field(False, description="count only invoices past their due date")
+    overdue_only: bool = Field(False, description="count only invoices past their due date "
+                               "(less the client's unapplied credit)")
     exempt: list[Email] = Field(default_factory=list, description="emails never refused")
     when_stale: Literal["allow", "refuse"] = Field(
         "allow", description="what to answer when the balance cannot be trusted (QuickBooks "

@@ -259,7 +259,13 @@ def balances(ctx: Context, email: str, today: date | None = None) -> dict[str, A
     Outstanding is QuickBooks' own customer Balance where the mirror holds it: open invoice
     balances less unapplied payments and credits (Intuit's rule), so a payment standing as
     credit lowers it; a customer without one (in another currency) counts its open invoices.
-    Overdue and the invoice counts are the open invoices', as QuickBooks' aging shows them.
+
+    Overdue is what is past due less that same credit, never below zero: QuickBooks applies a
+    customer's credit to the oldest invoices, so the credit pays what is overdue first. It is
+    never more than outstanding: 85.00 past due with a credit of 30.00 is 55.00 overdue, not
+    85.00 beside an outstanding 55.00. The overdue invoices are those the credit, taken to
+    the earliest due first, leaves something owing on; the open ones are QuickBooks' open
+    invoices, as its aging shows them.
 
     One indexed join: the booking gate asks this on every check."""
     today = today or company_today(ctx)
@@ -267,17 +273,33 @@ def balances(ctx: Context, email: str, today: date | None = None) -> dict[str, A
         rows = conn.execute(_BALANCES, {"email": email.strip().lower()}).all()
     if not rows:
         return None
-    owed = [(Decimal(b), due) for _id, _c, b, due in rows if b is not None and Decimal(b) > 0]
-    overdue = [b for b, due in owed if due and due < today]
-    held = {cid: held for cid, held, _b, _due in rows}
-    outstanding = sum((Decimal(held[cid]) for cid in held if held[cid] is not None),
-                      Decimal("0"))
-    outstanding += sum((Decimal(b) for cid, _c, b, _due in rows
-                        if held[cid] is None and b is not None and Decimal(b) > 0), Decimal("0"))
+    held: dict[str, Decimal | None] = {}
+    owed: dict[str, list[tuple[Decimal, date | None]]] = {}
+    for cid, balance, owing, due in rows:
+        held[cid] = None if balance is None else Decimal(balance)
+        if owing is not None and Decimal(owing) > 0:
+            owed.setdefault(cid, []).append((Decimal(owing), due))
+    outstanding = overdue = Decimal("0")
+    overdue_invoices = 0
+    for cid, balance in held.items():
+        invoices = owed.get(cid, [])
+        open_total = sum((b for b, _due in invoices), Decimal("0"))
+        outstanding += open_total if balance is None else balance
+        # The customer's credit: what its open invoices come to beyond its Balance.
+        credit = Decimal("0") if balance is None else max(Decimal("0"), open_total - balance)
+        for _due, left in sorted((due, b) for b, due in invoices if due and due < today):
+            taken = min(credit, left)
+            credit -= taken
+            if left > taken:
+                overdue += left - taken
+                overdue_invoices += 1
     return {"customer_ids": sorted(held),
             "outstanding": outstanding,
-            "overdue": sum(overdue, Decimal("0")), "overdue_invoices": len(overdue),
-            "open_invoices": len(owed)}
+            # A credit of one customer is not applied to another's invoices (another
+            # currency), yet the contact's overdue is still never more than its outstanding.
+            "overdue": min(overdue, max(outstanding, Decimal("0"))),
+            "overdue_invoices": overdue_invoices,
+            "open_invoices": sum(len(invoices) for invoices in owed.values())}
 
 
 def receivables(ctx: Context, today: date | None = None) -> Receivables:
