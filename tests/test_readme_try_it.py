@@ -12,12 +12,24 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 import pytest
 import requests
 from playwright.sync_api import expect
+from pydantic import BaseModel
 
+from hub.events import (
+    EVENT_TYPES,
+    Address,
+    BookingCheck,
+    Contact,
+    EventIn,
+    Line,
+    Verdict,
+    parse_data,
+    verdict_view,
+)
 from tests.conftest import ROOT, Lines, free_port, running, subprocess_env, wait_for
 from tests.ui.conftest import PASSWORD, shot
 
@@ -32,11 +44,13 @@ class Curl:
     body: str | None
 
 
+def try_it_section() -> str:
+    return README.read_text().split("## Try it", 1)[1].split("\n## ", 1)[0]
+
+
 def try_it_commands() -> list[Curl]:
     """The curl commands of the README's "Try it" block, continuation lines joined."""
-    text = README.read_text()
-    section = text.split("## Try it", 1)[1].split("\n## ", 1)[0]
-    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    block = try_it_section().split("```sh\n", 1)[1].split("```", 1)[0]
     # A body may run over lines inside its quotes: split the whole block, then at each curl.
     tokens = shlex.split(block.replace("\\\n", " "))
     starts = [i for i, token in enumerate(tokens) if token == "curl"]
@@ -167,3 +181,86 @@ def test_the_readmes_try_it_does_what_the_readme_says(demo: Demo, browser: Any) 
         shot(page, "try-it-books")
     finally:
         context.close()
+
+
+# -- what "Try it" says of each event type's data, held to the models in hub/events/ ------------
+
+def _names(text: str) -> list[str]:
+    return re.findall(r"`([^`]+)`", text)
+
+
+def _items(text: str) -> list[tuple[str, str]]:
+    """Each name and note of a list written "`a` (note), `b`, `c` (note)": the name and what
+    its parentheses say, split at the commas outside parentheses."""
+    items, depth, current = [], 0, ""
+    for char in text + ",":
+        depth += (char == "(") - (char == ")")
+        if depth == 0 and char == ",":
+            if _names(current):
+                head, _, note = current.partition("(")
+                items.append((_names(head)[0], note.rpartition(")")[0]))
+            current = ""
+        else:
+            current += char
+    return items
+
+
+def _required(model: type[BaseModel]) -> set[str]:
+    return {name for name, field in model.model_fields.items() if field.is_required()}
+
+
+def _choices(annotation: Any) -> set[str]:
+    """The values a Literal field (or an optional one) takes; empty for any other field."""
+    if get_origin(annotation) is Literal:
+        return {str(value) for value in get_args(annotation)}
+    return set().union(*(_choices(arg) for arg in get_args(annotation)))
+
+
+def test_the_readmes_event_data_names_the_models_fields() -> None:
+    section = try_it_section()
+    contact = section.split("A `contact` event's `data` is the contact itself:", 1)[1]
+    contact = contact.split("any other field is refused", 1)[0]
+    # "`external_id` (...) and `name` (...) are required; `email`, ... and `address` (...)"
+    required, given = contact.replace(" and ", ", ").split("are required;")
+    assert {name for name, _ in _items(required)} == _required(Contact)
+    optional = dict(_items(given))
+    assert set(optional) == set(Contact.model_fields) - _required(Contact)
+    assert set(_names(optional["address"])) == set(Address.model_fields)
+
+    table = section.split("<!-- event-data:", 1)[1].split("\n\n", 2)[1]
+    documented = {"contact"}
+    for row in table.splitlines()[2:]:
+        types, required_cell, optional_cell = (cell.strip() for cell in row.strip("|").split("|"))
+        models = {EVENT_TYPES[t][1] for t in _names(types)}
+        assert len(models) == 1, f"{types}: one row, one model"
+        [model] = models
+        documented |= set(_names(types))
+        required_items, optional_items = dict(_items(required_cell)), dict(_items(optional_cell))
+        assert set(required_items) == _required(model), f"{types}: required fields"
+        assert set(optional_items) == set(model.model_fields) - _required(model), \
+            f"{types}: optional fields"
+        for name, note in {**required_items, **optional_items}.items():
+            field = model.model_fields[name]
+            if _choices(field.annotation):  # every value named, and the default said
+                assert set(_names(note)) == _choices(field.annotation), f"{types}: {name}"
+                if field.default is not None:
+                    assert f"`{field.default}`, the default" in note, f"{types}: {name}"
+        if "lines" in required_items:  # the invoice's: Line's own fields
+            must, _, may = required_items["lines"].partition(";")
+            assert set(_names(must)) == _required(Line)
+            assert set(_names(may)) == set(Line.model_fields) - _required(Line)
+    assert documented == set(EVENT_TYPES)
+
+    # The booking check's body and answer.
+    body = re.search(r'its body is\s+`\{"(\w+)": [^`]*\}`, with an optional `(\w+)`', section)
+    assert body is not None, "the booking check's body is no longer described"
+    assert {body.group(1)} == _required(BookingCheck)
+    assert set(BookingCheck.model_fields) == {body.group(1), body.group(2)}
+    answer = re.search(r"it answers `\{([^}`]*)\}`", section)
+    assert answer is not None
+    assert re.findall(r'"(\w+)"', answer.group(1)) == list(verdict_view(Verdict(allowed=True)))
+
+    # The contact example is an event the hub accepts.
+    example = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    envelope = EventIn.model_validate(example)
+    assert parse_data(envelope.type, envelope.data) == Contact.model_validate(example["data"])
