@@ -153,7 +153,10 @@ class Config(BaseSettings):
     host_webhook_url: str | None = _setting(
         None, "HUB_HOST_WEBHOOK_URL",
         "where the hub tells the host what changed, signed per Standard Webhooks; no redirect "
-        "is followed, and a message is retried for about 3 days before it is parked",
+        "is followed, and a message is retried for about 3 days before it is parked. While "
+        "it is unset, messages are skipped (Activity shows each), not kept for later: set it "
+        "before connecting QuickBooks, or the first import's `contact.imported` messages are "
+        "not sent",
         "a URL", url=True)
     host_webhook_secret: str | None = _setting(
         None, "HUB_HOST_WEBHOOK_SECRET",
