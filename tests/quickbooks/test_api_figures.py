@@ -148,6 +148,13 @@ def test_overdue_nets_the_customers_credit_and_never_exceeds_outstanding(
     assert (contact["outstanding"], contact["overdue"]) == ("95.00", "55.00")
     assert balance is not None and (balance.outstanding, balance.overdue) == (95, 55)
     assert (balance.open_invoices, balance.overdue_invoices) == (2, 1)
+    # The Money page's list of who owes what says the same (seen: 125.00 and 85.00 there).
+    with freeze_time(datetime(2026, 4, 20, 12)):
+        report = connected.receivables()
+    assert report is not None
+    [client] = [c for c in report.clients if c.email == "parent@example.com"]
+    assert (client.outstanding, client.overdue) == (95, 55)
+    assert (client.open_invoices, client.overdue_invoices) == (2, 1)
 
     # More credit than is past due: nothing is overdue (never below zero), 25.00 outstanding.
     more = _send(connected, "inv-4", "70.00", "evt_4", due_date="2026-04-04", **dated)

@@ -252,6 +252,23 @@ def company_today(ctx: Context) -> date:
     return (now.astimezone(ZoneInfo(zone)) if zone else now.astimezone()).date()
 
 
+def _owing(balance: Decimal | None, invoices: list[tuple[Decimal, date | None]],
+           today: date) -> tuple[Decimal, Decimal, int]:
+    """One customer's (outstanding, overdue, overdue invoices), from its QuickBooks Balance
+    (None: not held, its open invoices count) and its open invoices' (balance, due date): the
+    credit, what the open invoices come to beyond the Balance, pays the earliest due first."""
+    open_total = sum((b for b, _due in invoices), Decimal("0"))
+    credit = Decimal("0") if balance is None else max(Decimal("0"), open_total - balance)
+    overdue, late = Decimal("0"), 0
+    for _due, left in sorted((due, b) for b, due in invoices if due and due < today):
+        taken = min(credit, left)
+        credit -= taken
+        if left > taken:
+            overdue += left - taken
+            late += 1
+    return (open_total if balance is None else balance), overdue, late
+
+
 def balances(ctx: Context, email: str, today: date | None = None) -> dict[str, Any] | None:
     """Outstanding and overdue balance of the customers with this email, in the home currency
     (a contact's customers in other currencies included); None if unknown.
@@ -282,17 +299,10 @@ def balances(ctx: Context, email: str, today: date | None = None) -> dict[str, A
     outstanding = overdue = Decimal("0")
     overdue_invoices = 0
     for cid, balance in held.items():
-        invoices = owed.get(cid, [])
-        open_total = sum((b for b, _due in invoices), Decimal("0"))
-        outstanding += open_total if balance is None else balance
-        # The customer's credit: what its open invoices come to beyond its Balance.
-        credit = Decimal("0") if balance is None else max(Decimal("0"), open_total - balance)
-        for _due, left in sorted((due, b) for b, due in invoices if due and due < today):
-            taken = min(credit, left)
-            credit -= taken
-            if left > taken:
-                overdue += left - taken
-                overdue_invoices += 1
+        owes, late, late_invoices = _owing(balance, owed.get(cid, []), today)
+        outstanding += owes
+        overdue += late
+        overdue_invoices += late_invoices
     return {"customer_ids": sorted(held),
             "outstanding": outstanding,
             # A credit of one customer is not applied to another's invoices (another
@@ -306,33 +316,41 @@ def receivables(ctx: Context, today: date | None = None) -> Receivables:
     """Who owes what, and each month's invoiced, collected and outstanding, from the mirror.
 
     Months are the invoices' dates; "collected" is what of those invoices has been paid so far
-    (QuickBooks' payment dates are not mirrored yet). Amounts are in the home currency."""
+    (QuickBooks' payment dates are not mirrored yet). Amounts are in the home currency. A
+    client's outstanding and overdue are ``balances``' (its credit taken off); the months are
+    the invoices' own figures."""
     today = today or company_today(ctx)
     with ctx.reading() as conn:
         rows = conn.execute(select(
             INVOICES.c.customer_id, _HOME_TOTAL, _HOME_BALANCE, INVOICES.c.txn_date,
             INVOICES.c.due_date, CUSTOMERS.c.display_name, CUSTOMERS.c.email,
+            CUSTOMERS.c.balance,
         ).select_from(INVOICES.outerjoin(
             CUSTOMERS, CUSTOMERS.c.qbo_id == INVOICES.c.customer_id))).all()
-    clients: dict[str, dict[str, Any]] = {}
+    who: dict[str, tuple[str, str | None, Decimal | None]] = {}
+    owed: dict[str, list[tuple[Decimal, date | None]]] = {}
     months: dict[str, list[Decimal]] = {}
-    for cid, total, balance, txn, due, name, email in rows:
-        owed, billed = Decimal(balance), Decimal(total)
+    for cid, total, balance, txn, due, name, email, held in rows:
+        left, billed = Decimal(balance), Decimal(total)
         if txn is not None:
             figures = months.setdefault(txn.strftime("%Y-%m"), [Decimal(0)] * 3)
             figures[0] += billed
-            figures[1] += billed - owed
-            figures[2] += owed
-        if owed > 0:
-            c = clients.setdefault(cid, {"name": name or f"Customer {cid}", "email": email,
-                                         "outstanding": Decimal(0), "overdue": Decimal(0),
-                                         "open_invoices": 0, "overdue_invoices": 0})
-            c["outstanding"] += owed
-            c["open_invoices"] += 1
-            if due is not None and due < today:
-                c["overdue"] += owed
-                c["overdue_invoices"] += 1
-    ordered = sorted(clients.values(), key=lambda c: (-c["overdue"], -c["outstanding"]))
+            figures[1] += billed - left
+            figures[2] += left
+        if left > 0:
+            who[cid] = (name or f"Customer {cid}", email,
+                        None if held is None else Decimal(held))
+            owed.setdefault(cid, []).append((left, due))
+    clients: list[dict[str, Any]] = []
+    for cid, (name, email, held) in who.items():
+        # As the API and the booking gate reckon it: the customer's credit taken off.
+        outstanding, overdue, late = _owing(held, owed[cid], today)
+        if outstanding <= 0:
+            continue  # its credit covers what its invoices say is owed
+        clients.append({"name": name, "email": email, "outstanding": outstanding,
+                        "overdue": min(overdue, max(outstanding, Decimal(0))),
+                        "open_invoices": len(owed[cid]), "overdue_invoices": late})
+    ordered = sorted(clients, key=lambda c: (-c["overdue"], -c["outstanding"]))
     return Receivables(
         source="QuickBooks",
         clients=[ClientBalance(**c) for c in ordered],
