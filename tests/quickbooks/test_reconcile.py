@@ -42,6 +42,10 @@ def fix_and_check_again(hub: Hub, tmp_path: Path, emulator: Emulator) -> dict[st
     run_due(hub)
     [work] = [d for e in _job_events(hub) for d in e["deliveries"]]
     assert work["status"] == "done", work
+    # Activity says each fix once, under its finding (seen: every fix's words twice).
+    said = [p.split(": ", 1)[1] if p.split(":", 1)[0] in ("invoice", "contact", "payment")
+            else p for p in work["result"].split("; ")]
+    assert len(said) == len(set(said)), work["result"]
     return reconcile_cli(tmp_path, emulator)
 
 

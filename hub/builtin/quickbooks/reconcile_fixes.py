@@ -46,6 +46,7 @@ def work(ctx: Context) -> None:
     for number, row in enumerate(fixes):
         ctx.progress(number, len(fixes), "reconcile: fixes applied")
         finding, action = row["finding"], row["action"]
+        before = len(ctx.notes)
         try:
             said = apply(ctx, finding, action)
             status = "done"
@@ -57,6 +58,8 @@ def work(ctx: Context) -> None:
             said, status = str(exc), "failed"
             failed.append(f"{finding['subject']} ({finding['kind']}): {exc}")
         store.finish_fix(ctx, finding["id"], action, status, said)
+        # What the fix noted on the way is in ``said``: said once, under the finding's name.
+        del ctx.notes[before:]
         ctx.note(f"{finding['subject']} {finding['kind']}: {said}")
     if fixes:
         ctx.progress(len(fixes), len(fixes), "reconcile: fixes applied")
