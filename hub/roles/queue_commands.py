@@ -74,7 +74,8 @@ def events() -> None:
 
 
 # Where `hub events show` looks for an id, in turn: the host's events, then the jobs' firings
-# (``reconcile-work@2026-...``) and the operator's own (an undo, ``undo:12:quickbooks``).
+# (``reconcile-work@2026-...``) and the operator's own (an undo, ``undo:12:quickbooks``), then
+# any a plugin published (``invoice:132:1`` from quickbooks).
 _SOURCES = ("host", "scheduler", "operator")
 
 
@@ -104,13 +105,17 @@ def _undos(hub: Hub, source: str, key: str) -> list[dict[str, object]]:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000),
               help="how many of the newest events")
 @click.option("--type", "event_type", default=None, help="only events of this type")
+@click.option("--source", default="host", show_default=True,
+              help="whose events: host, a plugin's (quickbooks: what it heard from QuickBooks), "
+                   "scheduler, operator, or all")
 @pass_hub
-def events_list(hub: Hub, limit: int, event_type: str | None) -> None:
-    """The host's newest events, each with its id and how each plugin's delivery stands, to
-    find the id `show`, `retry` and `undo` take."""
+def events_list(hub: Hub, limit: int, event_type: str | None, source: str) -> None:
+    """The newest events (the host's, unless --source says otherwise), each with its id and
+    how each plugin's delivery stands, to find the id `show`, `retry` and `undo` take."""
     with reading(hub.engine) as conn:
-        query = select(EVENTS.c.pk, EVENTS.c.key, EVENTS.c.type, RECEIVED_AT).where(
-            EVENTS.c.source == "host")
+        query = select(EVENTS.c.pk, EVENTS.c.key, EVENTS.c.type, EVENTS.c.source, RECEIVED_AT)
+        if source != "all":
+            query = query.where(EVENTS.c.source == source)
         if event_type:
             query = query.where(EVENTS.c.type == event_type)
         found = conn.execute(query.order_by(EVENTS.c.pk.desc()).limit(limit)).all()
@@ -122,10 +127,12 @@ def events_list(hub: Hub, limit: int, event_type: str | None) -> None:
                                   .order_by(DELIVERIES.c.pk)):
                 states.setdefault(d.event_pk, []).append(f"{d.plugin} {d.status}")
     if not found:
-        click.echo("no events yet" + (f" of type {shown(event_type)}" if event_type else ""))
+        click.echo("no events yet" + (f" of type {shown(event_type)}" if event_type else "")
+                   + (f" from {shown(source)}" if source != "host" else ""))
     for e in found:
         received = read_time(e.received_at)
         click.echo(f"{iso(received) if received else '-':<20} {e.type:<16} {e.key}  "
+                   + (f"(from {e.source}) " if e.source != "host" else "")
                    + (", ".join(states.get(e.pk, [])) or "no plugin takes it"))
 
 
@@ -136,7 +143,10 @@ def events_show(hub: Hub, event_id: str) -> None:
     """An event's status and each plugin's delivery (what it said it did, or how far it has
     come), as the API shows it, with the undos asked of it and how they went. A job's run
     (`reconcile-work@...`) or an undo (`undo:...`) is found by its id too."""
-    for source in _SOURCES:
+    with reading(hub.engine) as conn:
+        others = sorted(set(conn.execute(select(EVENTS.c.source).where(
+            EVENTS.c.key == event_id)).scalars()) - set(_SOURCES))
+    for source in (*_SOURCES, *others):  # then a plugin's: what QuickBooks told it, say
         view = hub.event(event_id, source=source)
         if view is not None:
             break

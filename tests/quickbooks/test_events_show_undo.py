@@ -61,3 +61,32 @@ def test_events_show_finds_a_jobs_run_and_its_notes(connected: Hub, emulator: Em
     assert shown["source"] == "scheduler"
     [run] = shown["deliveries"]
     assert run["status"] == "done" and "first import" in run["result"], run
+
+
+def test_what_quickbooks_told_the_hub_is_listed_and_shown_too(
+        connected: Hub, emulator: Emulator, tmp_path: Path) -> None:
+    """Seen: a payment recorded by hand in QuickBooks reached the other plugins as an
+    ``invoice.paid`` from quickbooks, shown in Activity, but ``hub events list`` listed only
+    the host's events and ``hub events show invoice:132:1`` answered "no event"."""
+    from tests.quickbooks.test_from_quickbooks import sweep
+
+    post(create_app(connected).test_client(), "invoice.sent", "evt_1", invoice_data())
+    run_due(connected)
+    invoice = qbo_invoice(connected, emulator)
+    sweep(connected)
+    emulator.record_payment(invoice["Id"], 20)  # by hand, in QuickBooks
+    sweep(connected)
+
+    def run(*args: str) -> str:
+        said = CliRunner().invoke(build_cli(), ["events", *args],
+                                  env=qbo_env(tmp_path, emulator))
+        assert said.exit_code == 0, said.output
+        return said.output
+
+    assert "evt_1" in run("list") and "from quickbooks" not in run("list")
+    [line] = run("list", "--source", "quickbooks", "--type", "invoice.paid").splitlines()
+    key = line.split()[2]
+    assert key.startswith(f"invoice:{invoice['Id']}:") and "(from quickbooks)" in line
+    assert "evt_1" in run("list", "--source", "all")
+    shown = _show(tmp_path, emulator, key)
+    assert shown["source"] == "quickbooks" and shown["type"] == "invoice.paid"
