@@ -39,7 +39,9 @@ def _invoice_schema() -> dict[str, Any]:
     """What ``GET /api/v1/invoices/{external_id}`` answers; plugins may add more fields."""
     return {"type": "object", "required": ["external_id"], "properties": {
         "external_id": {"type": "string"}, "number": {"type": ["string", "null"]},
-        "status": {"enum": ["sent", "paid", "partially_paid", "void"]},
+        "status": {"enum": ["sent", "paid", "partially_paid", "void"],
+                   "description": "the host's, except that an invoice void in QuickBooks "
+                   "(voided there by hand, or by the operator's undo) reads void"},
         "currency": {"type": ["string", "null"]}, "total": _MONEY, "amount_paid": _MONEY,
         "balance": {**_MONEY, "description": "what is still owed: once QuickBooks has been "
                     "swept, the balance the hub last saw there or the host's own since"},
