@@ -15,40 +15,6 @@ from .control import body, fault_answer, state
 bp = Blueprint("qbo_person", __name__, url_prefix="/_emulator")
 
 
-@bp.post("/companies/<realm>/customers")
-def person_adds_customer(realm: str) -> Response:
-    try:
-        return jsonify(
-            {"Customer": change_in_quickbooks(state(), realm, "add_customer", customer=body())}
-        )
-    except faults.QBOFault as fault:
-        return fault_answer(fault)
-
-
-@bp.post("/companies/<realm>/taxcodes")
-def person_adds_tax_code(realm: str) -> Response:
-    data = body()
-    try:
-        return jsonify(
-            {
-                "TaxCode": change_in_quickbooks(
-                    state(), realm, "add_tax_code", name=data.get("name", ""), rate=data.get("rate")
-                )
-            }
-        )
-    except faults.QBOFault as fault:
-        return fault_answer(fault)
-
-
-@bp.post("/companies/<realm>/invoices/<invoice_id>/payments")
-def person_records_payment(realm: str, invoice_id: str) -> Response:
-    args = {"invoice_id": invoice_id} | ({"amount": body()["amount"]} if "amount" in body() else {})
-    try:
-        return jsonify({"Payment": change_in_quickbooks(state(), realm, "record_payment", **args)})
-    except faults.QBOFault as fault:
-        return fault_answer(fault)
-
-
 def by_hand(realm: str, action: str, wrapper: str, **args: Any) -> Response:
     """Run one change "made in QuickBooks" and answer {wrapper: object}, or the fault (400)."""
     try:
@@ -57,37 +23,48 @@ def by_hand(realm: str, action: str, wrapper: str, **args: Any) -> Response:
         return fault_answer(fault)
 
 
-def entity_of(collection: str) -> str:
-    """ "invoices" in a route -> "Invoice" (a 4001 fault for what the emulator lacks)."""
-    return entity_name(collection)
+def on_entity(realm: str, action: str, collection: str, ident: str, **args: Any) -> Response:
+    """A change to the object ``ident`` of ``collection`` ("invoices" in a route: Invoice; a
+    4001 fault for what the emulator lacks), answered as ``by_hand`` answers."""
+    try:
+        entity = entity_name(collection)
+    except faults.QBOFault as fault:
+        return fault_answer(fault)
+    return by_hand(realm, action, entity, entity=entity, ident=ident, **args)
+
+
+@bp.post("/companies/<realm>/customers")
+def person_adds_customer(realm: str) -> Response:
+    return by_hand(realm, "add_customer", "Customer", customer=body())
+
+
+@bp.post("/companies/<realm>/taxcodes")
+def person_adds_tax_code(realm: str) -> Response:
+    data = body()
+    return by_hand(realm, "add_tax_code", "TaxCode", name=data.get("name", ""),
+                   rate=data.get("rate"))
+
+
+@bp.post("/companies/<realm>/invoices/<invoice_id>/payments")
+def person_records_payment(realm: str, invoice_id: str) -> Response:
+    args = {"invoice_id": invoice_id} | ({"amount": body()["amount"]} if "amount" in body() else {})
+    return by_hand(realm, "record_payment", "Payment", **args)
 
 
 @bp.post("/companies/<realm>/<collection>/<ident>")
 def person_edits(realm: str, collection: str, ident: str) -> Response:
     """A person edits an invoice, customer, payment or sales receipt: sparse fields."""
-    try:
-        entity = entity_of(collection)
-    except faults.QBOFault as fault:
-        return fault_answer(fault)
-    return by_hand(realm, "hand_edit", entity, entity=entity, ident=ident, changes=body())
+    return on_entity(realm, "hand_edit", collection, ident, changes=body())
 
 
 @bp.post("/companies/<realm>/<collection>/<ident>/delete")
 def person_deletes(realm: str, collection: str, ident: str) -> Response:
-    try:
-        entity = entity_of(collection)
-    except faults.QBOFault as fault:
-        return fault_answer(fault)
-    return by_hand(realm, "delete", entity, entity=entity, ident=ident)
+    return on_entity(realm, "delete", collection, ident)
 
 
 @bp.post("/companies/<realm>/<collection>/<ident>/void")
 def person_voids(realm: str, collection: str, ident: str) -> Response:
-    try:
-        entity = entity_of(collection)
-    except faults.QBOFault as fault:
-        return fault_answer(fault)
-    return by_hand(realm, "void", entity, entity=entity, ident=ident)
+    return on_entity(realm, "void", collection, ident)
 
 
 @bp.post("/companies/<realm>/customers/<from_id>/merge")
