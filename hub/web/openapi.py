@@ -49,6 +49,10 @@ def _invoice_schema() -> dict[str, Any]:
         "quickbooks_id": {"type": "string"},
         "quickbooks_void": {"type": "boolean", "description": "voided in QuickBooks, by the "
                             "hub or by hand"},
+        "quickbooks_deleted": {"type": "boolean", "description": "deleted in QuickBooks (by "
+                               "hand; the host was told invoice.deleted_in_quickbooks): "
+                               "present and true only then, until a reconcile fix makes it "
+                               "again"},
         "quickbooks_balance": {**_MONEY, "description": "QuickBooks' Balance as last seen"},
         "quickbooks_total": {**_MONEY, "description": "QuickBooks' TotalAmt as last seen"},
         "quickbooks_seen_at": {"type": "string", "format": "date-time",

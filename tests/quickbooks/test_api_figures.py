@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 from decimal import Decimal
 from typing import Any
 
@@ -55,6 +56,28 @@ def test_an_invoice_voided_in_quickbooks_reads_void_with_quickbooks_balance(
     assert after["quickbooks_void"] is True and after["status"] == "void"
     assert after["balance"] == "0.00" and after["quickbooks_balance"] == "0.00"
     assert after["amount_paid"] == "0.00" and after["quickbooks_seen_at"].endswith("Z")
+
+
+def test_an_invoice_deleted_in_quickbooks_reads_deleted_until_made_again(
+        connected: Hub, emulator: Emulator, tmp_path: Path) -> None:
+    """Seen: after a delete by hand, the API still named QuickBooks invoice 132, not void, as
+    if it stood, while the host had been told invoice.deleted_in_quickbooks."""
+    from tests.quickbooks.test_reconcile import fix_and_check_again
+
+    qbo_id = _send(connected, "inv-1", "80.00", "evt_1")
+    sweep(connected)
+    assert "quickbooks_deleted" not in _get(connected, "/api/v1/invoices/inv-1")
+    emulator.delete("Invoice", qbo_id)  # by hand, in QuickBooks
+    sweep(connected)
+    gone = _get(connected, "/api/v1/invoices/inv-1")
+    assert gone["quickbooks_deleted"] is True and gone["quickbooks_id"] == qbo_id
+    assert "quickbooks_balance" not in gone and gone["balance"] == "80.00"  # the host's
+
+    assert fix_and_check_again(connected, tmp_path, emulator)["findings"] == []
+    sweep(connected)
+    again = _get(connected, "/api/v1/invoices/inv-1")
+    assert "quickbooks_deleted" not in again and again["quickbooks_id"] != qbo_id
+    assert again["quickbooks_balance"] == "80.00"
 
 
 def test_a_payment_in_quickbooks_shows_in_the_invoices_balance(

@@ -248,6 +248,11 @@ def describe_invoice(external_id: str, ctx: Context) -> dict[str, Any] | None:
         return None
     facts: dict[str, Any] = {"quickbooks_id": link["qbo_id"],
                              "quickbooks_void": link["voided_at"] is not None}
+    if link["deleted_at"] is not None:
+        # Gone from QuickBooks (the host was told): nothing there is owed on it any more, and
+        # the host's own figures stand until a reconcile fix makes it again.
+        facts.update(quickbooks_deleted=True, quickbooks_seen_at=iso(link["deleted_at"]))
+        return facts
     seen = mirror.invoice(ctx, link["qbo_id"])
     if seen is None:
         return facts  # not swept yet: the host's own figures stand

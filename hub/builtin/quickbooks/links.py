@@ -48,7 +48,8 @@ def stale_token(exc: Exception) -> bool:
 def put(ctx: Context, kind: str, external_id: str, qbo_id: str, *, sync_token: str | None,
         digest: str | None, origin: str = "host", balance: str | None = None) -> None:
     values: dict[str, Any] = dict(qbo_id=qbo_id, sync_token=token(sync_token), digest=digest,
-                                  origin=origin, voided_at=None, updated_at=utcnow())
+                                  origin=origin, voided_at=None, deleted_at=None,
+                                  updated_at=utcnow())
     if balance is not None:
         values["balance"] = balance
 
@@ -94,6 +95,15 @@ def older(link: dict[str, Any], qbo: dict[str, Any]) -> bool:
     read while the hub was writing): what it shows, the hub has since changed."""
     known, now = token(link.get("sync_token")), str(qbo.get("SyncToken"))
     return bool(known and known.isdigit() and now.isdigit() and int(now) < int(known))
+
+
+def mark_deleted(ctx: Context, kind: str, qbo_id: str) -> None:
+    """A sweep saw ``qbo_id`` deleted in QuickBooks: the links to it say so until the object is
+    made again (``put`` links the new one)."""
+    now = utcnow()
+    ctx.write(lambda conn: conn.execute(update(TABLE).where(
+        TABLE.c.kind == kind, TABLE.c.qbo_id == qbo_id, TABLE.c.deleted_at.is_(None)).values(
+        deleted_at=now, updated_at=now)))
 
 
 def mark_voided(ctx: Context, kind: str, external_id: str) -> None:

@@ -79,6 +79,8 @@ class QboLink(SQLModel, table=True):
     # For customers: the customer this link pointed at before QuickBooks merged it into
     # qbo_id; None for a link the hub made.
     merged_from: str | None = Field(default=None, max_length=40)
+    # When a sweep saw qbo_id deleted in QuickBooks (invoices); None while it stands.
+    deleted_at: datetime | None = Field(default=None, sa_type=DateTime())
     updated_at: datetime = Field(sa_type=DateTime())
 
 

@@ -295,6 +295,7 @@ def _invoice(ctx: Context, settings: Settings, qbo: dict[str, Any]) -> int:
             return 0
         # Deleted by hand in QuickBooks: the host is told (once: the key names the invoice),
         # and nothing is written back; an operator's reconcile fix creates it again.
+        links.mark_deleted(ctx, "invoice", qbo_id)
         return int(ctx.notify_host("invoice.deleted_in_quickbooks", {
             "external_id": link["external_id"], "quickbooks_id": qbo_id},
             key=f"invoice:{qbo_id}:deleted"))
