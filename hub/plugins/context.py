@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from hub.events import Balance, Booking, HostStatement, Verdict
     from hub.hub import Hub
 
+from hub.clock import utcnow
 from hub.queue.db import reading
 from hub.queue.tables import Delivery
 from hub.redact import scrub, secrets_of
@@ -164,6 +165,18 @@ class Context:
                           secrets_of(self.hub, self.plugin))
 
     # -- this delivery ----------------------------------------------------------------------
+
+    def part(self, event_id: str, event_type: str, source: str,
+             settings: BaseModel | None = None) -> Context:
+        """A context for one piece of this call's work that is no stored delivery of its own
+        (a month's invoices, closed client by client): the same plugin and services, its own
+        ``event_id``, ``event_type`` and ``source``, a first attempt, no notes yet; what it
+        notes stays with it, and its progress reaches no delivery. ``settings``: this
+        context's, unless given."""
+        return replace(self, source=source, event_id=event_id, event_type=event_type,
+                       occurred_at=utcnow(), attempt=1, delivery_pk=None, notes=[],
+                       settings=self.settings if settings is None else settings,
+                       _progress_at=-1e9)
 
     def note(self, text: str) -> None:
         """Record what this delivery did (``Invoice 145 created``); the operator sees it."""

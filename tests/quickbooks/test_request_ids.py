@@ -56,3 +56,18 @@ def test_a_payment_deleted_in_quickbooks_is_recorded_again_not_answered_from_mem
     post(client, "invoice.paid", "evt_2", invoice_data(status="paid", amount_paid="189.98"))
     run_due(connected)
     assert Decimal(str(qbo_invoice(connected, emulator)["Balance"])) == 0
+
+
+def test_a_requestid_is_the_hubs_write_key_and_what_it_always_was(connected: Hub) -> None:
+    """QuickBooks' requestids come from the hub's one rule (ctx.write_key), and are the same
+    bytes as before that was so: a write retried across the upgrade repeats its requestid,
+    and is answered with its first result rather than made twice."""
+    import hashlib
+
+    ctx = qbo_ctx(connected)
+    with calling(ctx) as api:
+        made = api.request_id("invoice-create", "inv-1", "digest")
+        realm = api.realm_id
+    assert made == ctx.write_key(realm, "invoice-create", "inv-1", "digest")
+    assert made == hashlib.sha256("\x1f".join(
+        (realm, "invoice-create", "inv-1", "digest")).encode()).hexdigest()[:40]

@@ -4,7 +4,6 @@ retried, a business fault → shown to the operator with QuickBooks' own words."
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,15 +23,6 @@ if TYPE_CHECKING:
 VOIDED_BY_UPDATE = frozenset({"Payment", "SalesReceipt"})
 
 
-def request_id(realm_id: str, *parts: str) -> str:
-    """Intuit's ``requestid`` (≤ 50 characters) for one write, from what is written: the host
-    object's id and the content or state the write starts from — never from the delivery. Any
-    later delivery of the same object (a retry, a replay under a new event id, an operator's
-    retry after the first delivery was parked) repeats the same request, so QuickBooks answers
-    with the first result instead of making a second invoice or receipt."""
-    return hashlib.sha256("\x1f".join((realm_id, *parts)).encode()).hexdigest()[:40]
-
-
 def quote(value: str) -> str:
     """A string literal for Intuit's query language (quotes escaped with a backslash)."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -40,6 +30,7 @@ def quote(value: str) -> str:
 
 class Api:
     def __init__(self, ctx: Context, access: connection.Access) -> None:
+        self.ctx = ctx
         self.company = access.company
         self.realm_id = access.realm_id
         self.qb = make_client(oauth.api_base(ctx.config, access.environment), access.realm_id,
@@ -84,7 +75,12 @@ class Api:
         return dict(answer.get(entity) or {})
 
     def request_id(self, *parts: str) -> str:
-        return request_id(self.realm_id, *parts)
+        """Intuit's ``requestid`` (≤ 50 characters) for one write: the hub's one rule for
+        outside writes (``Context.write_key``), its subject the company and ``parts`` the host
+        object and the content or state the write starts from, never the delivery. A retry, a
+        replay under a new event id, an operator's retry after a park: each repeats it, so
+        QuickBooks answers with the first result instead of writing twice."""
+        return self.ctx.write_key(self.realm_id, *parts)
 
     def close(self) -> None:
         self.qb.session.finish()  # the session, and its connection, serve the next delivery

@@ -15,7 +15,7 @@ call of its own.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,7 @@ from sqlalchemy import Connection, insert, or_, select, update
 
 from hub import Context
 from hub.builtin.quickbooks import batch, faults, invoices, marked_invoices
-from hub.builtin.quickbooks.api import Api, calling, request_id
+from hub.builtin.quickbooks.api import Api, calling
 from hub.builtin.quickbooks.client import TIMEOUT
 from hub.builtin.quickbooks.models import QboBatch, QboBookingSession
 from hub.builtin.quickbooks.settings import Settings
@@ -68,9 +68,8 @@ class Taken(Exception):
 
 
 def context(ctx: Context, settings: Settings, external_id: str) -> Context:
-    return replace(ctx, source="billing", event_id=external_id, event_type="billing.close-month",
-                   occurred_at=utcnow(), attempt=1, settings=settings, delivery_pk=None,
-                   notes=[], _progress_at=-1e9)
+    """The context of one client's invoice in a month's close (``Context.part``)."""
+    return ctx.part(external_id, "billing.close-month", "billing", settings)
 
 
 def unfinished(ctx: Context, purpose: str | None = None) -> list[dict[str, Any]]:
@@ -92,7 +91,7 @@ def record(ctx: Context, purpose: str, realm_id: str, planned: list[Planned],
     now = utcnow()
     # A new plan is a new request (a refused item replanned must not replay its refusal); a
     # resend reads this id back from the row, never works it out again.
-    rid = request_id(realm_id, "batch", purpose, now.isoformat(), text)[:batch.MAX_REQUEST_ID]
+    rid = ctx.write_key(realm_id, "batch", purpose, now.isoformat(), text)[:batch.MAX_REQUEST_ID]
     items = {str(n): {"client": p.client, "invoice": p.invoice.model_dump(mode="json"),
                       "bookings": p.bookings, "digest": invoices.digest(p.body),
                       "send": send_emails, "state": "planned", "notes": p.notes}
