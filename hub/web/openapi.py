@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from typing import Any, Literal
 
@@ -78,8 +79,15 @@ def _answer(description: str, schema: str) -> dict[str, Any]:
         "schema": {"$ref": REF.format(model=schema)}}}}
 
 
-@cache
 def openapi_document() -> dict[str, Any]:
+    """The document, a copy of its own for each caller: a caller may change what it is handed
+    (add a server, say) without changing it for the next caller or another hub."""
+    # Built once, copied per call: building it takes about 4 ms, a deep copy about 0.5 ms.
+    return copy.deepcopy(_document())
+
+
+@cache
+def _document() -> dict[str, Any]:
     models: list[tuple[type[BaseModel], Literal["validation"]]] = [
         (EventIn, "validation"), (BookingCheck, "validation")]
     models += [(model, "validation") for _hook, model in EVENT_TYPES.values()]
