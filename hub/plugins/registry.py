@@ -209,10 +209,20 @@ class _Registered:
 def _refuse_event_options(pm: pluggy.PluginManager) -> None:
     """Event hooks are delivered to each plugin on its own, stored and retried apart: there is
     no one call for ``tryfirst``/``trylast`` to order, for a wrapper to wrap or for
-    ``firstresult`` to stop; the per-plugin contributions have no shared call to wrap either.
-    An implementation asking for what cannot apply is refused now, not ignored."""
+    ``firstresult`` to stop, and a delivery calls one function of its plugin, so a plugin may
+    implement an event hook once; the per-plugin contributions have no shared call to wrap
+    either. An implementation asking for what cannot apply is refused now, not ignored."""
     for hook in EVENT_HOOKS:
+        seen: dict[str, str] = {}
         for impl in getattr(pm.hook, hook).get_hookimpls():
+            function = impl.function.__name__
+            if impl.plugin_name in seen:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} implements {hook} twice ({seen[impl.plugin_name]}"
+                    f" and {function}, by specname), which cannot apply: a stored delivery of "
+                    f"an event is one call of one function per plugin, so only one would ever "
+                    f"run. Put both in one function")
+            seen[impl.plugin_name] = function
             asked = [option for option in ("tryfirst", "trylast", "wrapper", "hookwrapper")
                      if getattr(impl, option)]
             if asked:
