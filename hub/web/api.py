@@ -19,7 +19,6 @@ from hub.hub import Hub
 from hub.queue.db import reading
 from hub.queue.store import EVENTS
 from hub.ui import csrf
-from hub.values import validation_errors
 from hub.web import intake
 from hub.web.openapi import openapi_document
 
@@ -36,12 +35,8 @@ def _hub() -> Hub:
 
 def problem(status: int, message: str, field: str | None = None,
             headers: dict[str, str] | None = None) -> Response:
+    """The front door's error answer (``intake.problem`` holds its one shape) as Flask's."""
     return _respond(intake.problem(status, message, field, headers))
-
-
-def _validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
-    return [{"field": field or "body", "message": message}
-            for field, message in validation_errors(exc, prefix)]
 
 
 @bp.before_request
