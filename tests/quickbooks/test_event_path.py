@@ -1,9 +1,12 @@
 """The house as a newcomer reads it: one ``invoice.sent`` from the host's request to the write
-at QuickBooks, measured as the project files on the call stack at each hand-off (the request
-handing the event to the writer, the writer inserting it, the worker's write to QuickBooks).
-The rooms (web, the shared core, the queue, the plugin system, the plugin) follow each other
-without going back to one already left, and the files are the ones ``docs/architecture.md``
-walks through."""
+at QuickBooks. Its way is the project files on the call stack at each hand-off of the invoice
+(the request handing the event to the writer, the writer inserting it, the worker's write of
+the invoice to QuickBooks): at most 8, the ones ``docs/architecture.md`` walks through. Around
+it, every stack at a hand-off (the customer's create, the claim, the plugin's own writes): at
+most 14; every project file it touches: at most 32. No call comes back to a file it left, and
+the rooms (web, the shared core, the queue, the plugin system, the plugin) follow each other
+without going back to one already left, up to the plugin, whose calls into the hub's services
+are leaves."""
 
 from __future__ import annotations
 
@@ -49,11 +52,24 @@ def _project_files(frame: FrameType) -> list[str]:
     return files
 
 
+def _turns_back(rooms: list[str]) -> bool:
+    """Whether a stack's rooms return to one left before the plugin, or to the plugin from a
+    service it called."""
+    plugin = rooms.index("builtin") if "builtin" in rooms else len(rooms)
+    before = rooms[:plugin]
+    if any(r in before[:i] and before[i - 1] != r for i, r in enumerate(before)):
+        return True
+    after = rooms[plugin:]
+    left = next((i for i, r in enumerate(after) if r != "builtin"), len(after))
+    return "builtin" in after[left:]
+
+
 def test_an_invoice_travels_through_few_files_and_never_back(make_qbo_hub: Any,
                                                             emulator: Any) -> None:
     stacks: dict[str, list[str]] = {}
     writes: list[list[str]] = []  # every write on the way: the event's, claims, the plugin's
     every: set[tuple[str, ...]] = set()  # the stack at every project call on the way
+    handoffs: set[tuple[str, ...]] = set()  # every stack at a hand-off, the customer's too
     lock = threading.Lock()
 
     def profile(frame: FrameType, what: str, _arg: Any) -> None:
@@ -69,6 +85,8 @@ def test_an_invoice_travels_through_few_files_and_never_back(make_qbo_hub: Any,
         label = CHECKPOINTS.get(key)
         if label is None:
             return
+        with lock:
+            handoffs.add(tuple(_project_files(frame)))
         if label == "sent to QuickBooks" and "/invoice" not in str(frame.f_locals.get("url")):
             return
         with lock:
@@ -86,11 +104,13 @@ def test_an_invoice_travels_through_few_files_and_never_back(make_qbo_hub: Any,
         connect.with_refresh_token(qbo_ctx(hub), grant["realmId"], grant["refresh_token"])
         run_due(hub)
         client = create_app(hub).test_client()
+        body = event(event_id="evt_path")
         stacks.clear()
         writes.clear()
         every.clear()
+        handoffs.clear()
         answer = client.post(
-            "/api/v1/events", json=event(event_id="evt_path"),
+            "/api/v1/events", json=body,
             headers={"Authorization": f"Bearer {API_KEY}"})
         assert answer.status_code == 202
         run_due(hub)
@@ -107,11 +127,25 @@ def test_an_invoice_travels_through_few_files_and_never_back(make_qbo_hub: Any,
         rooms = [_room(f) for f in stack]
         left = [r for i, r in enumerate(rooms) if r in rooms[:i] and rooms[i - 1] != r]
         assert left == [], f"{label}: the path goes back to {left}: {stack}"
+    # Every stack at a hand-off (the customer's create, the worker's claim, the plugin's own
+    # writes of its links and of the reads it metered): 14 files, the 8 and the helpers they
+    # call (claims, customers, items, links, reads, and the plugin's context).
+    around = {f for stack in handoffs for f in stack}
+    assert len(around) <= 14, sorted(around)
     # Nor does any call on the way, hand-off or not, come back to a file it left (a callback
     # handed down, say): a reader following the calls never turns back a page.
     returns = [stack for stack in every
                if any(f in stack[:i] and stack[i - 1] != f for i, f in enumerate(stack))]
     assert len(every) > 100 and returns == [], returns
+    # Rooms go forward on every stack too, up to the plugin; what the plugin calls of the
+    # hub's (its context, the queue's connection and writer, the clock) is a service it
+    # asked for, and no service calls back into the plugin.
+    # The database's connection, which every room reads through, is a leaf too.
+    back = [stack for stack in every if _turns_back(
+        [_room(f) for f in (stack[:-1] if stack[-1] == "hub/queue/db.py" else stack)])]
+    assert back == [], back
+    touched = {f for stack in every for f in stack}
+    assert len(touched) <= 32, sorted(touched)  # every helper counted: docs/architecture.md
     # Every write goes to the queue's writer straight from who writes (a claim, the plugin's
     # context), never relayed back through the Hub object.
     assert len(writes) > 3
