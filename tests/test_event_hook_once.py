@@ -40,3 +40,24 @@ def test_one_implementation_by_specname_is_delivered(make_hub: Any) -> None:
                           parse_data("invoice.sent", body["data"]), "evt_1")
     run_due(hub)
     assert got == [f"once {body['data']['external_id']}"]
+
+
+def test_a_plugins_own_answer_given_twice_is_refused_at_start(make_hub: Any) -> None:
+    """Two ``settings_model`` implementations in one plugin: only the first answer would be
+    its settings, so the plugin is refused instead."""
+    from pydantic import BaseModel
+
+    class One(BaseModel):
+        a: int = 1
+
+    @hookimpl(specname="settings_model")
+    def first() -> type[BaseModel]:
+        return One
+
+    @hookimpl(specname="settings_model")
+    def second() -> type[BaseModel]:
+        return One
+
+    with pytest.raises(PluginError, match=r"plugin 'answers' implements settings_model twice "
+                       r".*only one would count"):
+        make_hub(("answers", types.SimpleNamespace(first=first, second=second)))

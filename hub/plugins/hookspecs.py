@@ -4,7 +4,8 @@ Event hooks (``on_*``, listed in ``EVENT_HOOKS``) are called once per stored del
 plugin at a time, by the dispatcher: each plugin gets its own delivery of an event, stored,
 retried and parked on its own, and a plugin's raise never reaches another plugin. So pluggy's
 options about one shared call (``tryfirst``, ``trylast``, wrappers) cannot apply to them, and a
-plugin marking an event hook with one is refused at start. Each receives the typed event value
+plugin marking an event hook with one, or implementing one twice (pluggy's ``specname``), is
+refused at start. Each receives the typed event value
 and a :class:`hub.plugins.context.Context` carrying the attempt number, the plugin's validated
 settings and the hub's services. Unless it says otherwise, a raise from an event hook is retried
 with exponential backoff (see :mod:`hub.errors` for the precise outcomes), so an implementation
@@ -28,7 +29,8 @@ registered first, and ``tryfirst``/``trylast`` move them. Each implementation re
   ``scheduled``, ``ui_card``, listed in ``PER_PLUGIN_HOOKS``) are asked of each plugin on its
   own, in pluggy's order, because each answer is that plugin's alone (its settings, its tables,
   its secrets, its jobs, its card). There is no shared call for a wrapper to wrap, so a wrapper
-  on one is refused at start. ``scheduled`` and ``ui_card`` reach the enabled plugins; the
+  on one is refused at start, as is a second implementation in one plugin of any but
+  ``scheduled`` (whose jobs all count): only one answer would. ``scheduled`` and ``ui_card`` reach the enabled plugins; the
   others reach every installed plugin, so that its settings are checked before it is switched
   on, its tables exist before its first event, and its stored secrets are re-encrypted when
   the key rotates even while it is off.

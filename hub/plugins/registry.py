@@ -211,7 +211,8 @@ def _refuse_event_options(pm: pluggy.PluginManager) -> None:
     no one call for ``tryfirst``/``trylast`` to order, for a wrapper to wrap or for
     ``firstresult`` to stop, and a delivery calls one function of its plugin, so a plugin may
     implement an event hook once; the per-plugin contributions have no shared call to wrap
-    either. An implementation asking for what cannot apply is refused now, not ignored."""
+    either, and those answered with a value are one answer per plugin. An implementation
+    asking for what cannot apply is refused now, not ignored."""
     for hook in EVENT_HOOKS:
         seen: dict[str, str] = {}
         for impl in getattr(pm.hook, hook).get_hookimpls():
@@ -232,7 +233,18 @@ def _refuse_event_options(pm: pluggy.PluginManager) -> None:
                     f"retried on its own, so there is no shared call to order or wrap. Use a "
                     f"plain @hookimpl")
     for hook in PER_PLUGIN_HOOKS:
+        answered: dict[str, str] = {}
         for impl in getattr(pm.hook, hook).get_hookimpls():
+            function = impl.function.__name__
+            if hook != "scheduled" and impl.plugin_name in answered:
+                # ``scheduled`` registers jobs through its argument, so each one's jobs count;
+                # the others answer with a value, and the plugin's one answer is taken.
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} implements {hook} twice "
+                    f"({answered[impl.plugin_name]} and {function}, by specname), which cannot "
+                    f"apply: {hook} is the plugin's one answer, so only one would count. Put "
+                    f"both in one function")
+            answered[impl.plugin_name] = function
             if impl.wrapper or impl.hookwrapper:
                 raise PluginError(
                     f"plugin {impl.plugin_name!r}: {hook} is marked as a wrapper, which cannot "

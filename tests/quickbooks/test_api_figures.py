@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from freezegun import freeze_time
