@@ -30,10 +30,10 @@ registered first, and ``tryfirst``/``trylast`` move them. Each implementation re
   own, in pluggy's order, because each answer is that plugin's alone (its settings, its tables,
   its secrets, its jobs, its card). There is no shared call for a wrapper to wrap, so a wrapper
   on one is refused at start, as is a second implementation in one plugin of any but
-  ``scheduled`` (whose jobs all count): only one answer would. ``scheduled`` and ``ui_card`` reach the enabled plugins; the
-  others reach every installed plugin, so that its settings are checked before it is switched
-  on, its tables exist before its first event, and its stored secrets are re-encrypted when
-  the key rotates even while it is off.
+  ``scheduled`` (whose jobs all count): only one answer would. ``scheduled`` and ``ui_card``
+  reach the enabled plugins; the others reach every installed plugin, so that its settings
+  are checked before it is switched on, its tables exist before its first event, and its
+  stored secrets are re-encrypted when the key rotates even while it is off.
 """
 
 from __future__ import annotations
