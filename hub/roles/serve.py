@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from granian import log as granian_log
+
 from hub.config import Config, secret_key_file
 from hub.errors import ConfigError
 from hub.hub import Hub
@@ -25,7 +27,8 @@ def setup_logging() -> None:
     # APScheduler logs every tick at INFO; the hub logs the firings that matter itself.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("_granian").setLevel(logging.WARNING)  # its start and stop lines
+    # Its start and stop lines: granian.log's public ``logger`` (whose name is its own).
+    granian_log.logger.setLevel(logging.WARNING)
 
 
 def quiet_collector() -> None:

@@ -48,7 +48,8 @@ META = Meta.__table__  # type: ignore[attr-defined]
 
 # Each hash takes 128 MiB and about a second of one core: two at a time at most, so a burst of
 # sign-in posts (from many addresses, which the limiter does not stop) waits in line instead of
-# taking the machine's memory.
+# taking the machine's memory. Per process by design, not per Hub: it guards the machine's
+# memory and cores, which two hubs in one process share too.
 _HASHING = threading.BoundedSemaphore(2)
 
 
