@@ -55,11 +55,15 @@ def hub_secrets(config: Config) -> tuple[str, ...]:
     """The hub's own secrets, in every form they may take, longest first (a secret holding
     another is taken out whole). Worked out once per hub (``Hub.secret_values``)."""
     values: set[str] = set()
-    for plain in (config.api_key, config.secret_key, config.admin_password,
-                  config.qbo_client_secret, config.qbo_webhook_verifier_token,
-                  config.host_webhook_secret, *config.encryption_keys):
-        if plain:
-            values.add(plain)
+    # Every setting marked secret (hub/config.py), so a new one is scrubbed without a word
+    # here: the keys, the password, Intuit's client secret, refresh and verifier tokens. A URL
+    # loses only its credentials (below), so the operator still reads where it pointed.
+    for name, setting in type(config).model_fields.items():
+        extra = setting.json_schema_extra
+        if isinstance(extra, dict) and extra.get("secret"):
+            value = getattr(config, name)
+            values.update(v for v in (value if isinstance(value, tuple) else (value,))
+                          if isinstance(v, str) and v and "://" not in v)
     values |= _url_secrets(config.host_webhook_url, query=True)
     values |= _url_secrets(config.smtp_url, query=False)
     values |= _url_secrets(config.database_url, query=False)

@@ -126,3 +126,26 @@ def test_what_is_taken_out_and_what_is_left(tmp_path: Path, make_hub: Any) -> No
     # Another plugin's secret settings are not this one's business, the hub's always are.
     assert TOKEN not in secrets_of(hub, "host_webhooks")
     assert API_KEY in secrets_of(hub, "host_webhooks")
+
+
+def test_every_setting_marked_secret_is_taken_out(tmp_path: Path, make_hub: Any) -> None:
+    """Seen: QBO_REFRESH_TOKEN is marked secret, yet the hub's own list of secrets to scrub
+    named the settings one by one and left it out, so an error quoting it was stored whole."""
+    from hub.config import Config
+    from hub.redact import scrub, secrets_of
+
+    refresh = "AB11700000000refreshtokenxyz"
+    config = load_config({**base_env(tmp_path), "QBO_REFRESH_TOKEN": refresh,
+                          "QBO_CLIENT_SECRET": "client-secret-4321",
+                          "QBO_WEBHOOK_VERIFIER_TOKEN": "verifier-token-8765"}, dotenv=False)
+    hub: Hub = make_hub(("leaky", Recorder()), cfg=config)
+    secrets = secrets_of(hub, "leaky")
+    marked = [name for name, f in Config.model_fields.items()
+              if isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get("secret")]
+    for name in marked:
+        value = getattr(config, name)
+        for one in value if isinstance(value, tuple) else (value,):
+            if isinstance(one, str) and one and "://" not in one:  # URLs: their credentials
+                assert scrub(f"the value {one} leaked", secrets) == "the value *** leaked", name
+    assert "qbo_refresh_token" in marked
+    assert scrub(f"refresh_token={refresh}", secrets) == "refresh_token=***"
