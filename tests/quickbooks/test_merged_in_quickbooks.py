@@ -164,3 +164,33 @@ def test_two_host_contacts_merged_into_one_customer_do_not_overwrite_it_in_turn(
     assert invoice is not None and invoice["CustomerRef"]["value"] == kept
     said = delivery(connected, "evt_5")["result"]
     assert f"QuickBooks merged customer {gone} into it, and host contact c-2" in said
+
+
+def test_two_host_contacts_with_one_email_share_a_customer_the_first_one_writes(
+        connected: Hub, emulator: Emulator) -> None:
+    """Seen: two contacts in the host with one billing email (a parent's, for two children)
+    found the one customer by that email, as they should (never a duplicate), and then each
+    one's change wrote its own name over the other's, back and forth."""
+    client = create_app(connected).test_client()
+    first = {**DATA["contact"], "external_id": "c-1", "name": "Dana Whitfield"}
+    second = {**DATA["contact"], "external_id": "c-2", "name": "Robin Whitfield"}
+    post(client, "contact", "evt_1", first)
+    run_due(connected)
+    ctx = qbo_ctx(connected)
+    customer = links.get(ctx, "customer", "c-1")["qbo_id"]  # type: ignore[index]
+    customers_before = len(emulator.objects("Customer"))
+    post(client, "contact", "evt_2", second)
+    post(client, "contact", "evt_3", {**second, "phone": "+1 555 0303"})
+    run_due(connected)
+
+    assert links.get(ctx, "customer", "c-2")["qbo_id"] == customer  # type: ignore[index]
+    assert len(emulator.objects("Customer")) == customers_before  # none made
+    held = emulator.get("Customer", customer)
+    assert held is not None and held["DisplayName"] == "Dana Whitfield"
+    assert held["PrimaryPhone"]["FreeFormNumber"] == first["phone"]  # not the second's
+    post(client, "contact", "evt_4", {**first, "phone": "+1 555 0404"})
+    run_due(connected)
+    held = emulator.get("Customer", customer)
+    assert held is not None and held["PrimaryPhone"]["FreeFormNumber"] == "+1 555 0404"
+    assert "host contact c-1 has it already" in delivery(connected, "evt_2")["result"]
+    assert "host contact c-1 writes it" in delivery(connected, "evt_3")["result"]

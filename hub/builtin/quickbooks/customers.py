@@ -132,16 +132,17 @@ def sync(ctx: Context, api: Api, contact: Contact, fallback_email: str | None = 
                    "pushed back")
     if link and link["digest"] == digest:
         return str(link["qbo_id"])
-    if link and link["merged_from"] and (
-            others := links.sharing(ctx, KIND, str(link["qbo_id"]), {key})):
-        # Merged in QuickBooks into a customer another host contact has too: writing this
-        # contact's details would overwrite hers, and her next change would overwrite them back.
+    if link and (owner := _owner(ctx, key, link)) is not None:
+        # One customer, several host contacts (merged in QuickBooks, or sharing an email):
+        # only the one it is whose writes it, or each contact's change would undo the other's.
         links.put(ctx, KIND, key, str(link["qbo_id"]), sync_token=link["sync_token"],
                   digest=digest)
-        ctx.note(f"Customer {link['qbo_id']} left as it is: QuickBooks merged customer "
-                 f"{link['merged_from']} into it, and host contact "
-                 f"{', '.join(sorted({contact_id(o) for o in others}))} is linked to it too; "
-                 "merge the contacts in the host to keep one")
+        why = (f"QuickBooks merged customer {link['merged_from']} into it"
+               if link["merged_from"] else "it was host contact "
+               f"{contact_id(owner['external_id'])}'s first, by the same email")
+        ctx.note(f"Customer {link['qbo_id']} left as it is: {why}, and host contact "
+                 f"{contact_id(owner['external_id'])} writes it; merge the contacts in the "
+                 "host to keep one")
         return str(link["qbo_id"])
     target: dict[str, Any] | None = None
     if link:
@@ -150,6 +151,15 @@ def sync(ctx: Context, api: Api, contact: Contact, fallback_email: str | None = 
             target = api.read("Customer", str(target["Id"]))
     elif email:
         target = find_by_email(api, email, wanted)
+        if target is not None and (first := _hosts(ctx, str(target["Id"]), key)):
+            # Another host contact has this customer already, by the same email: this one
+            # shares it (never a duplicate), and leaves its details to the first.
+            links.put(ctx, KIND, key, str(target["Id"]),
+                      sync_token=str(target.get("SyncToken")), digest=digest)
+            ctx.note(f"Customer {target['Id']} linked, left as it is: host contact "
+                     f"{contact_id(first[0]['external_id'])} has it already, by the same "
+                     "email, and writes it; merge the contacts in the host to keep one")
+            return str(target["Id"])
     if target is not None:
         saved = _update(ctx, api, target, fields)
         ctx.note(f"Customer {saved['Id']} updated")
@@ -159,6 +169,25 @@ def sync(ctx: Context, api: Api, contact: Contact, fallback_email: str | None = 
     links.put(ctx, KIND, key, str(saved["Id"]),
               sync_token=str(saved.get("SyncToken")), digest=digest)
     return str(saved["Id"])
+
+
+def _hosts(ctx: Context, qbo_id: str, key: str) -> list[dict[str, Any]]:
+    """The other host contacts' links to customer ``qbo_id``, oldest first (an imported
+    customer's own ``qbo:`` link is QuickBooks', not a host contact's)."""
+    return [o for o in links.sharing(ctx, KIND, qbo_id, {key}) if o["origin"] != "qbo"]
+
+
+def _owner(ctx: Context, key: str, link: dict[str, Any]) -> dict[str, Any] | None:
+    """The link of the host contact that writes this contact's customer when that is another
+    one: the first linked to it and not moved there by a merge (a merged contact writes a
+    shared customer never). None when this contact writes its customer itself."""
+    others = _hosts(ctx, str(link["qbo_id"]), key)
+    if not others:
+        return None
+    first = next((o for o in others if not o["merged_from"]), None)
+    if link["merged_from"]:
+        return first or others[0]
+    return first if first is not None and first["pk"] < link["pk"] else None
 
 
 def _update(ctx: Context, api: Api, target: dict[str, Any],

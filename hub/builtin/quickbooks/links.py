@@ -142,9 +142,9 @@ def relink(ctx: Context, kind: str, gone: str, kept: str) -> int:
         updated_at=utcnow())).rowcount))
 
 
-def sharing(ctx: Context, kind: str, qbo_id: str, but: set[str]) -> list[str]:
-    """The host ids other than ``but`` linked to the same QuickBooks object."""
+def sharing(ctx: Context, kind: str, qbo_id: str, but: set[str]) -> list[dict[str, Any]]:
+    """The links other than ``but`` (host ids) to the same QuickBooks object, oldest first."""
     with ctx.reading() as conn:
-        return list(conn.execute(select(TABLE.c.external_id).where(
+        return [dict(r) for r in conn.execute(select(TABLE).where(
             TABLE.c.kind == kind, TABLE.c.qbo_id == qbo_id,
-            TABLE.c.external_id.not_in(but))).scalars())
+            TABLE.c.external_id.not_in(but)).order_by(TABLE.c.pk)).mappings()]
