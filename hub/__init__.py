@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 #: change a plugin could notice; CHANGELOG.md records each. A plugin states the hubs it works
 #: with as ``HUB_REQUIRES`` (checked against ``__version__``) and the plugins it needs as
 #: ``NEEDS``.
-HOOKS_VERSION = "1.2"
+HOOKS_VERSION = "1.3"
 
 hookimpl = pluggy.HookimplMarker("hub")
 
