@@ -139,6 +139,9 @@ def push(ctx: Context, invoice: Invoice) -> None:
         remember(ctx, invoice, saved, written)
         if invoice.paid > 0:
             settle(ctx, api, invoice, saved, customer_id)
+            # The host's balance, and a link written after the payment links settle wrote:
+            # undo counts payments linked later than the invoice's link as moves its
+            # SyncToken does not show yet (links from before ``links.moved``).
             links.set_balance(ctx, KIND, invoice.external_id, str(invoice.balance))
 
 

@@ -348,7 +348,7 @@ def receivables(ctx: Context, today: date | None = None) -> Receivables:
         if outstanding <= 0:
             continue  # its credit covers what its invoices say is owed
         clients.append({"name": name, "email": email, "outstanding": outstanding,
-                        "overdue": min(overdue, max(outstanding, Decimal(0))),
+                        "overdue": overdue,  # never more than one customer's outstanding
                         "open_invoices": len(owed[cid]), "overdue_invoices": late})
     ordered = sorted(clients, key=lambda c: (-c["overdue"], -c["outstanding"]))
     return Receivables(
